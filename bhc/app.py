@@ -1,0 +1,40 @@
+"""The Flask app factory: the webhooks (and, in the demo, the simulated phone) over one exchange."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect
+
+from bhc.bootstrap import Exchange
+
+
+def create_app(exchange: Exchange) -> Flask:
+    app = Flask("bhc")
+    app.config["BHC"] = exchange.config
+    app.extensions["bhc"] = exchange
+
+    from ivr.webhooks import blueprint as ivr_blueprint
+
+    app.register_blueprint(ivr_blueprint)
+
+    if exchange.network is not None:
+
+        @app.get("/demo/phone")
+        def demo_phone():
+            """The simulated phone lives with the simulated carrier, under /sim."""
+            return redirect("/sim/phone")
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def wsgi_stack(exchange: Exchange):
+    """The app, with the simulated carrier's REST API and phone page under /sim if hosted here."""
+    app = create_app(exchange)
+    if exchange.network is None:
+        return app
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    return DispatcherMiddleware(app, {"/sim": exchange.network.wsgi_app})

@@ -1,0 +1,81 @@
+"""The composition root: wires config, database, carrier and engine into one exchange."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bhc.carrier import Carrier
+from bhc.config import Config
+from bhc.db import Database
+from bhc.engine import Engine
+from bhc.urls import WebhookUrls
+
+log = logging.getLogger(__name__)
+TICK_JOB = "engine-tick"
+
+
+@dataclass
+class Exchange:
+    """Everything a process of the exchange needs; the web app and the CLI take it from here."""
+
+    config: Config
+    db: Database
+    carrier: Carrier
+    engine: Engine
+    urls: WebhookUrls
+    scheduler: BackgroundScheduler | None = None
+    network: object | None = None  # the simulated carrier, when this process hosts it
+    _extra: dict = field(default_factory=dict)
+
+    def wake(self) -> None:
+        """Ask the in-process engine for a step now rather than at its next poll."""
+        self.engine.request_step()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(timezone.utc))
+
+    def start_engine(self) -> None:
+        """Resume every search left by an earlier process, then step on a timer and on wake."""
+        recovered = self.engine.recover()
+        if recovered:
+            log.info("marked %s interrupted call placements as failed", recovered)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.engine.tick,
+            "interval",
+            id=TICK_JOB,
+            seconds=self.config.matching.poll_interval_s,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(timezone.utc) + timedelta(milliseconds=10),
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self.network is not None:
+            self.network.shutdown()
+        self.db.dispose()
+
+
+def build(config: Config, *, carrier: Carrier | None = None, host_simulator: bool = False,
+          time_scale: float = 1.0) -> Exchange:
+    """Compose an exchange. ``host_simulator`` runs the simulated carrier in this process."""
+    from ivr.twilio_carrier import TwilioCarrier
+
+    db = Database(config.database.url)
+    network = None
+    if host_simulator:
+        from ivr.simulator import SimulatedNetwork
+
+        network = SimulatedNetwork(account_sid=config.account_sid,
+                                   auth_token=config.auth_token, time_scale=time_scale)
+    carrier = carrier or TwilioCarrier(config.account_sid, config.auth_token,
+                                       config.api_base_url)
+    engine = Engine(db, carrier, config)
+    return Exchange(config=config, db=db, carrier=carrier, engine=engine,
+                    urls=WebhookUrls(config.server.public_url), network=network)

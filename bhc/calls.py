@@ -1,0 +1,212 @@
+"""Use cases of the resident who phones in: from the first ring to waiting on hold.
+
+Each function is one webhook's worth of work in one transaction. State changes are
+compare-and-set updates, so a retried or late webhook changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bhc.i18n import DEFAULT_LANGUAGE, available_languages
+from bhc.models import Category, HelpRequest, Participant, RequestState
+from bhc.neighbourhoods import by_exchange_number, menu
+from bhc.phones import InvalidPhoneNumber, is_withheld, mask, to_e164
+
+log = logging.getLogger(__name__)
+
+
+class UnknownExchange(LookupError):
+    """The number called belongs to no neighbourhood."""
+
+
+class UnknownCall(LookupError):
+    """A webhook names a call this exchange has no request for."""
+
+
+@dataclass(frozen=True)
+class Chosen:
+    category: Category
+
+
+@dataclass(frozen=True)
+class LanguageSwitched:
+    language: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    pass
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The request is no longer in the menu (it ended, or the caller already chose)."""
+
+    state: str
+
+
+def request_for_call(session: Session, call_sid: str) -> HelpRequest:
+    request = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    if request is None:
+        raise UnknownCall(call_sid)
+    return request
+
+
+def start_call(
+    session: Session, *, call_sid: str, to: str, from_: str, now: datetime,
+    default_language: str = DEFAULT_LANGUAGE,
+) -> HelpRequest:
+    """Open a request for an inbound call (or return the one a retried webhook opened)."""
+    existing = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    if existing is not None:
+        return existing
+    try:
+        neighbourhood = by_exchange_number(session, to_e164(to))
+    except InvalidPhoneNumber:
+        neighbourhood = None
+    if neighbourhood is None:
+        raise UnknownExchange(to)
+    caller = None if is_withheld(from_) else _recognise(session, from_, neighbourhood.id, now)
+    request = HelpRequest(
+        call_sid=call_sid,
+        neighbourhood_id=neighbourhood.id,
+        caller=caller,
+        language=_language_of(caller, default_language),
+        state=RequestState.MENU,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def _recognise(
+    session: Session, raw_number: str, neighbourhood_id: int, now: datetime
+) -> Participant | None:
+    """The registered participant with this number, or a new asker the coordinator reviews."""
+    try:
+        phone = to_e164(raw_number)
+    except InvalidPhoneNumber:
+        log.info("caller number %s could not be parsed", mask(raw_number))
+        return None
+    participant = session.scalar(select(Participant).where(Participant.phone == phone))
+    if participant is None:
+        participant = Participant(
+            phone=phone,
+            neighbourhood_id=neighbourhood_id,
+            is_asker=True,
+            is_helper=False,
+            needs_review=True,
+            source="phone",
+            created_at=now,
+        )
+        session.add(participant)
+        session.flush()
+        log.info("unregistered caller %s recorded as a new asker for review", mask(phone))
+    return participant
+
+
+def _language_of(caller: Participant | None, default: str) -> str:
+    if caller is not None:
+        for code in caller.language_list:
+            if code in available_languages():
+                return code
+    return default
+
+
+def needs_callback_number(request: HelpRequest) -> bool:
+    return request.caller_id is None and request.state == RequestState.MENU
+
+
+def set_callback_number(session: Session, request: HelpRequest, digits: str,
+                        now: datetime) -> bool:
+    """A caller with a withheld number keyed in a number; False when it is not a phone number."""
+    if request.caller_id is not None:
+        return True
+    digits = digits.strip().rstrip("#")
+    if not digits:
+        return False
+    caller = _recognise(session, digits, request.neighbourhood_id, now)
+    if caller is None:
+        return False
+    request.caller = caller
+    return True
+
+
+def choose(
+    session: Session, request: HelpRequest, digits: str, now: datetime, language_key: str,
+    default_language: str = DEFAULT_LANGUAGE,
+) -> Chosen | LanguageSwitched | Invalid | Closed:
+    """The caller pressed a key in the category menu."""
+    if request.state != RequestState.MENU:
+        chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
+        if request.state == RequestState.SEARCHING and chosen is not None:
+            return Chosen(chosen)  # a retried webhook: answer as before
+        return Closed(request.state)
+    digits = digits.strip()
+    if digits == language_key:
+        other = [code for code in available_languages() if code != request.language]
+        request.language = other[0] if request.language == default_language else default_language
+        return LanguageSwitched(request.language)
+    category = next(
+        (c for c in menu(session, request.neighbourhood_id) if digits == str(c.key)), None
+    )
+    if category is None:
+        return Invalid()
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MENU)
+        .values(state=RequestState.SEARCHING, category_slug=category.slug, searching_since=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if not moved:
+        return choose(session, request, digits, now, language_key, default_language)
+    return Chosen(category)
+
+
+def _category(session: Session, neighbourhood_id: int, slug: str | None) -> Category | None:
+    if slug is None:
+        return None
+    return session.scalar(
+        select(Category).where(Category.neighbourhood_id == neighbourhood_id,
+                               Category.slug == slug)
+    )
+
+
+def end_in_menu(session: Session, request: HelpRequest, now: datetime, outcome: str) -> None:
+    """The caller made no valid choice (or hung up) before the search began."""
+    _abandon(session, request, now, outcome, from_states=(RequestState.MENU,))
+
+
+def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller hung up: the request is abandoned unless it already ended otherwise."""
+    if request.state == RequestState.MENU:
+        return _abandon(session, request, now, "hung_up_in_menu", (RequestState.MENU,))
+    return _abandon(session, request, now, "caller_hung_up", (RequestState.SEARCHING,))
+
+
+def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: str,
+             from_states: tuple[str, ...]) -> bool:
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state.in_(from_states))
+        .values(state=RequestState.ABANDONED, outcome=outcome, ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    return bool(moved)
+
+
+def category_label(session: Session, request: HelpRequest, language: str | None = None) -> str:
+    """The request's category as the given language (default: the caller's) calls it."""
+    category = _category(session, request.neighbourhood_id, request.category_slug)
+    if category is None:
+        return request.category_slug or ""
+    return category.label(language or request.language)

@@ -1,0 +1,82 @@
+"""Which volunteers may be rung for a request right now, with their fairness facts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, Participant, ParticipantCategory
+from matching.availability import AvailabilityError, in_quiet_hours, is_available, parse_windows
+from matching.policy import Candidate
+
+LOCAL = ZoneInfo("Europe/Amsterdam")
+FAIRNESS_WINDOW = timedelta(days=30)
+
+
+def eligible_volunteers(
+    session: Session, request: HelpRequest, now: datetime, quiet_hours: str
+) -> list[Participant]:
+    """Helpers of the request's neighbourhood who consented, cover the category, are not paused,
+    are not the caller, are on no other live call and were not yet rung for this request, and
+    whose availability (and the quiet hours) allow a call now."""
+    local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    if in_quiet_hours(quiet_hours, local_now.time()):
+        return []
+    on_live_call = exists().where(
+        CallLeg.volunteer_id == Participant.id, CallLeg.status.in_(LIVE_LEG_STATUSES)
+    )
+    asked_for_this = exists().where(
+        CallLeg.volunteer_id == Participant.id, CallLeg.request_id == request.id
+    )
+    covers_category = exists().where(
+        ParticipantCategory.participant_id == Participant.id,
+        ParticipantCategory.slug == request.category_slug,
+    )
+    query = select(Participant).where(
+        Participant.neighbourhood_id == request.neighbourhood_id,
+        Participant.is_helper.is_(True),
+        Participant.call_consent.is_(True),
+        Participant.opted_out.is_(False),
+        or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
+        covers_category,
+        ~on_live_call,
+        ~asked_for_this,
+    )
+    if request.caller_id is not None:
+        query = query.where(Participant.id != request.caller_id)
+    volunteers = []
+    for volunteer in session.scalars(query):
+        try:
+            windows = parse_windows(volunteer.availability)
+        except AvailabilityError:
+            continue  # unreadable availability: never ring at a time they did not agree to
+        if is_available(windows, local_now):
+            volunteers.append(volunteer)
+    return volunteers
+
+
+def with_fairness_facts(
+    session: Session, volunteers: list[Participant], language: str, now: datetime
+) -> list[Candidate]:
+    """Attach recent call counts and last-asked times, for the fairness order."""
+    ids = [v.id for v in volunteers]
+    stats: dict[int, tuple[int, datetime | None]] = {}
+    if ids:
+        rows = session.execute(
+            select(CallLeg.volunteer_id, func.count(), func.max(CallLeg.placed_at))
+            .where(and_(CallLeg.volunteer_id.in_(ids), CallLeg.placed_at >= now - FAIRNESS_WINDOW))
+            .group_by(CallLeg.volunteer_id)
+        )
+        stats = {volunteer_id: (count, last) for volunteer_id, count, last in rows}
+    return [
+        Candidate(
+            volunteer_id=v.id,
+            recent_calls=stats.get(v.id, (0, None))[0],
+            last_asked_at=stats.get(v.id, (0, None))[1],
+            speaks_caller_language=language in v.language_list,
+        )
+        for v in volunteers
+    ]

@@ -1,0 +1,187 @@
+"""The ``bhc`` command line. Bad input ends with a one-line reason and a non-zero exit code."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from bhc import config as config_module
+from bhc.config import Config, ConfigError
+from bhc.db import Database, utcnow
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # APScheduler reports every skipped overlapping tick; the engine's own lock makes those benign.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+
+class Context:
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = config_module.load(self.config_path)
+            except ConfigError as exc:
+                raise click.ClickException(f"configuration: {exc}") from None
+        return self._config
+
+    def database(self) -> Database:
+        return Database(self.config.database.url)
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML config file (default: $BHC_CONFIG, else built-in defaults).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """bhc: the telephone neighbour-help exchange."""
+    _setup_logging(verbose)
+    ctx.obj = Context(config_path)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Context) -> None:
+    """Create or migrate the database schema to the latest version."""
+    database = obj.database()
+    database.upgrade()
+    click.echo("database is up to date")
+
+
+@main.group()
+def neighbourhood() -> None:
+    """Neighbourhoods and their exchange numbers."""
+
+
+@neighbourhood.command("add")
+@click.argument("name")
+@click.option("--phone", required=True, help="The exchange number residents call (E.164).")
+@click.option("--postcodes", default="", help="Postcode areas, comma-separated, e.g. 2511,2512.")
+@click.option("--households", type=int, help="Number of households, for the reach figure.")
+@click.pass_obj
+def neighbourhood_add(obj: Context, name: str, phone: str, postcodes: str,
+                      households: int | None) -> None:
+    """Add a neighbourhood with its exchange number and the default phone menu."""
+    from bhc.neighbourhoods import NeighbourhoodError, add_neighbourhood
+    from bhc.phones import InvalidPhoneNumber
+
+    database = obj.database()
+    try:
+        with database.session() as session:
+            created = add_neighbourhood(session, name, phone, postcodes.split(","), households)
+            click.echo(f"added neighbourhood {created.name} on {created.numbers[0].number}")
+    except (NeighbourhoodError, InvalidPhoneNumber) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("import-participants")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_participants(obj: Context, file: Path) -> None:
+    """Import participants from CSV; bad rows are listed by line, good rows are imported."""
+    from bhc.participants import import_csv
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    with obj.database().session() as session:
+        result = import_csv(session, text, utcnow())
+    for line, reason in result.errors:
+        click.echo(f"{file.name}:{line}: {reason}", err=True)
+    click.echo(f"{result.created} created, {result.updated} updated, "
+               f"{len(result.errors)} rows with errors")
+    if result.errors:
+        raise SystemExit(1)
+
+
+def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:
+    from waitress.server import create_server
+
+    from bhc.app import wsgi_stack
+
+    server = create_server(wsgi_stack(exchange), host=host, port=port, threads=threads)
+    stop = threading.Event()
+
+    def _shutdown(*_):
+        stop.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        exchange.stop()
+
+
+@main.command()
+@click.pass_obj
+def serve(obj: Context) -> None:
+    """Run the webhooks and the engine in one process (the embedded default)."""
+    from bhc.bootstrap import build
+
+    config = obj.config
+    exchange = build(config, host_simulator=config.carrier.kind == "simulated")
+    exchange.db.upgrade()
+    if exchange.network is not None:
+        from bhc.demo import connect_numbers
+
+        connect_numbers(exchange)
+    exchange.start_engine()
+    click.echo(f"bhc listening on {config.server.public_url}")
+    _serve_until_stopped(exchange, config.server.host, config.server.port, config.server.threads)
+
+
+@main.command()
+@click.pass_obj
+def worker(obj: Context) -> None:
+    """Run the engine alone (the web app runs elsewhere, e.g. gunicorn bhc.wsgi:app)."""
+    from bhc.bootstrap import build
+
+    exchange = build(obj.config)
+    exchange.start_engine()
+    click.echo("bhc engine running; stop with Ctrl-C")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        exchange.stop()
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default: server.host).")
+@click.option("--port", type=int, default=None, help="Port (default: server.port).")
+@click.pass_obj
+def demo(obj: Context, host: str | None, port: int | None) -> None:
+    """Run the exchange with a sample neighbourhood and the simulated phone network."""
+    from bhc.demo import run_demo
+
+    try:
+        run_demo(obj.config, host=host, port=port, serve=_serve_until_stopped)
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None

@@ -1,0 +1,247 @@
+"""Configuration: a TOML file, overridable per key by ``BHC_<SECTION>_<KEY>`` env vars.
+
+Every key has a default, so a missing file means the embedded setup (SQLite and the simulated
+carrier). A bad value raises :class:`ConfigError` naming the key, so start-up fails clearly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+SIMULATED_AUTH_TOKEN = "simulated-auth-token"
+SIMULATED_ACCOUNT_SID = "AC" + "0" * 32
+
+
+class ConfigError(ValueError):
+    """A configuration key has a bad value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    public_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    threads: int = 16
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str = "sqlite:///bhc.sqlite3"
+
+
+@dataclass(frozen=True)
+class CarrierConfig:
+    kind: str = "simulated"
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str = ""
+    auth_token: str = ""
+    api_base_url: str = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class MatchingConfig:
+    ring_timeout_s: int = 20
+    max_attempts: int = 10
+    max_wait_s: int = 300
+    strategy: str = "sequential"
+    wave_size: int = 3
+    quiet_hours: str = "21:00-08:00"
+    poll_interval_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    retention_months: int = 24
+
+
+@dataclass(frozen=True)
+class FollowupConfig:
+    delay: str = "next-day 10:00"
+
+
+@dataclass(frozen=True)
+class CallbackConfig:
+    retry_every_s: int = 900
+    give_up_after_h: int = 48
+
+
+@dataclass(frozen=True)
+class OfficeConfig:
+    coordinator_phone: str = ""
+    hours: str = "mo-fr 09:00-17:00"
+
+
+@dataclass(frozen=True)
+class IvrConfig:
+    default_language: str = "nl"
+    english_key: str = "9"
+    gather_timeout_s: int = 6
+    hold_message_every_s: int = 20
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    carrier: CarrierConfig = field(default_factory=CarrierConfig)
+    twilio: TwilioConfig = field(default_factory=TwilioConfig)
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
+    followup: FollowupConfig = field(default_factory=FollowupConfig)
+    callback: CallbackConfig = field(default_factory=CallbackConfig)
+    office: OfficeConfig = field(default_factory=OfficeConfig)
+    ivr: IvrConfig = field(default_factory=IvrConfig)
+
+    @property
+    def auth_token(self) -> str:
+        """The token webhooks are signed with; the simulated carrier has a fixed one."""
+        if self.carrier.kind == "simulated" and not self.twilio.auth_token:
+            return SIMULATED_AUTH_TOKEN
+        return self.twilio.auth_token
+
+    @property
+    def account_sid(self) -> str:
+        if self.carrier.kind == "simulated" and not self.twilio.account_sid:
+            return SIMULATED_ACCOUNT_SID
+        return self.twilio.account_sid
+
+    @property
+    def api_base_url(self) -> str:
+        """Where the REST client sends requests: the in-process simulator when simulated."""
+        if self.carrier.kind == "simulated":
+            return self.server.public_url.rstrip("/") + "/sim"
+        return self.twilio.api_base_url
+
+    def replace(self, **sections: Mapping[str, Any]) -> "Config":
+        """A copy with some keys changed, e.g. ``replace(matching={"max_attempts": 3})``."""
+        return from_mapping(_merge(to_mapping(self), sections))
+
+
+_TIME_RANGE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+
+
+def _check(config: Config) -> None:
+    """Validate values whose type alone does not say they are usable."""
+    if config.carrier.kind not in ("simulated", "twilio"):
+        raise ConfigError("carrier.kind must be 'simulated' or 'twilio'")
+    if config.carrier.kind == "twilio":
+        for key in ("account_sid", "auth_token"):
+            if not getattr(config.twilio, key):
+                raise ConfigError(f"twilio.{key} is required when carrier.kind = 'twilio'")
+    if not re.match(r"^https?://[^/\s]+", config.server.public_url):
+        raise ConfigError("server.public_url must be an http(s) URL")
+    if not re.match(r"^https?://[^/\s]+", config.twilio.api_base_url):
+        raise ConfigError("twilio.api_base_url must be an http(s) URL")
+    if config.matching.strategy not in ("sequential", "waves"):
+        raise ConfigError("matching.strategy must be 'sequential' or 'waves'")
+    for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size"):
+        if getattr(config.matching, key) < 1:
+            raise ConfigError(f"matching.{key} must be at least 1")
+    if config.matching.poll_interval_s <= 0:
+        raise ConfigError("matching.poll_interval_s must be positive")
+    quiet = config.matching.quiet_hours
+    if quiet and not _TIME_RANGE.match(quiet):
+        raise ConfigError("matching.quiet_hours must look like '21:00-08:00' or be empty")
+    if not 1 <= config.server.port <= 65535:
+        raise ConfigError("server.port must be between 1 and 65535")
+    if config.ivr.default_language not in ("nl", "en"):
+        raise ConfigError("ivr.default_language must be 'nl' or 'en'")
+    if not re.match(r"^[0-9*#]$", config.ivr.english_key):
+        raise ConfigError("ivr.english_key must be one phone key")
+    if not config.database.url:
+        raise ConfigError("database.url must not be empty")
+
+
+def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
+    name = f"{section}.{key}"
+    kind = type(default)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
+            return value.lower() in ("1", "true", "yes")
+        raise ConfigError(f"{name} must be true or false, not {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a whole number, not {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, not {value!r}")
+    return value
+
+
+def from_mapping(data: Mapping[str, Any]) -> Config:
+    """Build a validated Config from nested dicts; unknown sections or keys are errors."""
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    built: dict[str, Any] = {}
+    for section, values in data.items():
+        if section not in sections:
+            raise ConfigError(f"unknown config section [{section}]")
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"[{section}] must be a table")
+        cls = sections[section].default_factory()  # type: ignore[misc]
+        defaults = dataclasses.asdict(cls)
+        kwargs = {}
+        for key, value in values.items():
+            if key not in defaults:
+                raise ConfigError(f"unknown config key {section}.{key}")
+            kwargs[key] = _coerce(section, key, value, defaults[key])
+        built[section] = dataclasses.replace(cls, **kwargs)
+    config = Config(**built)
+    _check(config)
+    return config
+
+
+def to_mapping(config: Config) -> dict[str, dict[str, Any]]:
+    return dataclasses.asdict(config)
+
+
+def _merge(base: dict, overrides: Mapping[str, Any]) -> dict:
+    merged = {section: dict(values) for section, values in base.items()}
+    for section, values in overrides.items():
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for field_ in dataclasses.fields(Config):
+        section = field_.name
+        for key in dataclasses.asdict(field_.default_factory()):  # type: ignore[misc]
+            env_name = f"BHC_{section.upper()}_{key.upper()}"
+            if env_name in environ:
+                overrides.setdefault(section, {})[key] = environ[env_name]
+    return overrides
+
+
+def load(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Load config from ``path`` (or ``$BHC_CONFIG``), then apply env overrides."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("BHC_CONFIG")
+    data: dict[str, Any] = {}
+    if path:
+        file = Path(path)
+        if not file.exists():
+            raise ConfigError(f"config file {file} does not exist")
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    return from_mapping(_merge(data, _env_overrides(environ)))

@@ -1,0 +1,106 @@
+"""The demo: a sample neighbourhood, twenty volunteers and the simulated phone network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bhc import urls
+from bhc.bootstrap import Exchange, build
+from bhc.config import Config
+from bhc.db import utcnow
+from bhc.models import ExchangeNumber, Neighbourhood
+from bhc.neighbourhoods import add_neighbourhood
+from bhc.participants import import_csv
+
+SAMPLE = Path(__file__).parent / "sample" / "segbroek.csv"
+DEMO_NEIGHBOURHOOD = "Segbroek"
+DEMO_NUMBER = "+31702000001"
+DEMO_CALLER = "+31703561234"  # Truus van Leeuwen, a registered asker in the sample
+
+# How each sample volunteer's phone behaves when rung, so a demo call shows the search moving
+# on: some do not answer, some are busy or decline, some accept. Others ring until a person
+# answers them on the phone page.
+DEMO_PHONES = {
+    "+31612340001": dict(answer="no-answer"),
+    "+31612340002": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
+    "+31612340003": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=3),
+    "+31612340004": dict(answer="busy"),
+    "+31612340005": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
+    "+31612340006": dict(answer="human", answer_delay_s=2, press="1", press_delay_s=3),
+    "+31612340007": dict(answer="no-answer"),
+    "+31612340008": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=2),
+    "+31612340009": dict(answer="machine", answer_delay_s=3),
+    "+31612340010": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "+31612340011": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
+    "+31612340012": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "+31612340013": dict(answer="no-answer"),
+    "+31612340014": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
+    "+31612340015": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=3),
+    "+31612340018": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "+31612340020": dict(answer="human", answer_delay_s=5, press="1", press_delay_s=3),
+}
+
+
+def seed(exchange: Exchange) -> None:
+    """Create the sample neighbourhood and volunteers (again: updates, never duplicates)."""
+    with exchange.db.session() as session:
+        exists = session.scalar(select(Neighbourhood).where(
+            Neighbourhood.name == DEMO_NEIGHBOURHOOD))
+        if exists is None:
+            add_neighbourhood(session, DEMO_NEIGHBOURHOOD, DEMO_NUMBER,
+                              ["2551", "2552", "2553", "2554", "2555"], households=12000)
+    with exchange.db.session() as session:
+        result = import_csv(session, SAMPLE.read_text(encoding="utf-8"), utcnow(),
+                            source="demo")
+    if result.errors:
+        raise RuntimeError(f"the sample data has errors: {result.errors}")
+
+
+def connect_numbers(exchange: Exchange) -> list[str]:
+    """Point every exchange number of the simulated network at our webhooks."""
+    with exchange.db.session() as session:
+        numbers = list(session.scalars(select(ExchangeNumber.number)))
+    for number in numbers:
+        exchange.network.add_number(
+            number,
+            voice_url=exchange.urls.url(urls.VOICE),
+            status_callback=exchange.urls.url(urls.CALLER_STATUS),
+        )
+    return numbers
+
+
+def demo_config(config: Config, host: str | None, port: int | None) -> Config:
+    """The demo runs the simulated carrier at any hour: no quiet hours, a local public URL."""
+    server = config.server
+    host, port = host or server.host, port or server.port
+    public_url = server.public_url
+    if (host, port) != (server.host, server.port):
+        public_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    return config.replace(
+        server={"host": host, "port": port, "public_url": public_url},
+        carrier={"kind": "simulated"},
+        matching={"quiet_hours": ""},
+    )
+
+
+def run_demo(config: Config, *, host: str | None, port: int | None, serve) -> None:
+    config = demo_config(config, host, port)
+    exchange = build(config, host_simulator=True)
+    exchange.db.upgrade()
+    seed(exchange)
+    connect_numbers(exchange)
+    for phone, behaviour in DEMO_PHONES.items():
+        exchange.network.set_behaviour(phone, **behaviour)
+    exchange.start_engine()
+    base = config.server.public_url.rstrip("/")
+    print(
+        f"\nDe burenhulpcentrale draait / the exchange is running.\n"
+        f"  Phone page: {base}/demo/phone\n"
+        f"  Call {DEMO_NUMBER} ({DEMO_NEIGHBOURHOOD}) from {DEMO_CALLER}.\n"
+        f"  Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    serve(exchange, config.server.host, config.server.port, config.server.threads)
+

@@ -1,0 +1,243 @@
+"""The engine: turns searching requests into volunteer calls, one step at a time.
+
+All state lives in the database, so a step can run in any process after a restart. Webhooks only
+record facts and wake the engine; every outbound REST call to the carrier happens here.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import select, update
+
+from bhc import urls
+from bhc.candidates import eligible_volunteers, with_fairness_facts
+from bhc.carrier import Carrier, CarrierError
+from bhc.config import Config
+from bhc.db import Database, utcnow
+from bhc.legs import policy_leg
+from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
+from bhc.phones import mask
+from matching.policy import GiveUp, Limits, Ring, Search, next_action
+
+log = logging.getLogger(__name__)
+
+# How long past the ring timeout a leg without any news counts as lost (callback never came).
+LOST_LEG_GRACE = timedelta(seconds=30)
+# How long an answered volunteer may take to press a key before we move on.
+DECISION_LIMIT = timedelta(seconds=90)
+
+
+class Engine:
+    def __init__(
+        self,
+        database: Database,
+        carrier: Carrier,
+        config: Config,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = database
+        self.carrier = carrier
+        self.config = config
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.urls = urls.WebhookUrls(config.server.public_url)
+        self.limits = Limits(
+            max_attempts=config.matching.max_attempts,
+            max_wait_s=config.matching.max_wait_s,
+            strategy=config.matching.strategy,
+            wave_size=config.matching.wave_size,
+        )
+        self._lock = threading.Lock()
+        self._again = threading.Event()
+
+    def request_step(self) -> None:
+        """Something happened: make the running (or next) step look again."""
+        self._again.set()
+
+    def recover(self) -> int:
+        """After a crash: legs that were being placed may or may not have rung; never ring
+        those volunteers again for the request, and let the search go on."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(CallLeg)
+                .where(CallLeg.status == "placing")
+                .values(status="failed", outcome="failed", error="interrupted by restart",
+                        ended_at=self.clock())
+            )
+            return result.rowcount
+
+    def tick(self) -> None:
+        """Step until nothing new happened during the last step.
+
+        Wake-ups that arrive while a step runs are not lost: they make it go round once more.
+        """
+        with self._lock:
+            while True:
+                self._again.clear()
+                try:
+                    self._step()
+                except Exception:
+                    log.exception("engine step failed; the next step will retry")
+                    return
+                if not self._again.is_set():
+                    return
+
+    def _step(self) -> None:
+        """One pass: stop legs of finished requests, expire lost legs, advance every search."""
+        self._stop_legs_of_finished_requests()
+        self._expire_lost_legs()
+        with self.db.session() as session:
+            searching = session.scalars(
+                select(HelpRequest.id).where(HelpRequest.state == RequestState.SEARCHING)
+            ).all()
+        for request_id in searching:
+            self._advance(request_id)
+
+    def _advance(self, request_id: int) -> None:
+        now = self.clock()
+        with self.db.session() as session:
+            request = session.get(HelpRequest, request_id)
+            if request is None or request.state != RequestState.SEARCHING:
+                return
+            search = Search(
+                request_id=request.id,
+                caller_id=request.caller_id,
+                started_at=request.searching_since or request.created_at,
+                legs=tuple(policy_leg(leg) for leg in request.legs),
+            )
+            volunteers = eligible_volunteers(
+                session, request, now, self.config.matching.quiet_hours
+            )
+            candidates = with_fairness_facts(session, volunteers, request.language, now)
+            action = next_action(search, candidates, self.limits, now, self.rng)
+            if isinstance(action, Ring):
+                # Leg rows are committed before any call is placed, so a crash can never lead
+                # to ringing the same volunteer twice for this request.
+                by_id = {v.id: v for v in volunteers}
+                legs = []
+                for volunteer_id in action.volunteer_ids:
+                    leg = CallLeg(request_id=request.id, volunteer_id=volunteer_id,
+                                  status="placing", placed_at=now)
+                    session.add(leg)
+                    legs.append((leg, by_id[volunteer_id].phone))
+                session.flush()
+                placements = [(leg.id, phone) for leg, phone in legs]
+                from_number = _exchange_number(request)
+            elif isinstance(action, GiveUp):
+                ended = session.execute(
+                    update(HelpRequest)
+                    .where(HelpRequest.id == request.id,
+                           HelpRequest.state == RequestState.SEARCHING)
+                    .values(state=RequestState.UNMATCHED, outcome=action.reason.value,
+                            ended_at=now)
+                ).rowcount
+                caller_sid = request.call_sid
+            else:
+                return  # Wait or Done
+        if isinstance(action, Ring):
+            for leg_id, phone in placements:
+                self._place(leg_id, phone, from_number)
+        elif ended:
+            log.info("request %s unmatched: %s", request_id, action.reason.value)
+            self._redirect(caller_sid, self.urls.url(urls.UNMATCHED))
+
+    def _place(self, leg_id: int, phone: str, from_number: str) -> None:
+        try:
+            sid = self.carrier.place_call(
+                to=phone,
+                from_=from_number,
+                url=self.urls.url(urls.OFFER, leg=leg_id),
+                status_callback=self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
+                timeout_s=self.config.matching.ring_timeout_s,
+            )
+        except CarrierError as exc:
+            log.warning("call to volunteer %s failed (leg %s): %s", mask(phone), leg_id, exc)
+            with self.db.session() as session:
+                session.execute(
+                    update(CallLeg).where(CallLeg.id == leg_id, CallLeg.status == "placing")
+                    .values(status="failed", outcome="failed", error=str(exc)[:200],
+                            ended_at=self.clock())
+                )
+            return
+        with self.db.session() as session:
+            leg = session.get(CallLeg, leg_id)
+            leg.sid = sid
+            if leg.status == "placing":
+                leg.status = "queued"
+        log.info("rang volunteer %s for request (leg %s)", mask(phone), leg_id)
+
+    def _stop_legs_of_finished_requests(self) -> None:
+        """Once a request is matched, abandoned or unmatched, its other live legs must stop:
+        ringing ones are cancelled, answered ones hear that the request was taken or withdrawn."""
+        now = self.clock()
+        with self.db.session() as session:
+            rows = session.execute(
+                select(CallLeg.id, CallLeg.sid, CallLeg.status)
+                .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
+                .where(
+                    HelpRequest.state != RequestState.SEARCHING,
+                    CallLeg.status.in_(LIVE_LEG_STATUSES),
+                    CallLeg.outcome.is_(None),
+                    CallLeg.stop_requested_at.is_(None),
+                )
+            ).all()
+            for leg_id, _, _ in rows:
+                session.execute(
+                    update(CallLeg).where(CallLeg.id == leg_id).values(stop_requested_at=now)
+                )
+        for leg_id, sid, status in rows:
+            if sid is None:
+                continue
+            try:
+                if status == "in-progress":
+                    self.carrier.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
+                else:
+                    self.carrier.end_call(sid, answered=False)
+            except CarrierError as exc:
+                log.warning("could not stop leg %s: %s", leg_id, exc)
+
+    def _expire_lost_legs(self) -> None:
+        """A leg whose status callbacks never came (lost, or a crash) must not block a search."""
+        now = self.clock()
+        ring_limit = timedelta(seconds=self.config.matching.ring_timeout_s) + LOST_LEG_GRACE
+        to_end = []
+        with self.db.session() as session:
+            legs = session.scalars(
+                select(CallLeg).where(CallLeg.outcome.is_(None),
+                                      CallLeg.status.in_(LIVE_LEG_STATUSES))
+            ).all()
+            for leg in legs:
+                answered = leg.answered_at is not None
+                if answered and now - leg.answered_at > DECISION_LIMIT:
+                    leg.outcome, leg.error = "no_response", "no key within the decision limit"
+                elif not answered and now - leg.placed_at > ring_limit:
+                    leg.outcome, leg.error = "no_answer", "no status from the carrier"
+                    leg.status, leg.ended_at = "failed", now
+                else:
+                    continue
+                if leg.sid:
+                    to_end.append((leg.sid, answered))
+        for sid, answered in to_end:
+            try:
+                self.carrier.end_call(sid, answered=answered)
+            except CarrierError as exc:
+                log.warning("could not end a lost leg: %s", exc)
+
+    def _redirect(self, sid: str, url: str) -> None:
+        try:
+            self.carrier.redirect_call(sid, url)
+        except CarrierError as exc:
+            # The caller's hold music checks the state too, so they still hear the outcome.
+            log.warning("could not redirect the caller: %s", exc)
+
+
+def _exchange_number(request: HelpRequest) -> str:
+    numbers = request.neighbourhood.numbers
+    return numbers[0].number if numbers else ""
+

@@ -1,0 +1,171 @@
+"""Use cases of the volunteer who is rung: hear the offer, press 1 or 2, status updates.
+
+Accepting is a compare-and-set on the request (searching -> matched) that also requires the
+volunteer's own call to be live, so of two volunteers pressing 1 at once exactly one wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, update
+from sqlalchemy.orm import Session
+
+from bhc.calls import category_label
+from bhc.i18n import DEFAULT_LANGUAGE, available_languages
+from bhc.legs import advance_status
+from bhc.models import CallLeg, HelpRequest, Match, RequestState
+
+log = logging.getLogger(__name__)
+
+OFFER, MACHINE, TAKEN, WITHDRAWN, UNKNOWN = "offer", "machine", "taken", "withdrawn", "unknown"
+ACCEPTED, DECLINED, INVALID = "accepted", "declined", "invalid"
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """What an answered volunteer should hear."""
+
+    kind: str
+    language: str = DEFAULT_LANGUAGE
+    neighbourhood: str = ""
+    category: str = ""
+    queue_name: str = ""
+    request_id: int = 0
+
+
+def _view(session: Session, leg: CallLeg, kind: str) -> OfferView:
+    request = leg.request
+    language = _volunteer_language(leg)
+    return OfferView(
+        kind=kind,
+        language=language,
+        neighbourhood=request.neighbourhood.name,
+        category=category_label(session, request, language),
+        queue_name=request.queue_name,
+        request_id=request.id,
+    )
+
+
+def _volunteer_language(leg: CallLeg) -> str:
+    spoken = leg.volunteer.language_list if leg.volunteer else []
+    for code in spoken:
+        if code in available_languages():
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def _closed_kind(leg: CallLeg) -> str:
+    return TAKEN if leg.request.state == RequestState.MATCHED else WITHDRAWN
+
+
+def offer(session: Session, leg_id: int, answered_by: str, now: datetime) -> OfferView:
+    """The volunteer picked up: offer the request, unless it is over or a machine answered."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    if answered_by and leg.answered_by is None:
+        leg.answered_by = answered_by
+    advance_status(leg, "in-progress", now)
+    if answered_by.startswith("machine") or answered_by == "fax":
+        if leg.outcome is None:
+            leg.outcome, leg.decided_at = "machine", now
+        return _view(session, leg, MACHINE)
+    if leg.outcome == "accepted":
+        return _view(session, leg, ACCEPTED)
+    if leg.outcome is not None or leg.request.state != RequestState.SEARCHING:
+        return _view(session, leg, _closed_kind(leg))
+    return _view(session, leg, OFFER)
+
+
+def closed(session: Session, leg_id: int) -> OfferView:
+    """What a volunteer hears when the engine stops their call mid-offer."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    return _view(session, leg, _closed_kind(leg))
+
+
+def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferView:
+    """The volunteer pressed a key: 1 takes the request, 2 declines it."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    if leg.outcome == "accepted":
+        return _view(session, leg, ACCEPTED)  # a retried webhook: connect again
+    if leg.outcome == "declined":
+        return _view(session, leg, DECLINED)
+    if leg.outcome is not None or leg.request.state != RequestState.SEARCHING:
+        return _view(session, leg, _closed_kind(leg))
+    digits = digits.strip()
+    if digits == "1":
+        return _accept(session, leg, now)
+    if digits == "2":
+        _decide(session, leg, "declined", digits, now)
+        return _view(session, leg, DECLINED)
+    return _view(session, leg, INVALID)
+
+
+def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
+    request = leg.request
+    leg_is_live = exists().where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
+    won = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.SEARCHING,
+               leg_is_live)
+        .values(state=RequestState.MATCHED, outcome="matched", ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if not won:
+        session.refresh(leg)
+        if leg.outcome is None:
+            _decide(session, leg, "taken", "1", now)
+        return _view(session, leg, _closed_kind(leg))
+    _decide(session, leg, "accepted", "1", now)
+    started = request.searching_since or request.created_at
+    session.add(
+        Match(
+            request_id=request.id,
+            leg_id=leg.id,
+            helper_id=leg.volunteer_id,
+            asker_id=request.caller_id,
+            matched_at=now,
+            time_to_match_s=(now - started).total_seconds(),
+            volunteers_rung=len(request.legs),
+        )
+    )
+    log.info("request %s matched on leg %s", request.id, leg.id)
+    return _view(session, leg, ACCEPTED)
+
+
+def _decide(session: Session, leg: CallLeg, outcome: str, key: str, now: datetime) -> None:
+    session.execute(
+        update(CallLeg)
+        .where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
+        .values(outcome=outcome, key_pressed=key, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(leg)
+
+
+def no_key(session: Session, leg_id: int, now: datetime) -> None:
+    """The volunteer heard the offer twice without pressing a key: move on."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is not None:
+        _decide(session, leg, "no_response", "", now)
+
+
+def status_changed(session: Session, leg_id: int, status: str, answered_by: str,
+                   now: datetime) -> bool:
+    """A status callback; returns whether the leg ended (so the engine should look again)."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return False
+    if answered_by and leg.answered_by is None:
+        leg.answered_by = answered_by
+    before = leg.outcome
+    advance_status(leg, status, now)
+    return before is None and leg.outcome is not None

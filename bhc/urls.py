@@ -1,0 +1,29 @@
+"""Webhook paths the engine hands to the carrier; the ivr blueprint serves the same paths."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+VOICE = "/ivr/voice"
+CALLER_STATUS = "/ivr/caller/status"
+CALLER_NUMBER = "/ivr/caller/number"
+MENU = "/ivr/menu"
+HOLD = "/ivr/caller/hold"
+QUEUE_ENDED = "/ivr/caller/queue-ended"
+CONNECTING = "/ivr/caller/connecting"
+UNMATCHED = "/ivr/caller/unmatched"
+OFFER = "/ivr/volunteer/offer"
+OFFER_ANSWER = "/ivr/volunteer/answer"
+VOLUNTEER_STATUS = "/ivr/volunteer/status"
+CLOSED = "/ivr/volunteer/closed"
+AFTER_BRIDGE = "/ivr/volunteer/after-bridge"
+
+
+class WebhookUrls:
+    """Absolute URLs under ``public_url``, which is also what signatures are computed on."""
+
+    def __init__(self, public_url: str) -> None:
+        self.base = public_url.rstrip("/")
+
+    def url(self, path: str, **query: object) -> str:
+        return self.base + path + ("?" + urlencode(query) if query else "")

@@ -1,0 +1,1 @@
+"""The telephone edge: Twilio webhooks in, TwiML out, and the carrier adapter."""

@@ -1,0 +1,76 @@
+"""``TwilioCarrier``: the carrier port over the official twilio REST client.
+
+Every REST request goes to ``api_base_url``, so the same adapter serves Twilio itself and any
+Twilio-compatible API, such as the simulated carrier of the demo and the tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from bhc.carrier import CarrierError
+from bhc.phones import mask
+
+log = logging.getLogger(__name__)
+STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+
+class BaseUrlHttpClient(TwilioHttpClient):
+    """Sends every request to one base URL, whatever Twilio host the client computed."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        super().__init__(timeout=timeout)
+        base = urlsplit(base_url.rstrip("/"))
+        self._scheme, self._netloc, self._prefix = base.scheme, base.netloc, base.path
+
+    def request(self, method, url, *args, **kwargs):
+        parts = urlsplit(url)
+        rewritten = urlunsplit(
+            (self._scheme, self._netloc, self._prefix + parts.path, parts.query, parts.fragment)
+        )
+        return super().request(method, rewritten, *args, **kwargs)
+
+
+class TwilioCarrier:
+    def __init__(self, account_sid: str, auth_token: str, api_base_url: str) -> None:
+        self.client = Client(
+            account_sid, auth_token, http_client=BaseUrlHttpClient(api_base_url)
+        )
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
+                   timeout_s: int) -> str:
+        try:
+            call = self.client.calls.create(
+                to=to,
+                from_=from_,
+                url=url,
+                status_callback=status_callback,
+                status_callback_event=STATUS_EVENTS,
+                timeout=timeout_s,
+                machine_detection="Enable",
+            )
+        except (TwilioException, OSError) as exc:
+            log.warning("placing a call to %s failed: %s", mask(to), exc)
+            raise CarrierError(str(exc)) from exc
+        return call.sid
+
+    def end_call(self, sid: str, *, answered: bool) -> None:
+        self._update(sid, status="completed" if answered else "canceled")
+
+    def redirect_call(self, sid: str, url: str) -> None:
+        self._update(sid, url=url, method="POST")
+
+    def _update(self, sid: str, **changes) -> None:
+        try:
+            self.client.calls(sid).update(**changes)
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return  # the call is already gone: nothing left to stop
+            raise CarrierError(str(exc)) from exc
+        except (TwilioException, OSError) as exc:
+            raise CarrierError(str(exc)) from exc

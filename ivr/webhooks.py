@@ -1,0 +1,378 @@
+"""Twilio webhooks: record what happened through the services, answer with TwiML, wake the engine.
+
+No webhook places a call or waits on the carrier: they answer within milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bhc import calls, offers, urls
+from bhc.calls import Chosen, Closed, Invalid, LanguageSwitched, UnknownCall, UnknownExchange
+from bhc.db import utcnow
+from bhc.i18n import DEFAULT_LANGUAGE
+from bhc.models import HelpRequest, RequestState
+from bhc.neighbourhoods import menu
+from ivr import prompts
+from ivr.signature import signed
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("ivr", __name__)
+
+MENU_TRIES = 3  # the menu, then twice again after a wrong key or silence
+NUMBER_TRIES = 2
+OFFER_TRIES = 2
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def _services():
+    return current_app.extensions["bhc"]
+
+
+def _form(name: str) -> str:
+    value = request.form.get(name)
+    if value is None:
+        abort(400, f"missing form field {name}")
+    return value
+
+
+def _try() -> int:
+    try:
+        return max(1, int(request.args.get("try", "1")))
+    except ValueError:
+        return 1
+
+
+def _url(path: str, **query: object) -> str:
+    return _services().urls.url(path, **query)
+
+
+@blueprint.errorhandler(UnknownCall)
+def _unknown_call(_error):
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "
+                                "exchange. Goodbye."))
+
+
+# --- the resident who calls ---------------------------------------------------------------
+
+
+@blueprint.post(urls.VOICE)
+@signed
+def voice():
+    services = _services()
+    with services.db.session() as session:
+        try:
+            help_request = calls.start_call(
+                session, call_sid=_form("CallSid"), to=_form("To"),
+                from_=request.form.get("From", ""), now=utcnow(),
+                default_language=services.config.ivr.default_language,
+            )
+        except UnknownExchange:
+            log.info("call to a number that is no exchange")
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "This number is not in use for neighbour help. Goodbye."))
+        if calls.needs_callback_number(help_request):
+            return twiml(_ask_number(help_request.language, attempt=1))
+        return twiml(_menu(session, help_request, attempt=1, greeting=True))
+
+
+def _ask_number(language: str, attempt: int) -> VoiceResponse:
+    response = VoiceResponse()
+    action = _url(urls.CALLER_NUMBER, **{"try": attempt})
+    gather = response.gather(input="dtmf", timeout=10, finish_on_key="#", action=action,
+                             method="POST")
+    prompts.say(gather, language, "Your number is hidden. Please key in your phone number, "
+                "followed by the hash key, so that we can call you back if needed.")
+    response.redirect(action, method="POST")
+    return response
+
+
+def _menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
+          response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    categories = menu(session, help_request.neighbourhood_id)
+    if not categories:
+        return prompts.spoken(help_request.language, "Sorry, the exchange is not taking "
+                              "requests right now. Goodbye.")
+    config = _services().config.ivr
+    prompts.category_menu(
+        response,
+        language=help_request.language,
+        neighbourhood=help_request.neighbourhood.name,
+        categories=categories,
+        action=_url(urls.MENU, **{"try": attempt}),
+        language_key=config.english_key,
+        timeout_s=config.gather_timeout_s,
+        greeting=greeting,
+    )
+    return response
+
+
+@blueprint.post(urls.CALLER_NUMBER)
+@signed
+def caller_number():
+    attempt = _try()
+    with _services().db.session() as session:
+        help_request = calls.request_for_call(session, _form("CallSid"))
+        language = help_request.language
+        if calls.set_callback_number(session, help_request, request.form.get("Digits", ""),
+                                     utcnow()):
+            return twiml(_menu(session, help_request, attempt=1, greeting=True))
+        response = VoiceResponse()
+        prompts.say(response, language, "That number was not recognised.")
+        if attempt >= NUMBER_TRIES:
+            prompts.say(response, language, "We will continue without your number.")
+            return twiml(_menu(session, help_request, attempt=1, greeting=True,
+                               response=response))
+        response.append(_ask_number(language, attempt + 1))
+        return twiml(response)
+
+
+@blueprint.post(urls.MENU)
+@signed
+def menu_choice():
+    services = _services()
+    attempt = _try()
+    digits = request.form.get("Digits", "")
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, _form("CallSid"))
+        language = help_request.language
+        now = utcnow()
+        result = (
+            calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
+                         services.config.ivr.default_language)
+            if digits else Invalid()
+        )
+        if isinstance(result, Chosen):
+            response = _hold_in_queue(help_request, result.category.label(language))
+            services.wake()
+            return twiml(response)
+        if isinstance(result, LanguageSwitched):
+            return twiml(_menu(session, help_request, attempt, greeting=False))
+        if isinstance(result, Closed):
+            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
+                                        "exchange. Goodbye."))
+        response = VoiceResponse()
+        if attempt >= MENU_TRIES:
+            calls.end_in_menu(session, help_request, now, outcome="no_choice")
+            return twiml(prompts.spoken(language, "We could not get your choice. Please call "
+                                        "again later. Goodbye."))
+        prompts.say(response, language, "Sorry, that key is not in the menu." if digits
+                    else "I did not hear a choice.")
+        return twiml(_menu(session, help_request, attempt + 1, greeting=False,
+                           response=response))
+
+
+def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:
+    response = VoiceResponse()
+    prompts.say(response, help_request.language, "You asked for help with %(category)s. We are "
+                "now calling neighbours who may be able to help. Please stay on the line.",
+                category=category)
+    response.enqueue(
+        help_request.queue_name,
+        wait_url=_url(urls.HOLD),
+        wait_url_method="POST",
+        action=_url(urls.QUEUE_ENDED),
+        method="POST",
+    )
+    return response
+
+
+@blueprint.post(urls.HOLD)
+@signed
+def hold():
+    """Hold music of sorts: a short message now and then; leave the queue once it is over."""
+    with _services().db.session() as session:
+        help_request = calls.request_for_call(session, _form("CallSid"))
+        response = VoiceResponse()
+        if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
+            response.leave()
+        elif help_request.state == RequestState.MATCHED:
+            response.pause(length=1)  # the volunteer's call is about to bridge
+        else:
+            response.pause(length=_services().config.ivr.hold_message_every_s)
+            prompts.say(response, help_request.language,
+                        "We are still looking for a neighbour. Please stay on the line.")
+        return twiml(response)
+
+
+@blueprint.post(urls.QUEUE_ENDED)
+@signed
+def queue_ended():
+    services = _services()
+    result = request.form.get("QueueResult", "")
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, _form("CallSid"))
+        language = help_request.language
+        if result == "bridged":
+            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
+                                        "exchange. Goodbye."))
+        if result == "hangup" or help_request.state in (RequestState.MENU,
+                                                        RequestState.SEARCHING):
+            calls.caller_left(session, help_request, utcnow())
+            services.wake()
+            if result == "hangup":
+                return twiml(VoiceResponse())
+        return twiml(_unmatched(help_request))
+
+
+def _unmatched(help_request: HelpRequest) -> VoiceResponse:
+    if help_request.outcome == "no_candidates":
+        return prompts.spoken(help_request.language, "We are sorry: right now there is no "
+                              "neighbour available for this. Please try again later. Goodbye.")
+    return prompts.spoken(help_request.language, "We are sorry: no neighbour could take your "
+                          "request right now. Please try again later. Goodbye.")
+
+
+@blueprint.post(urls.UNMATCHED)
+@signed
+def unmatched():
+    with _services().db.session() as session:
+        return twiml(_unmatched(calls.request_for_call(session, _form("CallSid"))))
+
+
+@blueprint.post(urls.CONNECTING)
+@signed
+def connecting():
+    """Played to the waiting caller just before the volunteer is bridged in."""
+    with _services().db.session() as session:
+        help_request = session.get(HelpRequest, request.args.get("request", type=int) or 0)
+        language = help_request.language if help_request else DEFAULT_LANGUAGE
+    response = VoiceResponse()
+    prompts.say(response, language, "A neighbour is on the line for you now.")
+    return twiml(response)
+
+
+@blueprint.post(urls.CALLER_STATUS)
+@signed
+def caller_status():
+    """Status callback of the inbound call: a hang-up in the menu or on hold ends the request."""
+    services = _services()
+    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+        with services.db.session() as session:
+            try:
+                help_request = calls.request_for_call(session, _form("CallSid"))
+            except UnknownCall:
+                return "", 204
+            if calls.caller_left(session, help_request, utcnow()):
+                services.wake()
+    return "", 204
+
+
+# --- the volunteer who is rung ---------------------------------------------------------------
+
+
+def _leg_id() -> int:
+    leg_id = request.args.get("leg", type=int)
+    if leg_id is None:
+        abort(400, "missing leg")
+    return leg_id
+
+
+def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
+                    response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    if view.kind == offers.OFFER:
+        prompts.volunteer_offer(
+            response, language=view.language, neighbourhood=view.neighbourhood,
+            category=view.category, action=_url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
+            timeout_s=_services().config.ivr.gather_timeout_s, introduce=attempt == 1,
+        )
+    elif view.kind == offers.ACCEPTED:
+        prompts.say(response, view.language,
+                    "Thank you! You are now connected with your neighbour.")
+        dial = response.dial(action=_url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
+        dial.queue(view.queue_name, url=_url(urls.CONNECTING, request=view.request_id),
+                   method="POST")
+    elif view.kind == offers.DECLINED:
+        response.append(prompts.spoken(view.language, "Thank you. We will ask another "
+                                       "neighbour. Goodbye."))
+    elif view.kind == offers.TAKEN:
+        response.append(prompts.spoken(view.language, "Another neighbour has just taken this "
+                                       "request. Thank you for your willingness. Goodbye."))
+    elif view.kind == offers.WITHDRAWN:
+        response.append(prompts.spoken(view.language, "The neighbour who asked for help is no "
+                                       "longer on the line. Thank you. Goodbye."))
+    else:  # a machine, or a leg we do not know: leave no message
+        response.hangup()
+    return response
+
+
+@blueprint.post(urls.OFFER)
+@signed
+def volunteer_offer():
+    leg_id = _leg_id()
+    services = _services()
+    with services.db.session() as session:
+        view = offers.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
+    if view.kind != offers.OFFER:
+        services.wake()
+    return twiml(_offer_response(view, leg_id, attempt=1))
+
+
+@blueprint.post(urls.OFFER_ANSWER)
+@signed
+def volunteer_answer():
+    leg_id, attempt = _leg_id(), _try()
+    services = _services()
+    digits = request.form.get("Digits", "")
+    with services.db.session() as session:
+        if digits:
+            view = offers.press(session, leg_id, digits, utcnow())
+        else:
+            view = offers.offer(session, leg_id, "", utcnow())
+        if view.kind in (offers.OFFER, offers.INVALID):
+            response = VoiceResponse()
+            if attempt >= OFFER_TRIES:
+                offers.no_key(session, leg_id, utcnow())
+                services.wake()
+                return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
+                                            "Goodbye."))
+            prompts.say(response, view.language, "That key does not work here." if digits
+                        else "I did not hear a key.")
+            view = offers.OfferView(**{**view.__dict__, "kind": offers.OFFER})
+            return twiml(_offer_response(view, leg_id, attempt + 1, response))
+    services.wake()
+    return twiml(_offer_response(view, leg_id, attempt))
+
+
+@blueprint.post(urls.CLOSED)
+@signed
+def volunteer_closed():
+    """The engine moved an answered volunteer here: the request was taken or withdrawn."""
+    leg_id = _leg_id()
+    with _services().db.session() as session:
+        view = offers.closed(session, leg_id)
+    return twiml(_offer_response(view, leg_id, attempt=1))
+
+
+@blueprint.post(urls.AFTER_BRIDGE)
+@signed
+def after_bridge():
+    leg_id = _leg_id()
+    with _services().db.session() as session:
+        view = offers.closed(session, leg_id)
+    if request.form.get("DialCallStatus") in ("completed", "answered"):
+        return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
+                                    "your neighbour. Goodbye."))
+    return twiml(prompts.spoken(view.language, "The neighbour who asked for help is no longer "
+                                "on the line. Thank you. Goodbye."))
+
+
+@blueprint.post(urls.VOLUNTEER_STATUS)
+@signed
+def volunteer_status():
+    leg_id = _leg_id()
+    services = _services()
+    with services.db.session() as session:
+        ended = offers.status_changed(session, leg_id, _form("CallStatus"),
+                                      request.form.get("AnsweredBy", ""), utcnow())
+    if ended:
+        services.wake()
+    return "", 204

@@ -1,0 +1,50 @@
+from datetime import datetime, time
+
+import pytest
+
+from matching.availability import (
+    AvailabilityError,
+    in_quiet_hours,
+    is_available,
+    parse_windows,
+)
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0)
+SATURDAY_11 = datetime(2026, 11, 28, 11, 0)
+SATURDAY_13 = datetime(2026, 11, 28, 13, 0)
+
+
+def test_empty_availability_means_any_time():
+    assert is_available(parse_windows(""), SATURDAY_13)
+
+
+def test_windows_with_day_ranges_and_several_parts():
+    windows = parse_windows("mo-fr 09:00-17:00; sa 10:00-12:00")
+    assert is_available(windows, MONDAY_10)
+    assert is_available(windows, SATURDAY_11)
+    assert not is_available(windows, SATURDAY_13)
+
+
+def test_24_00_is_allowed_as_an_end():
+    windows = parse_windows("su 18:00-24:00")
+    assert is_available(windows, datetime(2026, 11, 29, 23, 59))
+
+
+def test_day_ranges_may_wrap_the_week():
+    windows = parse_windows("fr-mo 08:00-09:00")
+    assert is_available(windows, datetime(2026, 11, 30, 8, 30))  # a Monday
+    assert not is_available(windows, datetime(2026, 11, 25, 8, 30))  # a Wednesday
+
+
+@pytest.mark.parametrize("text", ["mo 9-17", "xx 09:00-10:00", "mo 10:00-09:00", "mo 25:00-26:00",
+                                  "mo 09:00-24:30"])
+def test_unreadable_availability_says_what_is_wrong(text):
+    with pytest.raises(AvailabilityError):
+        parse_windows(text)
+
+
+def test_quiet_hours_wrap_midnight_and_can_be_switched_off():
+    assert in_quiet_hours("21:00-08:00", time(23, 0))
+    assert in_quiet_hours("21:00-08:00", time(7, 59))
+    assert not in_quiet_hours("21:00-08:00", time(8, 0))
+    assert not in_quiet_hours("", time(3, 0))

@@ -1,0 +1,58 @@
+import pytest
+
+from bhc import config
+from bhc.config import ConfigError
+
+
+def test_missing_file_means_embedded_defaults():
+    loaded = config.load(None, environ={})
+    assert loaded.carrier.kind == "simulated"
+    assert loaded.database.url.startswith("sqlite")
+    assert loaded.api_base_url == "http://127.0.0.1:8080/sim"
+
+
+def test_env_vars_override_file_keys(tmp_path):
+    path = tmp_path / "bhc.toml"
+    path.write_text('[matching]\nmax_attempts = 4\nstrategy = "waves"\n')
+    loaded = config.load(path, environ={"BHC_MATCHING_MAX_ATTEMPTS": "7"})
+    assert loaded.matching.max_attempts == 7
+    assert loaded.matching.strategy == "waves"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[matching]\nmax_attempts = "many"', "matching.max_attempts"),
+        ('[matching]\nstrategy = "random"', "matching.strategy"),
+        ('[matching]\nquiet_hours = "late"', "matching.quiet_hours"),
+        ('[carrier]\nkind = "kpn"', "carrier.kind"),
+        ('[carrier]\nkind = "twilio"', "twilio.account_sid"),
+        ('[server]\nport = 70000', "server.port"),
+        ('[matchng]\nmax_attempts = 3', "[matchng]"),
+        ('[matching]\nmax_atempts = 3', "matching.max_atempts"),
+    ],
+)
+def test_a_bad_value_names_the_key(tmp_path, toml, key):
+    path = tmp_path / "bhc.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
+        config.load(path, environ={})
+
+
+def test_invalid_toml_is_reported_with_the_file(tmp_path):
+    path = tmp_path / "bhc.toml"
+    path.write_text("[matching\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(path, environ={})
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    from pathlib import Path
+    import tomllib
+
+    example = Path(__file__).parents[2] / "config.example.toml"
+    data = tomllib.loads(example.read_text())
+    config.from_mapping(data)
+    for section, values in config.to_mapping(config.Config()).items():
+        for key in values:
+            assert key in data.get(section, {}), f"{section}.{key} is not documented"
