@@ -1,0 +1,243 @@
+"""The IVR webhooks, driven the way the carrier drives them: signed form posts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from sqlalchemy import func, select
+
+from bhc.models import CallLeg, HelpRequest, Match, Participant
+from tests.integration.conftest import CALLER, EXCHANGE
+
+CALL = "CA" + "c" * 32
+
+
+def said(response) -> str:
+    root = ET.fromstring(response.data)
+    return "\n".join(node.text or "" for node in root.iter("Say"))
+
+
+def verbs(response) -> list[str]:
+    return [node.tag for node in ET.fromstring(response.data).iter() if node.tag != "Response"]
+
+
+def start(phone, sid=CALL, caller=CALLER):
+    return phone.post("/ivr/voice", CallSid=sid, To=EXCHANGE, From=caller)
+
+
+def request_of(exchange, sid=CALL) -> HelpRequest:
+    with exchange.db.session() as session:
+        return session.scalar(select(HelpRequest).where(HelpRequest.call_sid == sid))
+
+
+def test_a_bad_or_missing_signature_is_refused(phone):
+    form = dict(CallSid=CALL, To=EXCHANGE, From=CALLER)
+    assert phone.post("/ivr/voice", signature="bm90IHZhbGlk", **form).status_code == 403
+    assert phone.client.post("/ivr/voice", data=form).status_code == 403
+
+
+def test_a_signature_for_other_parameters_is_refused(phone):
+    signature = phone.validator.compute_signature(phone.base + "/ivr/voice",
+                                                  dict(CallSid=CALL, To=EXCHANGE, From="+3161"))
+    response = phone.post("/ivr/voice", signature=signature, CallSid=CALL, To=EXCHANGE,
+                          From=CALLER)
+    assert response.status_code == 403
+
+
+def test_caller_hears_greeting_and_the_menu_from_the_database(phone):
+    response = start(phone)
+    text = said(response)
+    assert "Welkom bij de burenhulpcentrale van Segbroek." in text
+    assert "Druk 1 voor boodschappen doen." in text
+    assert "Druk 7 voor helpdesk (computer, telefoon)." in text
+    assert "For English, press 9." in text
+    assert verbs(response)[0] == "Gather"
+
+
+def test_unknown_exchange_number_gets_a_polite_message_and_a_hangup(phone, exchange):
+    response = phone.post("/ivr/voice", CallSid=CALL, To="+31709999999", From=CALLER)
+    assert "Dit nummer wordt niet gebruikt voor burenhulp" in said(response)
+    assert verbs(response)[-1] == "Hangup"
+    assert request_of(exchange) is None
+
+
+def test_unregistered_caller_may_ask_and_is_recorded_for_review(phone, exchange):
+    start(phone, caller="0612999999")
+    with exchange.db.session() as session:
+        newcomer = session.scalar(select(Participant).where(Participant.phone == "+31612999999"))
+        assert newcomer.needs_review and newcomer.is_asker and not newcomer.is_helper
+    assert request_of(exchange).caller_id == newcomer.id
+
+
+def test_withheld_number_is_asked_for_a_callback_number(phone, exchange):
+    response = start(phone, caller="anonymous")
+    assert "Uw nummer is afgeschermd" in said(response)
+    response = phone.post("/ivr/caller/number?try=1", CallSid=CALL, Digits="0612888888#")
+    assert "Druk 1 voor boodschappen doen." in said(response)
+    with exchange.db.session() as session:
+        assert session.get(HelpRequest, request_of(exchange).id).caller.phone == "+31612888888"
+
+
+def test_retried_voice_webhook_opens_one_request(phone, exchange):
+    first, second = start(phone), start(phone)
+    assert first.data == second.data
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(HelpRequest)) == 1
+
+
+def test_wrong_key_repeats_the_menu_then_a_right_key_starts_the_search(phone, exchange):
+    start(phone)
+    wrong = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="8")
+    assert "Sorry, die toets hoort niet bij het menu." in said(wrong)
+    assert "Druk 1 voor boodschappen doen." in said(wrong)
+    right = phone.post("/ivr/menu?try=2", CallSid=CALL, Digits="1")
+    assert "U vraagt hulp bij boodschappen doen." in said(right)
+    assert "Enqueue" in verbs(right)
+    assert request_of(exchange).state == "searching"
+
+
+def test_silence_three_times_ends_with_a_friendly_goodbye(phone, exchange):
+    start(phone)
+    assert "Ik heb geen keuze gehoord." in said(phone.post("/ivr/menu?try=1", CallSid=CALL))
+    phone.post("/ivr/menu?try=2", CallSid=CALL)
+    last = phone.post("/ivr/menu?try=3", CallSid=CALL)
+    assert "Belt u later nog eens?" in said(last)
+    assert verbs(last)[-1] == "Hangup"
+    assert request_of(exchange).state == "abandoned"
+
+
+def test_nine_switches_the_menu_to_english(phone, exchange):
+    start(phone)
+    response = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="9")
+    assert "Press 1 for groceries." in said(response)
+    assert "Voor Nederlands, druk 9." in said(response)
+    chosen = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="3")
+    assert "You asked for help with transport." in said(chosen)
+
+
+def test_retried_menu_choice_changes_nothing(phone, exchange):
+    start(phone)
+    first = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    before = request_of(exchange)
+    second = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    after = request_of(exchange)
+    assert first.data == second.data
+    assert (before.state, before.searching_since) == (after.state, after.searching_since)
+
+
+def search_started(phone, exchange, carrier):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    exchange.engine.tick()
+    assert len(carrier.placed) == 1
+    with exchange.db.session() as session:
+        return session.scalars(select(CallLeg)).one()
+
+
+def test_engine_rings_one_volunteer_who_covers_the_category(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    placed = carrier.placed[0]
+    assert placed["to"] in ("+31612340001", "+31612340002")  # not the caller, not transport
+    assert placed["from_"] == EXCHANGE
+    assert placed["url"].endswith(f"/ivr/volunteer/offer?leg={leg.id}")
+    exchange.engine.tick()
+    assert len(carrier.placed) == 1, "sequential: nobody else while the first one rings"
+
+
+def test_volunteer_hears_the_offer_and_1_connects_them(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    offer = phone.post(f"/ivr/volunteer/offer?leg={leg.id}", CallSid=carrier.placed[0]["sid"],
+                       AnsweredBy="human")
+    assert "Een buurtbewoner vraagt hulp bij boodschappen doen." in said(offer)
+    accepted = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1",
+                          CallSid=carrier.placed[0]["sid"], Digits="1")
+    root = ET.fromstring(accepted.data)
+    assert root.find("Dial/Queue").text == f"request-{leg.request_id}"
+    assert request_of(exchange).state == "matched"
+    with exchange.db.session() as session:
+        match = session.scalars(select(Match)).one()
+        assert match.leg_id == leg.id and match.time_to_match_s >= 0
+
+
+def test_retried_accept_connects_again_without_a_second_match(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    sid = carrier.placed[0]["sid"]
+    first = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+    second = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+    assert first.data == second.data
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Match)) == 1
+
+
+def test_decline_moves_on_to_the_next_volunteer(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    declined = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1",
+                          CallSid=carrier.placed[0]["sid"], Digits="2")
+    assert "We vragen een andere buur" in said(declined)
+    exchange.engine.tick()
+    assert len(carrier.placed) == 2
+    assert carrier.placed[1]["to"] != carrier.placed[0]["to"]
+
+
+def test_status_callbacks_out_of_order_or_repeated_change_nothing(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    path = f"/ivr/volunteer/status?leg={leg.id}"
+    sid = carrier.placed[0]["sid"]
+    phone.post(path, CallSid=sid, CallStatus="no-answer")
+    phone.post(path, CallSid=sid, CallStatus="ringing")
+    phone.post(path, CallSid=sid, CallStatus="no-answer")
+    with exchange.db.session() as session:
+        stored = session.get(CallLeg, leg.id)
+        assert (stored.status, stored.outcome) == ("no-answer", "no_answer")
+
+
+def test_caller_hanging_up_cancels_the_ringing_volunteer(phone, exchange, carrier):
+    search_started(phone, exchange, carrier)
+    phone.post("/ivr/caller/queue-ended", CallSid=CALL, QueueResult="hangup")
+    assert request_of(exchange).state == "abandoned"
+    exchange.engine.tick()
+    assert carrier.ended == [(carrier.placed[0]["sid"], False)]
+
+
+def test_a_volunteer_who_answers_after_the_caller_left_hears_it(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    phone.post("/ivr/caller/queue-ended", CallSid=CALL, QueueResult="hangup")
+    offer = phone.post(f"/ivr/volunteer/offer?leg={leg.id}", CallSid=carrier.placed[0]["sid"],
+                       AnsweredBy="human")
+    assert "niet meer aan de lijn" in said(offer)
+
+
+def test_nobody_left_to_ring_ends_unmatched_and_the_caller_is_told(phone, exchange, carrier):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="5")  # nobody covers "a chat"
+    exchange.engine.tick()
+    assert request_of(exchange).state == "unmatched"
+    assert request_of(exchange).outcome == "no_candidates"
+    assert carrier.redirected[0][0] == CALL
+    message = phone.post("/ivr/caller/unmatched", CallSid=CALL)
+    assert "geen buur beschikbaar" in said(message)
+
+
+def test_a_carrier_error_moves_on_to_the_next_volunteer(phone, exchange, carrier):
+    carrier.fail_next = 1
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    exchange.engine.tick()
+    exchange.engine.tick()
+    assert len(carrier.placed) == 1
+    with exchange.db.session() as session:
+        outcomes = [leg.outcome for leg in session.scalars(select(CallLeg).order_by(CallLeg.id))]
+    assert outcomes == ["failed", None]
+
+
+def test_a_restart_mid_placement_never_rings_that_volunteer_again(phone, exchange, carrier):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    with exchange.db.session() as session:  # as if the process died while placing this call
+        request = session.scalar(select(HelpRequest))
+        session.add(CallLeg(request_id=request.id, volunteer_id=session.scalar(
+            select(Participant.id).where(Participant.phone == "+31612340001")),
+            status="placing", placed_at=request.searching_since))
+    exchange.engine.recover()
+    exchange.engine.tick()
+    assert [p["to"] for p in carrier.placed] == ["+31612340002"]
