@@ -44,7 +44,7 @@ def eligible_volunteers(
         covers_category,
         ~on_live_call,
         ~asked_for_this,
-    )
+    ).order_by(Participant.id)
     if request.caller_id is not None:
         query = query.where(Participant.id != request.caller_id)
     volunteers = []
