@@ -13,9 +13,10 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
     node.say(cat.text(msgid, **values), language=cat.speech_language)
 
 
-def spoken(language: str, msgid: str, **values: object) -> VoiceResponse:
-    """A response that says one message and hangs up."""
-    response = VoiceResponse()
+def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
+           **values: object) -> VoiceResponse:
+    """Say one message and hang up (appended to ``response`` if given)."""
+    response = response or VoiceResponse()
     say(response, language, msgid, **values)
     response.hangup()
     return response

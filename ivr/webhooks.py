@@ -82,8 +82,9 @@ def voice():
         return twiml(_menu(session, help_request, attempt=1, greeting=True))
 
 
-def _ask_number(language: str, attempt: int) -> VoiceResponse:
-    response = VoiceResponse()
+def _ask_number(language: str, attempt: int,
+                response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
     action = _url(urls.CALLER_NUMBER, **{"try": attempt})
     gather = response.gather(input="dtmf", timeout=10, finish_on_key="#", action=action,
                              method="POST")
@@ -130,8 +131,7 @@ def caller_number():
             prompts.say(response, language, "We will continue without your number.")
             return twiml(_menu(session, help_request, attempt=1, greeting=True,
                                response=response))
-        response.append(_ask_number(language, attempt + 1))
-        return twiml(response)
+        return twiml(_ask_number(language, attempt + 1, response))
 
 
 @blueprint.post(urls.MENU)
@@ -291,14 +291,14 @@ def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
         dial.queue(view.queue_name, url=_url(urls.CONNECTING, request=view.request_id),
                    method="POST")
     elif view.kind == offers.DECLINED:
-        response.append(prompts.spoken(view.language, "Thank you. We will ask another "
-                                       "neighbour. Goodbye."))
+        prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
+                       response)
     elif view.kind == offers.TAKEN:
-        response.append(prompts.spoken(view.language, "Another neighbour has just taken this "
-                                       "request. Thank you for your willingness. Goodbye."))
+        prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
+                       "for your willingness. Goodbye.", response)
     elif view.kind == offers.WITHDRAWN:
-        response.append(prompts.spoken(view.language, "The neighbour who asked for help is no "
-                                       "longer on the line. Thank you. Goodbye."))
+        prompts.spoken(view.language, "The neighbour who asked for help is no longer on the "
+                       "line. Thank you. Goodbye.", response)
     else:  # a machine, or a leg we do not know: leave no message
         response.hangup()
     return response

@@ -14,6 +14,7 @@ CALL = "CA" + "c" * 32
 
 def said(response) -> str:
     root = ET.fromstring(response.data)
+    assert root.find(".//Response") is None, "a Response nested in a Response"
     return "\n".join(node.text or "" for node in root.iter("Say"))
 
 
@@ -76,6 +77,16 @@ def test_withheld_number_is_asked_for_a_callback_number(phone, exchange):
     assert "Druk 1 voor boodschappen doen." in said(response)
     with exchange.db.session() as session:
         assert session.get(HelpRequest, request_of(exchange).id).caller.phone == "+31612888888"
+
+
+def test_a_mistyped_callback_number_is_asked_again_then_the_call_goes_on(phone, exchange):
+    start(phone, caller="anonymous")
+    again = phone.post("/ivr/caller/number?try=1", CallSid=CALL, Digits="12#")
+    assert "Dat nummer werd niet herkend." in said(again)
+    assert "Uw nummer is afgeschermd" in said(again)
+    on = phone.post("/ivr/caller/number?try=2", CallSid=CALL, Digits="")
+    assert "We gaan verder zonder uw nummer." in said(on)
+    assert "Druk 1 voor boodschappen doen." in said(on)
 
 
 def test_retried_voice_webhook_opens_one_request(phone, exchange):
