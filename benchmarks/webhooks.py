@@ -10,8 +10,10 @@ thread count, hit with the same requests at the same moments, in the same run.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,16 +29,16 @@ from waitress.server import create_server
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bhc import config as config_module  # noqa: E402
-from bhc.app import wsgi_stack  # noqa: E402
-from bhc.bootstrap import build  # noqa: E402
-from bhc.db import utcnow  # noqa: E402
-from bhc.demo import connect_numbers  # noqa: E402
+from bhc.db import Database, utcnow  # noqa: E402
 from bhc.models import HelpRequest  # noqa: E402
 from bhc.neighbourhoods import add_neighbourhood  # noqa: E402
 from bhc.participants import ParticipantData, save  # noqa: E402
+from ivr.simulator import SimulatedNetwork  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 EXCHANGE = "+31702000001"
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "benchmark-token"
 CATEGORIES = ("groceries", "odd-jobs", "transport", "chat")
 
 
@@ -55,14 +57,46 @@ def serve(app, port: int, threads: int):
     return server
 
 
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def fresh_database(url: str) -> str:
+    """An empty schema of its own on PostgreSQL, so runs never see each other's rows."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{os.getpid()}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A server in its own process, as in production (and so no GIL shared with the phones)."""
+    return subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
 
 
-def seed(exchange, volunteers: int, callers: int, rng: random.Random) -> list[str]:
-    with exchange.db.session() as session:
+def seed(database: Database, volunteers: int, callers: int, rng: random.Random) -> list[str]:
+    with database.session() as session:
         hood = add_neighbourhood(session, "Benchwijk", EXCHANGE, ["2500"], 20000)
         for i in range(volunteers):
             save(session, ParticipantData(
@@ -75,23 +109,39 @@ def seed(exchange, volunteers: int, callers: int, rng: random.Random) -> list[st
 
 
 def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
-    """Run the calls; returns (start offset, duration, url, params, signature) per webhook."""
+    """Run the calls; returns (start offset, duration, url, params, method) per webhook.
+
+    The exchange runs as `bhc serve` in its own process with carrier "twilio" pointed at the
+    simulated network, which this process serves and drives.
+    """
     rng = random.Random(7)
-    port = free_port()
+    app_port, sim_port = free_port(), free_port()
     tmp = tempfile.mkdtemp(prefix="bhc-bench-")
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    config = config_module.from_mapping({
-        "server": {"public_url": f"http://127.0.0.1:{port}", "port": port,
-                   "threads": args.threads},
-        "database": {"url": url},
-        "matching": {"quiet_hours": "", "poll_interval_s": 0.2, "max_wait_s": 600,
-                     "ring_timeout_s": 20, "max_attempts": 15},
-    })
-    exchange = build(config, host_simulator=True, time_scale=args.time_scale)
-    exchange.db.upgrade()
-    callers = seed(exchange, args.volunteers, args.calls, rng)
-    connect_numbers(exchange)
-    net = exchange.network
+    url = fresh_database(args.database_url) if args.database_url else (
+        f"sqlite:///{tmp}/bench.sqlite3")
+    env = {
+        "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
+        "BHC_SERVER_PORT": str(app_port),
+        "BHC_SERVER_THREADS": str(args.threads),
+        "BHC_DATABASE_URL": url,
+        "BHC_CARRIER_KIND": "twilio",
+        "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        "BHC_MATCHING_QUIET_HOURS": "",
+        "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
+        "BHC_MATCHING_MAX_WAIT_S": "600",
+        "BHC_MATCHING_MAX_ATTEMPTS": "15",
+    }
+    config = config_module.load(None, environ=env)
+    database = Database(url)
+    database.upgrade()
+    callers = seed(database, args.volunteers, args.calls, rng)
+
+    net = SimulatedNetwork(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
+                           time_scale=args.time_scale)
+    net.add_number(EXCHANGE, voice_url=f"{config.server.public_url}/ivr/voice",
+                   status_callback=f"{config.server.public_url}/ivr/caller/status")
     for i in range(args.volunteers):
         roll = rng.random()
         if roll < args.accept:
@@ -119,48 +169,70 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
                 records.append((start - t0, end - start, url, dict(params), method))
 
     net.webhooks.send = timed_send
-    server = serve(wsgi_stack(exchange), port, args.threads)
-    exchange.start_engine()
+    sim_server = serve(net.wsgi_app, sim_port, 32)
+    app = spawn(["-m", "bhc.cli", "serve"], env)
+    try:
+        wait_until_up(f"{config.server.public_url}/healthz", app)
+        t0 = time.perf_counter()
+        def caller(number: str, key: str, think_s: float) -> None:
+            """A resident: dial, listen to the menu, press a key a moment later."""
+            sid = net.dial(from_=number, to=EXCHANGE)
+            net.wait_for(lambda n: n.call(sid)["waiting_for_digits"], timeout=60)
+            time.sleep(think_s * args.time_scale)
+            net.press(sid, key)
 
-    sids = []
-    for number in callers:
-        sids.append(net.dial(from_=number, to=EXCHANGE))
-        time.sleep(rng.uniform(0, args.spread / args.calls))
-    for sid in sids:
-        key = str(rng.choice([1, 2, 3, 5]))
-        net.wait_for(lambda n, s=sid: n.call(s)["waiting_for_digits"], timeout=60)
-        net.press(sid, key)
+        threads = []
+        for number in callers:
+            key, think = str(rng.choice([1, 2, 3, 5])), rng.uniform(1.0, 4.0)
+            thread = threading.Thread(target=caller, args=(number, key, think), daemon=True)
+            thread.start()
+            threads.append(thread)
+            time.sleep(rng.uniform(0, 2 * args.spread / args.calls))
+        for thread in threads:
+            thread.join(60)
 
-    def all_ended(_net) -> bool:
-        with exchange.db.session() as session:
-            open_requests = session.scalar(select(func.count()).select_from(HelpRequest).where(
-                HelpRequest.state.in_(("menu", "searching"))))
-        return open_requests == 0
+        def all_ended(_net) -> bool:
+            with database.session() as session:
+                open_requests = session.scalar(
+                    select(func.count()).select_from(HelpRequest)
+                    .where(HelpRequest.state.in_(("menu", "searching"))))
+            return open_requests == 0
 
-    net.wait_for(all_ended, timeout=args.timeout, interval=0.5)
-    with exchange.db.session() as session:
-        states = dict(session.execute(select(HelpRequest.state, func.count())
-                                      .group_by(HelpRequest.state)).all())
-    net.shutdown()
-    server.close()
-    exchange.stop()
+        net.wait_for(all_ended, timeout=args.timeout, interval=0.5)
+        with database.session() as session:
+            states = dict(session.execute(select(HelpRequest.state, func.count())
+                                          .group_by(HelpRequest.state)).all())
+    finally:
+        net.shutdown()
+        app.terminate()
+        app.wait(10)
+        sim_server.close()
+        database.dispose()
     return records, states
 
 
-def run_baseline(records, threads: int) -> list[float]:
-    """Replay the same requests at the same moments against a fixed-TwiML Flask endpoint."""
+def baseline_app() -> Flask:
+    """The trivial endpoint: fixed TwiML for any path."""
     fixed = VoiceResponse()
     fixed.say("Welkom bij de burenhulpcentrale.", language="nl-NL")
     fixed.pause(length=1)
     body = str(fixed)
     app = Flask("baseline")
 
+    @app.route("/healthz")
     @app.route("/<path:anything>", methods=["GET", "POST"])
-    def trivial(anything):
+    def trivial(anything=""):
         return Response(body, mimetype="text/xml")
 
+    return app
+
+
+def run_baseline(records, threads: int) -> list[float]:
+    """Replay the same requests at the same moments against the fixed-TwiML endpoint, served by
+    waitress in its own process with the same thread count."""
     port = free_port()
-    server = serve(app, port, threads)
+    server = spawn([__file__, "--serve-baseline", str(port), "--threads", str(threads)], {})
+    wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
     durations: list[float] = []
     lock = threading.Lock()
     t0 = time.perf_counter()
@@ -177,9 +249,12 @@ def run_baseline(records, threads: int) -> list[float]:
         with lock:
             durations.append(time.perf_counter() - start)
 
-    with ThreadPoolExecutor(max_workers=128) as pool:
-        list(pool.map(replay, sorted(records, key=lambda r: r[0])))
-    server.close()
+    try:
+        with ThreadPoolExecutor(max_workers=128) as pool:
+            list(pool.map(replay, sorted(records, key=lambda r: r[0])))
+    finally:
+        server.terminate()
+        server.wait(10)
     return durations
 
 
@@ -194,7 +269,12 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=2.0, help="seconds over which calls start")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_baseline:
+        create_server(baseline_app(), host="127.0.0.1", port=args.serve_baseline,
+                      threads=args.threads).run()
+        return
 
     records, states = run_flow(args)
     flow = [duration * 1000 for _, duration, *_ in records]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -16,9 +18,24 @@ LOCAL = ZoneInfo("Europe/Amsterdam")
 FAIRNESS_WINDOW = timedelta(days=30)
 
 
+@dataclass(frozen=True)
+class Volunteer:
+    """The few facts of a helper the engine needs to ring them."""
+
+    id: int
+    phone: str
+    languages: tuple[str, ...]
+
+
+@lru_cache(maxsize=4096)
+def _windows(availability: str):
+    """Parsed availability, cached: many volunteers share the same few texts."""
+    return parse_windows(availability)
+
+
 def eligible_volunteers(
     session: Session, request: HelpRequest, now: datetime, quiet_hours: str
-) -> list[Participant]:
+) -> list[Volunteer]:
     """Helpers of the request's neighbourhood who consented, cover the category, are not paused,
     are not the caller, are on no other live call and were not yet rung for this request, and
     whose availability (and the quiet hours) allow a call now."""
@@ -35,7 +52,9 @@ def eligible_volunteers(
         ParticipantCategory.participant_id == Participant.id,
         ParticipantCategory.slug == request.category_slug,
     )
-    query = select(Participant).where(
+    query = select(
+        Participant.id, Participant.phone, Participant.languages, Participant.availability
+    ).where(
         Participant.neighbourhood_id == request.neighbourhood_id,
         Participant.is_helper.is_(True),
         Participant.call_consent.is_(True),
@@ -48,18 +67,19 @@ def eligible_volunteers(
     if request.caller_id is not None:
         query = query.where(Participant.id != request.caller_id)
     volunteers = []
-    for volunteer in session.scalars(query):
+    for volunteer_id, phone, languages, availability in session.execute(query):
         try:
-            windows = parse_windows(volunteer.availability)
+            windows = _windows(availability)
         except AvailabilityError:
             continue  # unreadable availability: never ring at a time they did not agree to
         if is_available(windows, local_now):
-            volunteers.append(volunteer)
+            spoken = tuple(code.strip() for code in languages.split(";") if code.strip())
+            volunteers.append(Volunteer(volunteer_id, phone, spoken))
     return volunteers
 
 
 def with_fairness_facts(
-    session: Session, volunteers: list[Participant], language: str, now: datetime
+    session: Session, volunteers: list[Volunteer], language: str, now: datetime
 ) -> list[Candidate]:
     """Attach recent call counts and last-asked times, for the fairness order."""
     ids = [v.id for v in volunteers]
@@ -76,7 +96,7 @@ def with_fairness_facts(
             volunteer_id=v.id,
             recent_calls=stats.get(v.id, (0, None))[0],
             last_asked_at=stats.get(v.id, (0, None))[1],
-            speaks_caller_language=language in v.language_list,
+            speaks_caller_language=language in v.languages,
         )
         for v in volunteers
     ]

@@ -185,3 +185,7 @@ def demo(obj: Context, host: str | None, port: int | None) -> None:
         run_demo(obj.config, host=host, port=port, serve=_serve_until_stopped)
     except ConfigError as exc:
         raise click.ClickException(f"configuration: {exc}") from None
+
+
+if __name__ == "__main__":
+    main()

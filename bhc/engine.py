@@ -12,7 +12,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 
 from bhc import urls
 from bhc.candidates import eligible_volunteers, with_fairness_facts
@@ -22,7 +22,7 @@ from bhc.db import Database, utcnow
 from bhc.legs import policy_leg
 from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
 from bhc.phones import mask
-from matching.policy import GiveUp, Limits, Ring, Search, next_action
+from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slots
 
 log = logging.getLogger(__name__)
 
@@ -89,15 +89,26 @@ class Engine:
                     return
 
     def _step(self) -> None:
-        """One pass: stop legs of finished requests, expire lost legs, advance every search."""
+        """One pass: stop legs of finished requests, expire lost legs, advance open searches."""
         self._stop_legs_of_finished_requests()
         self._expire_lost_legs()
-        with self.db.session() as session:
-            searching = session.scalars(
-                select(HelpRequest.id).where(HelpRequest.state == RequestState.SEARCHING)
-            ).all()
-        for request_id in searching:
+        for request_id in self._searches_to_advance():
             self._advance(request_id)
+
+    def _searches_to_advance(self) -> list[int]:
+        """Searching requests the policy may act on: no call of theirs is live, or they have
+        waited too long. The rest can only be told to wait, so they cost no work per step."""
+        now = self.clock()
+        live_leg = exists().where(CallLeg.request_id == HelpRequest.id, CallLeg.outcome.is_(None))
+        waited_too_long = HelpRequest.searching_since <= now - timedelta(
+            seconds=self.limits.max_wait_s)
+        with self.db.session() as session:
+            return list(session.scalars(
+                select(HelpRequest.id)
+                .where(HelpRequest.state == RequestState.SEARCHING,
+                       or_(~live_leg, waited_too_long))
+                .order_by(HelpRequest.id)
+            ))
 
     def _advance(self, request_id: int) -> None:
         now = self.clock()
@@ -111,9 +122,11 @@ class Engine:
                 started_at=request.searching_since or request.created_at,
                 legs=tuple(policy_leg(leg) for leg in request.legs),
             )
-            volunteers = eligible_volunteers(
-                session, request, now, self.config.matching.quiet_hours
-            )
+            volunteers = []
+            if open_slots(search, self.limits):
+                volunteers = eligible_volunteers(
+                    session, request, now, self.config.matching.quiet_hours
+                )
             candidates = with_fairness_facts(session, volunteers, request.language, now)
             action = next_action(search, candidates, self.limits, now, self.rng)
             if isinstance(action, Ring):
@@ -209,8 +222,12 @@ class Engine:
         to_end = []
         with self.db.session() as session:
             legs = session.scalars(
-                select(CallLeg).where(CallLeg.outcome.is_(None),
-                                      CallLeg.status.in_(LIVE_LEG_STATUSES))
+                select(CallLeg).where(
+                    CallLeg.outcome.is_(None),
+                    CallLeg.status.in_(LIVE_LEG_STATUSES),
+                    or_(CallLeg.placed_at < now - ring_limit,
+                        CallLeg.answered_at < now - DECISION_LIMIT),
+                )
             ).all()
             for leg in legs:
                 answered = leg.answered_at is not None

@@ -116,6 +116,19 @@ def unmatched_reason(legs: tuple[Leg, ...]) -> UnmatchedReason:
     return UnmatchedReason.NO_ANSWER
 
 
+def open_slots(search: Search, limits: Limits) -> int:
+    """How many new calls the strategy allows right now (0 while a wave is still ringing).
+
+    The engine skips the candidate query when this is 0: the decision cannot depend on it then.
+    """
+    if search.matched or any(leg.outcome is LegOutcome.ACCEPTED for leg in search.legs):
+        return 0
+    if any(leg.live for leg in search.legs):
+        return 0
+    width = 1 if limits.strategy == "sequential" else limits.wave_size
+    return max(0, min(width, limits.max_attempts - len(search.legs)))
+
+
 def next_action(
     search: Search,
     candidates: list[Candidate],
@@ -139,14 +152,12 @@ def next_action(
         c for c in candidates if c.volunteer_id not in asked and c.volunteer_id != search.caller_id
     ]
     fresh = list({c.volunteer_id: c for c in fresh}.values())
-    room = limits.max_attempts - len(search.legs)
-    width = 1 if limits.strategy == "sequential" else limits.wave_size
-
     if live:
         return Wait()
-    if room <= 0 or not fresh:
+    slots = open_slots(search, limits)
+    if slots <= 0 or not fresh:
         return GiveUp(unmatched_reason(search.legs))
-    chosen = rank(fresh, rng)[: min(width, room)]
+    chosen = rank(fresh, rng)[:slots]
     return Ring(tuple(c.volunteer_id for c in chosen))
 
 
