@@ -19,5 +19,8 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
+lint: install
+	$(BIN)/ruff check bhc ivr matching admin_ui tests benchmarks
+
 bench: install
 	$(BIN)/python benchmarks/webhooks.py

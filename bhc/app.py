@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, redirect
 
 from bhc.bootstrap import Exchange
@@ -20,8 +22,11 @@ def create_app(exchange: Exchange) -> Flask:
 
         @app.get("/demo/phone")
         def demo_phone():
-            """The simulated phone lives with the simulated carrier, under /sim."""
-            return redirect("/sim/phone")
+            """The simulated phone lives with the simulated carrier, under /sim; it starts as
+            a registered resident of the sample neighbourhood."""
+            from bhc.demo import DEMO_CALLER
+
+            return redirect("/sim/phone?" + urlencode({"from": DEMO_CALLER}))
 
     @app.get("/healthz")
     def healthz():

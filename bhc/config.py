@@ -89,6 +89,14 @@ class IvrConfig:
 
 
 @dataclass(frozen=True)
+class AdminConfig:
+    secret_key: str = ""
+    session_hours: int = 8
+    max_login_failures: int = 5
+    login_lockout_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
@@ -100,6 +108,7 @@ class Config:
     callback: CallbackConfig = field(default_factory=CallbackConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
+    admin: AdminConfig = field(default_factory=AdminConfig)
 
     @property
     def auth_token(self) -> str:
@@ -159,6 +168,9 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.english_key must be one phone key")
     if not config.database.url:
         raise ConfigError("database.url must not be empty")
+    for key in ("session_hours", "max_login_failures", "login_lockout_minutes"):
+        if getattr(config.admin, key) < 1:
+            raise ConfigError(f"admin.{key} must be at least 1")
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:

@@ -43,7 +43,10 @@ def catalogue(code: str) -> Catalogue:
     return Catalogue(code, messages, speech)
 
 
-def available_languages() -> list[str]:
+@lru_cache(maxsize=1)
+def available_languages() -> tuple[str, ...]:
     """Codes with a catalogue, the default first."""
-    codes = sorted(p.name for p in TRANSLATIONS.iterdir() if (p / "LC_MESSAGES" / "bhc.po").exists())
-    return sorted(codes, key=lambda code: code != DEFAULT_LANGUAGE)
+    codes = sorted(
+        path.name for path in TRANSLATIONS.iterdir() if (path / "LC_MESSAGES" / "bhc.po").exists()
+    )
+    return tuple(sorted(codes, key=lambda code: code != DEFAULT_LANGUAGE))

@@ -13,7 +13,9 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Column,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -207,3 +209,64 @@ class Match(Base):
     time_to_match_s: Mapped[float] = mapped_column(Float)
     volunteers_rung: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Role:
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    ALL = (ADMIN, COORDINATOR)
+
+
+user_neighbourhoods = Table(
+    "user_neighbourhoods",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("neighbourhood_id", ForeignKey("neighbourhoods.id", ondelete="CASCADE"),
+           primary_key=True),
+)
+
+
+class User(Base):
+    """Someone who signs in to the coordinators' web UI: an admin, or a coordinator of some
+    neighbourhoods."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=Role.COORDINATOR)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
+        secondary=user_neighbourhoods, lazy="selectin", order_by="Neighbourhood.name"
+    )
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept briefly so repeated guessing is throttled across all web workers."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditLog(Base):
+    """Who changed what in the web UI or the CLI; summaries never hold full phone numbers."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(500), default="")
+
+    user: Mapped[User | None] = relationship()

@@ -8,7 +8,7 @@ properties (never two matches, never the caller, never one volunteer twice) be p
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 

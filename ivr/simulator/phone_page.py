@@ -88,6 +88,8 @@ PHONE_PAGE = r"""<!doctype html>
 (function () {
   "use strict";
   var BASE = window.location.pathname.replace(/\/phone\/?$/, "");
+  var PREFILL = new URLSearchParams(window.location.search).get("from");
+  if (PREFILL) { document.getElementById("from").value = PREFILL; }
   var STATUS = { "queued": "wacht op verbinding / queued", "ringing": "gaat over / ringing",
     "in-progress": "in gesprek / in progress", "completed": "beëindigd / ended", "busy": "bezet / busy",
     "no-answer": "geen gehoor / no answer", "failed": "mislukt / failed", "canceled": "geannuleerd / canceled" };

@@ -47,8 +47,8 @@ def test_invalid_toml_is_reported_with_the_file(tmp_path):
 
 
 def test_example_config_is_valid_and_documents_every_key():
-    from pathlib import Path
     import tomllib
+    from pathlib import Path
 
     example = Path(__file__).parents[2] / "config.example.toml"
     data = tomllib.loads(example.read_text())
