@@ -1,1 +1,64 @@
-"""The coordinators' web UI. Not built yet: it comes with the issue on the admin UI and reports."""
+"""The coordinators' web UI: a blueprint at /admin, server-rendered, usable without JavaScript.
+
+``init_app`` wires what the pages need into the app: Flask-Login, CSRF protection on every
+form (the Twilio webhooks, which carry signatures instead, are exempt) and Flask-Babel.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, redirect, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from admin_ui import auth, errors, neighbourhoods, participants, requests  # noqa: F401 (routes)
+from admin_ui.blueprint import blueprint
+from admin_ui.formatting import register_filters
+from bhc.config import Config
+
+log = logging.getLogger(__name__)
+TRANSLATIONS = Path(__file__).parent / "translations"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+csrf = CSRFProtect()
+
+
+def selected_language() -> str:
+    language = session.get("language")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def init_app(app: Flask, config: Config, exempt: tuple[str, ...] = ()) -> None:
+    """Register the admin pages and the extensions they rely on."""
+    secret_key = config.admin.secret_key
+    if not secret_key:
+        secret_key = secrets.token_hex(32)
+        log.warning("admin.secret_key is not set: using a random one, so every restart signs "
+                    "all coordinators out; set it in the config for a lasting key")
+    app.secret_key = secret_key
+    app.config.update(
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=config.admin.session_hours),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.server.public_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which expires
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    Babel(app, default_locale=DEFAULT_LANGUAGE, default_timezone="Europe/Amsterdam",
+          locale_selector=selected_language)
+    csrf.init_app(app)
+    for name in exempt:
+        csrf.exempt(app.blueprints[name])
+    auth.login_manager.init_app(app)
+    register_filters(app)
+    app.register_blueprint(blueprint)
+    errors.register(app)
+
+    @app.get("/")
+    def root():
+        return redirect("/admin/")

@@ -125,3 +125,14 @@ def test_restart_during_a_search_resumes_without_calling_anyone_twice(live):
     assert_bridged(live, sid, VOLUNTEERS[1])
     assert live.rung() == VOLUNTEERS[:2]
     assert len(live.calls_to(VOLUNTEERS[0])) == 1
+
+
+def test_no_full_phone_number_is_logged_during_a_call(live, caplog):
+    caplog.set_level("DEBUG")
+    phones(live, DECLINE, NO_ANSWER, ACCEPT)
+    ask_for_groceries(live)
+    live.wait_state("matched")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "****" in logged  # numbers do appear, masked
+    for number in ["+31703561234", *VOLUNTEERS]:
+        assert number not in logged and number[1:] not in logged
