@@ -11,26 +11,20 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, redirect, session
+from flask import Flask, redirect
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from admin_ui import auth, errors, neighbourhoods, participants, requests  # noqa: F401 (routes)
 from admin_ui.blueprint import blueprint
 from admin_ui.formatting import register_filters
+from admin_ui.language import DEFAULT_LANGUAGE, selected_language
 from bhc.config import Config
 
 log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).parent / "translations"
-LANGUAGES = ("nl", "en")
-DEFAULT_LANGUAGE = "nl"
 
 csrf = CSRFProtect()
-
-
-def selected_language() -> str:
-    language = session.get("language")
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def init_app(app: Flask, config: Config, exempt: tuple[str, ...] = ()) -> None:
@@ -56,8 +50,8 @@ def init_app(app: Flask, config: Config, exempt: tuple[str, ...] = ()) -> None:
         csrf.exempt(app.blueprints[name])
     auth.login_manager.init_app(app)
     register_filters(app)
-    app.register_blueprint(blueprint)
     errors.register(app)
+    app.register_blueprint(blueprint)
 
     @app.get("/")
     def root():

@@ -171,7 +171,13 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
 
     net.webhooks.send = timed_send
     sim_server = serve(net.wsgi_app, sim_port, 32)
-    app = spawn(["-m", "bhc.cli", "serve"], env)
+    if args.split:
+        # A city's deployment: the web app alone under waitress, the engine as `bhc worker`.
+        app = spawn(["-m", "waitress", f"--port={app_port}", f"--threads={args.threads}",
+                     "bhc.wsgi:app"], env)
+        worker = spawn(["-m", "bhc.cli", "worker"], env)
+    else:
+        app, worker = spawn(["-m", "bhc.cli", "serve"], env), None
     try:
         wait_until_up(f"{config.server.public_url}/healthz", app)
         t0 = time.perf_counter()
@@ -205,8 +211,10 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
                                           .group_by(HelpRequest.state)).all())
     finally:
         net.shutdown()
-        app.terminate()
-        app.wait(10)
+        for process in (app, worker):
+            if process is not None:
+                process.terminate()
+                process.wait(10)
         sim_server.close()
         database.dispose()
     return records, states
@@ -270,6 +278,9 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=2.0, help="seconds over which calls start")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--rounds", type=int, default=3, help="flow + baseline pairs to run")
+    parser.add_argument("--split", action="store_true",
+                        help="web app (waitress) and engine (bhc worker) in separate processes")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:
@@ -277,27 +288,32 @@ def main() -> None:
                       threads=args.threads).run()
         return
 
-    records, states = run_flow(args)
-    flow = [duration * 1000 for _, duration, *_ in records]
-    base = [d * 1000 for d in run_baseline(records, args.threads)]
     backend = (args.database_url or "sqlite").split(":")[0]
+    mode = "web + worker processes" if args.split else "bhc serve (web and engine in one process)"
     print(f"{args.calls} concurrent calls, {args.volunteers} volunteers, {backend}, "
-          f"waitress threads={args.threads}")
-    print(f"requests by outcome: {states}")
-    print(f"{'':24}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
-    print(f"{'bhc webhooks':24}{len(flow):>6}{percentile(flow, .5):>10.2f}"
-          f"{percentile(flow, .99):>10.2f}")
-    print(f"{'fixed TwiML baseline':24}{len(base):>6}{percentile(base, .5):>10.2f}"
-          f"{percentile(base, .99):>10.2f}")
-    print(f"ratio p50 {percentile(flow, .5) / percentile(base, .5):.2f}x, "
-          f"p99 {percentile(flow, .99) / percentile(base, .99):.2f}x (aim: p99 within 3x)")
+          f"waitress threads={args.threads}, {mode}, {args.rounds} round(s)")
+    print(f"{'round':8}{'':16}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
+    ratios = []
+    for round_ in range(1, args.rounds + 1):
+        records, states = run_flow(args)
+        flow = [duration * 1000 for _, duration, *_ in records]
+        base = [d * 1000 for d in run_baseline(records, args.threads)]
+        ratios.append((percentile(flow, .5) / percentile(base, .5),
+                       percentile(flow, .99) / percentile(base, .99)))
+        print(f"{round_:<8}{'bhc webhooks':16}{len(flow):>6}{percentile(flow, .5):>10.2f}"
+              f"{percentile(flow, .99):>10.2f}   requests: {states}")
+        print(f"{'':8}{'fixed TwiML':16}{len(base):>6}{percentile(base, .5):>10.2f}"
+              f"{percentile(base, .99):>10.2f}   ratio p50 {ratios[-1][0]:.2f}x, "
+              f"p99 {ratios[-1][1]:.2f}x")
+    print(f"median ratio over rounds: p50 {statistics.median(r[0] for r in ratios):.2f}x, "
+          f"p99 {statistics.median(r[1] for r in ratios):.2f}x (aim: p99 within 3x)")
     by_path: dict[str, list[float]] = {}
     for _, duration, url, _, _ in records:
         by_path.setdefault(url.split("?")[0].split("/", 3)[3], []).append(duration * 1000)
+    print("last round by webhook:")
     for path, values in sorted(by_path.items()):
         print(f"  /{path:36}{len(values):>6}{statistics.median(values):>9.2f}"
               f"{percentile(values, .99):>10.2f}")
-
 
 if __name__ == "__main__":
     main()

@@ -1,4 +1,5 @@
-"""The Flask app factory: the webhooks (and, in the demo, the simulated phone) over one exchange."""
+"""The Flask app factory: the webhooks, the coordinators' pages (and, in the demo, the simulated
+phone) over one exchange."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def create_app(exchange: Exchange) -> Flask:
     from ivr.webhooks import blueprint as ivr_blueprint
 
     app.register_blueprint(ivr_blueprint)
+
+    import admin_ui
+
+    admin_ui.init_app(app, exchange.config, exempt=(ivr_blueprint.name,))
 
     if exchange.network is not None:
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # How long past the ring timeout a leg without any news counts as lost (callback never came).
 LOST_LEG_GRACE = timedelta(seconds=30)
+# Wake-ups arriving within this window after a pass are handled together in the next pass.
+BATCH_WINDOW_S = 0.05
 # How long an answered volunteer may take to press a key before we move on.
 DECISION_LIMIT = timedelta(seconds=90)
 
@@ -85,6 +88,9 @@ class Engine:
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
+                # Let a burst of webhook wake-ups gather into the next pass rather than
+                # paying for a pass per event; this costs a match at most this much delay.
+                time.sleep(BATCH_WINDOW_S)
                 if not self._again.is_set():
                     return
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bhc.models import Category, ExchangeNumber, Neighbourhood
+from bhc.models import ExchangeNumber, Neighbourhood
 from bhc.phones import InvalidPhoneNumber, to_e164
 
 MENU_KEYS = range(1, 10)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
+from bhc.models import CallLeg, HelpRequest, Match, RequestState
 from bhc.roster import local_date, local_midnight_utc
 
 PER_PAGE = 50
@@ -97,10 +97,3 @@ def timeline(session: Session, request: HelpRequest) -> list[Event]:
         ("called", "chose", "rung", "answered", "pressed", "matched", "leg_outcome", "ended"))}
     return sorted(events, key=lambda e: (e.at, order[e.kind]))
 
-
-def volunteers_rung(request: HelpRequest) -> int:
-    return len(request.legs)
-
-
-def caller_of(session: Session, request: HelpRequest) -> Participant | None:
-    return session.get(Participant, request.caller_id) if request.caller_id else None

@@ -1,0 +1,94 @@
+"""The web forms (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (opt out, resume, delete, sign out): the CSRF token."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ParticipantForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=10)])
+    house_number = StringField(_l("House number"), validators=[Optional(), Length(max=10)])
+    neighbourhood = SelectField(_l("Neighbourhood"), validators=[DataRequired()])
+    roles = SelectField(_l("Role"), choices=[
+        SelectChoice("helper", _l("helper")), SelectChoice("asker", _l("asker")),
+        SelectChoice("both", _l("helper and asker"))])
+    categories = CheckboxesField(_l("Helps with"))
+    languages = StringField(_l("Languages (codes like nl;en)"), default="nl",
+                            validators=[Length(max=40)])
+    available = StringField(_l("Available (e.g. mo-fr 09:00-17:00; sa 10:00-12:00; empty "
+                               "means any time)"), validators=[Length(max=400)])
+    call_consent = BooleanField(_l("Agreed to be called by the exchange"))
+
+    def as_row(self) -> dict[str, str]:
+        """The CSV row form :func:`bhc.participants.parse_row` validates."""
+        return {
+            "name": self.name.data or "", "phone": self.phone.data or "",
+            "postcode": self.postcode.data or "", "house_number": self.house_number.data or "",
+            "neighbourhood": self.neighbourhood.data or "", "roles": self.roles.data or "",
+            "categories": ";".join(self.categories.data or []),
+            "languages": self.languages.data or "", "available": self.available.data or "",
+            "call_consent": "yes" if self.call_consent.data else "no",
+        }
+
+
+class PauseForm(FlaskForm):
+    until = DateField(_l("Paused until (called again from this date)"),
+                      validators=[InputRequired()])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+
+
+class NeighbourhoodForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    households = IntegerField(_l("Households (for the reach figure)"),
+                              validators=[Optional(), NumberRange(min=1)])
+    postcodes = StringField(_l("Postcode areas, comma-separated"), validators=[Length(max=2000)])
+    numbers = TextAreaField(_l("Exchange numbers, one per line"), validators=[DataRequired()])
+
+
+class CategoryRowForm(Form):
+    label_nl = StringField(_l("Dutch label"), validators=[DataRequired(), Length(max=100)])
+    label_en = StringField(_l("English label"), validators=[Length(max=100)])
+    key = IntegerField(_l("Key"), validators=[InputRequired(), NumberRange(min=1, max=9)])
+    enabled = BooleanField(_l("Offered"))
+
+
+class MenuForm(FlaskForm):
+    categories = FieldList(FormField(CategoryRowForm))

@@ -1,0 +1,100 @@
+"""Neighbourhood pages: the list, their settings and their phone menu."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from admin_ui import texts
+from admin_ui.auth import ensure_visible, services, visible_neighbourhoods
+from admin_ui.blueprint import blueprint
+from admin_ui.forms import MenuForm, NeighbourhoodForm
+from bhc import audit, exchange_settings
+from bhc.db import utcnow
+from bhc.models import Neighbourhood
+
+
+def _neighbourhood(db: Session, neighbourhood_id: int) -> Neighbourhood:
+    neighbourhood = db.get(Neighbourhood, neighbourhood_id)
+    if neighbourhood is None:
+        abort(404)
+    ensure_visible(neighbourhood.id)
+    return neighbourhood
+
+
+def _audit(db: Session, action: str, neighbourhood: Neighbourhood, summary: str) -> None:
+    audit.record(db, user_id=current_user.id, action=action, object_type="neighbourhood",
+                 object_id=neighbourhood.id, summary=summary, now=utcnow())
+
+
+@blueprint.get("/neighbourhoods")
+def neighbourhoods():
+    with services().db.session() as db:
+        return render_template("admin/neighbourhoods.html",
+                               neighbourhoods=visible_neighbourhoods(db))
+
+
+@blueprint.route("/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
+def neighbourhood_edit(neighbourhood_id: int):
+    with services().db.session() as db:
+        neighbourhood = _neighbourhood(db, neighbourhood_id)
+        form = NeighbourhoodForm(data={
+            "name": neighbourhood.name, "households": neighbourhood.households,
+            "postcodes": neighbourhood.postcodes.replace(",", ", "),
+            "numbers": "\n".join(n.number for n in neighbourhood.numbers),
+        })
+        if form.validate_on_submit():
+            try:
+                exchange_settings.update_neighbourhood(
+                    db, neighbourhood, name=form.name.data, households=form.households.data,
+                    postcodes=form.postcodes.data.split(","),
+                    numbers=form.numbers.data.splitlines())
+            except exchange_settings.SettingsError as exc:
+                flash(texts.settings_error(exc), "error")
+            else:
+                _audit(db, "update", neighbourhood, f"settings of {neighbourhood.name}")
+                flash(_("The changes were saved."), "success")
+                return redirect(url_for("admin.neighbourhood_edit",
+                                        neighbourhood_id=neighbourhood_id))
+        elif form.errors:
+            flash(_("Nothing was saved: please correct the marked fields."), "error")
+        return render_template("admin/neighbourhood_form.html", form=form,
+                               neighbourhood=neighbourhood)
+
+
+@blueprint.route("/neighbourhoods/<int:neighbourhood_id>/menu", methods=["GET", "POST"])
+def neighbourhood_menu(neighbourhood_id: int):
+    with services().db.session() as db:
+        neighbourhood = _neighbourhood(db, neighbourhood_id)
+        categories = list(neighbourhood.categories)
+        form = MenuForm(data={"categories": [
+            {"label_nl": c.labels.get("nl", ""), "label_en": c.labels.get("en", ""),
+             "key": c.key, "enabled": c.enabled} for c in categories]})
+        if form.validate_on_submit() and len(form.categories.entries) == len(categories):
+            changes = [
+                exchange_settings.CategoryChange(
+                    category_id=category.id, label_nl=row.label_nl.data,
+                    label_en=row.label_en.data or "", key=row.key.data,
+                    enabled=row.enabled.data)
+                for category, row in zip(categories, form.categories.entries)
+            ]
+            language_key = services().config.ivr.english_key
+            reserved = {int(language_key)} if language_key.isdigit() else set()
+            try:
+                exchange_settings.update_menu(db, neighbourhood, changes, reserved)
+            except exchange_settings.SettingsError as exc:
+                flash(texts.settings_error(exc), "error")
+            else:
+                _audit(db, "update_menu", neighbourhood, "; ".join(
+                    f"{c.key} {c.slug} {c.labels.get('nl', '')}"
+                    f"{'' if c.enabled else ' (off)'}" for c in categories))
+                flash(_("The menu was saved. Callers hear it from the next call on."), "success")
+                return redirect(url_for("admin.neighbourhood_menu",
+                                        neighbourhood_id=neighbourhood_id))
+        elif form.errors:
+            flash(_("Nothing was saved: please correct the marked fields."), "error")
+        return render_template("admin/neighbourhood_menu.html", form=form,
+                               neighbourhood=neighbourhood,
+                               rows=list(zip(categories, form.categories.entries)))

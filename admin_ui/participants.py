@@ -1,0 +1,206 @@
+"""Participant pages: list and search, add, edit, pause, opt out, delete, import a CSV."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms.fields.choices import SelectChoice
+
+from admin_ui import texts
+from admin_ui.auth import ensure_visible, services, visible, visible_neighbourhoods
+from admin_ui.blueprint import blueprint
+from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
+from admin_ui.language import selected_language
+from bhc import audit, roster
+from bhc.db import utcnow
+from bhc.models import Category, Neighbourhood, Participant
+from bhc.participants import RowError, import_csv
+from bhc.phones import mask
+
+
+def _participant(db: Session, participant_id: int) -> Participant:
+    participant = db.get(Participant, participant_id)
+    if participant is None:
+        abort(404)
+    ensure_visible(participant.neighbourhood_id)
+    return participant
+
+
+def _audit(db: Session, action: str, participant: Participant, summary: str = "") -> None:
+    text = f"{participant.name} ({mask(participant.phone)})"
+    audit.record(db, user_id=current_user.id, action=action, object_type="participant",
+                 object_id=participant.id, summary=f"{text} {summary}".strip(), now=utcnow())
+
+
+def _fill_choices(db: Session, form: ParticipantForm, language: str) -> None:
+    neighbourhoods = visible_neighbourhoods(db)
+    form.neighbourhood.choices = [SelectChoice(n.name) for n in neighbourhoods]
+    labels: dict[str, str] = {}
+    ids = [n.id for n in neighbourhoods]
+    for category in db.scalars(select(Category).where(Category.neighbourhood_id.in_(ids or [-1]))
+                               .order_by(Category.key)):
+        labels.setdefault(category.slug, category.label(language))
+    form.categories.choices = [SelectChoice(slug, label) for slug, label in labels.items()]
+
+
+def _save(db: Session, form: ParticipantForm, participant: Participant | None):
+    """Validate with the CSV rules and save; on a bad field the form shows why."""
+    try:
+        return roster.save_row(db, form.as_row(), utcnow(), participant=participant,
+                               visible=visible())
+    except RowError as exc:
+        field = texts.row_error_field(str(exc))
+        target = getattr(form, "categories" if field == "unknown" else field or "name")
+        target.errors = [*target.errors, str(texts.ROW_FIELDS[field]) if field else str(exc)]
+    except roster.PhoneTaken:
+        form.phone.errors = [*form.phone.errors,
+                             _("Another participant already has this phone number.")]
+    flash(_("The participant was not saved: please correct the marked fields."), "error")
+    return None
+
+
+@blueprint.get("/participants")
+def participants():
+    with services().db.session() as db:
+        neighbourhoods = visible_neighbourhoods(db)
+        chosen = request.args.get("neighbourhood", type=int)
+        if chosen is not None:
+            ensure_visible(chosen)
+        page = roster.search(db, text=request.args.get("q", ""), visible=visible(),
+                             neighbourhood_id=chosen, page=request.args.get("page", 1, type=int))
+        return render_template("admin/participants.html", page=page,
+                               neighbourhoods=neighbourhoods, chosen=chosen,
+                               q=request.args.get("q", ""), now=utcnow(),
+                               is_paused=roster.is_paused)
+
+
+@blueprint.route("/participants/new", methods=["GET", "POST"])
+def participant_new():
+    form = ParticipantForm()
+    with services().db.session() as db:
+        _fill_choices(db, form, selected_language())
+        if form.validate_on_submit():
+            participant = _save(db, form, None)
+            if participant is not None:
+                _audit(db, "create", participant)
+                flash(_("%(name)s was added.", name=participant.name), "success")
+                return redirect(url_for("admin.participant_edit", participant_id=participant.id))
+        elif form.errors:
+            flash(_("The participant was not saved: please correct the marked fields."), "error")
+        return render_template("admin/participant_form.html", form=form, participant=None)
+
+
+@blueprint.route("/participants/<int:participant_id>", methods=["GET", "POST"])
+def participant_edit(participant_id: int):
+    with services().db.session() as db:
+        participant = _participant(db, participant_id)
+        neighbourhood = (db.get(Neighbourhood, participant.neighbourhood_id)
+                         if participant.neighbourhood_id else None)
+        row = roster.as_row(participant, neighbourhood.name if neighbourhood else "")
+        form = ParticipantForm(data={**row, "categories": sorted(participant.category_slugs),
+                                     "call_consent": participant.call_consent})
+        _fill_choices(db, form, selected_language())
+        if form.validate_on_submit():
+            if _save(db, form, participant) is not None:
+                _audit(db, "update", participant)
+                flash(_("The changes were saved."), "success")
+                return redirect(url_for("admin.participant_edit", participant_id=participant_id))
+        elif form.errors:
+            flash(_("The participant was not saved: please correct the marked fields."), "error")
+        return render_template("admin/participant_form.html", form=form, participant=participant,
+                               pause_form=PauseForm(formdata=None), button=ButtonForm(),
+                               now=utcnow(), is_paused=roster.is_paused)
+
+
+@blueprint.post("/participants/<int:participant_id>/pause")
+def participant_pause(participant_id: int):
+    form = PauseForm()
+    with services().db.session() as db:
+        participant = _participant(db, participant_id)
+        if not form.validate_on_submit():
+            flash(_("Please give the date from which the participant may be called again."),
+                  "error")
+        else:
+            try:
+                roster.pause(participant, form.until.data, utcnow())
+            except roster.PauseNotInFuture:
+                flash(_("The pause must end after today."), "error")
+            else:
+                _audit(db, "pause", participant, f"until {form.until.data.isoformat()}")
+                flash(_("%(name)s is paused.", name=participant.name), "success")
+    return redirect(url_for("admin.participant_edit", participant_id=participant_id))
+
+
+def _button_action(participant_id: int, action: str, change, message: str):
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    with services().db.session() as db:
+        participant = _participant(db, participant_id)
+        change(participant)
+        _audit(db, action, participant)
+        flash(message % {"name": participant.name}, "success")
+    return redirect(url_for("admin.participant_edit", participant_id=participant_id))
+
+
+@blueprint.post("/participants/<int:participant_id>/resume")
+def participant_resume(participant_id: int):
+    return _button_action(participant_id, "resume", roster.resume,
+                          _("%(name)s may be called again."))
+
+
+@blueprint.post("/participants/<int:participant_id>/opt-out")
+def participant_opt_out(participant_id: int):
+    return _button_action(participant_id, "opt_out",
+                          lambda p: roster.set_opted_out(p, True),
+                          _("%(name)s has opted out and will not be called."))
+
+
+@blueprint.post("/participants/<int:participant_id>/opt-in")
+def participant_opt_in(participant_id: int):
+    return _button_action(participant_id, "opt_in",
+                          lambda p: roster.set_opted_out(p, False),
+                          _("%(name)s takes part again."))
+
+
+@blueprint.route("/participants/<int:participant_id>/delete", methods=["GET", "POST"])
+def participant_delete(participant_id: int):
+    form = ButtonForm()
+    with services().db.session() as db:
+        participant = _participant(db, participant_id)
+        if form.validate_on_submit():
+            name = participant.name
+            _audit(db, "delete", participant)
+            roster.delete(db, participant)
+            flash(_("%(name)s was deleted.", name=name), "success")
+            return redirect(url_for("admin.participants"))
+        return render_template("admin/participant_delete.html", participant=participant,
+                               form=form)
+
+
+@blueprint.route("/participants/import", methods=["GET", "POST"])
+def participant_import():
+    form = ImportForm()
+    result = outside = None
+    if form.validate_on_submit():
+        try:
+            text = form.file.data.read().decode("utf-8")
+        except UnicodeDecodeError:
+            flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
+            return render_template("admin/participant_import.html", form=form)
+        with services().db.session() as db:
+            scope = visible()
+            outside = roster.rows_outside(db, text, scope) if scope is not None else []
+            if outside:
+                flash(_("Nothing was imported: some rows are about neighbourhoods you do not "
+                        "coordinate."), "error")
+            else:
+                result = import_csv(db, text, utcnow(), source="coordinator")
+                audit.record(db, user_id=current_user.id, action="import",
+                             object_type="participant", object_id=None,
+                             summary=f"{result.created} created, {result.updated} updated, "
+                                     f"{len(result.errors)} rows with errors", now=utcnow())
+    return render_template("admin/participant_import.html", form=form, result=result,
+                           outside=outside, row_error=texts.row_error)

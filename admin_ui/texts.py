@@ -1,0 +1,99 @@
+"""What coordinators read for the core's codes and exceptions, in their language."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from bhc import exchange_settings as settings
+
+STATES = {
+    "menu": _l("in the menu"),
+    "searching": _l("searching"),
+    "matched": _l("matched"),
+    "unmatched": _l("no match"),
+    "abandoned": _l("abandoned"),
+}
+
+REQUEST_OUTCOMES = {
+    "matched": _l("a volunteer accepted"),
+    "no_candidates": _l("no volunteer available"),
+    "all_declined": _l("every volunteer rung declined"),
+    "no_answer": _l("volunteers did not answer"),
+    "caller_hung_up": _l("the caller hung up while waiting"),
+    "hung_up_in_menu": _l("the caller hung up in the menu"),
+    "no_choice": _l("the caller chose no category"),
+}
+
+LEG_OUTCOMES = {
+    "accepted": _l("accepted (pressed 1)"),
+    "declined": _l("declined (pressed 2)"),
+    "busy": _l("busy"),
+    "no_answer": _l("no answer"),
+    "no_response": _l("answered but pressed no key"),
+    "machine": _l("voicemail"),
+    "failed": _l("call failed"),
+    "canceled": _l("call cancelled"),
+    "withdrawn": _l("stopped: the search ended"),
+    "taken": _l("heard the request was already taken"),
+}
+
+ROLES = {"helper": _l("helper"), "asker": _l("asker"), "both": _l("helper and asker")}
+
+# parse_row names the bad field first; the form shows a sentence on that field.
+ROW_FIELDS = {
+    "name": _l("Please fill in a name."),
+    "phone": _l("This is not a valid phone number."),
+    "neighbourhood": _l("Choose a neighbourhood."),
+    "roles": _l("Choose helper, asker or both."),
+    "unknown": _l("A chosen category does not exist in this neighbourhood."),
+    "languages": _l("Use language codes like nl;en."),
+    "available": _l("Write availability like mo-fr 09:00-17:00; sa 10:00-12:00."),
+    "call_consent": _l("Call consent must be yes or no."),
+}
+
+
+def row_error_field(reason: str) -> str | None:
+    """The form field a parse_row reason is about ('unknown' means the categories)."""
+    first = reason.split(" ", 1)[0].rstrip(":")
+    return first if first in ROW_FIELDS else None
+
+
+def row_error(reason: str) -> str:
+    """A CSV row's reason for a coordinator: the sentence for its field, then the detail."""
+    field = row_error_field(reason)
+    return f"{ROW_FIELDS[field]} ({reason})" if field else reason
+
+
+def state(code: str) -> str:
+    return str(STATES.get(code, code))
+
+
+def request_outcome(code: str | None) -> str:
+    return str(REQUEST_OUTCOMES.get(code, code)) if code else ""
+
+
+def leg_outcome(code: str | None) -> str:
+    return str(LEG_OUTCOMES.get(code, code)) if code else ""
+
+
+def settings_error(exc: settings.SettingsError) -> str:
+    if isinstance(exc, settings.NameMissing):
+        return _("A neighbourhood needs a name.")
+    if isinstance(exc, settings.NameTaken):
+        return _("Another neighbourhood already has this name.")
+    if isinstance(exc, settings.BadHouseholds):
+        return _("The number of households must be positive.")
+    if isinstance(exc, settings.NoNumbers):
+        return _("A neighbourhood needs at least one exchange number.")
+    if isinstance(exc, settings.BadNumber):
+        return _("%(number)s is not a valid phone number.", number=exc.number)
+    if isinstance(exc, settings.NumberTaken):
+        return _("%(number)s already belongs to another neighbourhood.", number=exc.number)
+    if isinstance(exc, settings.LabelMissing):
+        return _("Category %(slug)s needs a Dutch label.", slug=exc.slug)
+    if isinstance(exc, settings.BadKey):
+        return _("Key %(key)s cannot be used for a category.", key=exc.key)
+    if isinstance(exc, settings.KeyTwice):
+        return _("Key %(key)s is used by two enabled categories.", key=exc.key)
+    return str(exc)
