@@ -32,8 +32,9 @@ def init_app(app: Flask, config: Config, exempt: tuple[str, ...] = ()) -> None:
     secret_key = config.admin.secret_key
     if not secret_key:
         secret_key = secrets.token_hex(32)
-        log.warning("admin.secret_key is not set: using a random one, so every restart signs "
-                    "all coordinators out; set it in the config for a lasting key")
+        log.warning("admin.secret_key is not set: using a random one, which changes at every "
+                    "start (signing all coordinators out) and differs between web workers; "
+                    "set it in the config")
     app.secret_key = secret_key
     app.config.update(
         PERMANENT_SESSION_LIFETIME=timedelta(hours=config.admin.session_hours),

@@ -165,6 +165,7 @@ class Engine:
         elif ended:
             log.info("request %s unmatched: %s", request_id, action.reason.value)
             self._redirect(caller_sid, self.urls.url(urls.UNMATCHED))
+            self.request_step()  # its legs still ringing are stopped in the next pass
 
     def _place(self, leg_id: int, phone: str, from_number: str) -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -252,3 +253,26 @@ def test_a_restart_mid_placement_never_rings_that_volunteer_again(phone, exchang
     exchange.engine.recover()
     exchange.engine.tick()
     assert [p["to"] for p in carrier.placed] == ["+31612340002"]
+
+
+def test_hanging_up_in_the_menu_ends_the_request(phone, exchange):
+    start(phone)
+    phone.post("/ivr/caller/status", CallSid=CALL, CallStatus="completed")
+    request = request_of(exchange)
+    assert (request.state, request.outcome) == ("abandoned", "hung_up_in_menu")
+
+
+def test_waiting_longer_than_max_wait_ends_the_search_and_stops_the_ringing(
+    phone, exchange, carrier
+):
+    search_started(phone, exchange, carrier)
+    with exchange.db.session() as session:
+        request = session.scalar(select(HelpRequest))
+        request.searching_since -= timedelta(seconds=exchange.config.matching.max_wait_s + 1)
+    exchange.engine.tick()
+    request = request_of(exchange)
+    assert (request.state, request.outcome) == ("unmatched", "no_answer")
+    assert carrier.redirected == [(CALL, phone.base + "/ivr/caller/unmatched")]
+    assert carrier.ended == [(carrier.placed[0]["sid"], False)]
+    held = phone.post("/ivr/caller/hold", CallSid=CALL)
+    assert verbs(held) == ["Leave"], "a caller still on hold leaves the queue"
