@@ -55,7 +55,7 @@ def policy_leg(leg: CallLeg) -> Leg:
         return Leg(leg.volunteer_id or 0, None)
     if leg.outcome == "accepted":
         return Leg(leg.volunteer_id or 0, LegOutcome.ACCEPTED)
-    if leg.outcome == "declined":
+    if leg.outcome in ("declined", "paused", "opted_out"):
         return Leg(leg.volunteer_id or 0, LegOutcome.DECLINED)
     if leg.outcome in ("withdrawn", "taken"):
         return Leg(leg.volunteer_id or 0, LegOutcome.WITHDRAWN)

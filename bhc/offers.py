@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, update
 from sqlalchemy.orm import Session
 
+from bhc import audit
 from bhc.calls import category_label
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.legs import advance_status
 from bhc.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.phones import mask
 
 log = logging.getLogger(__name__)
 
 OFFER, MACHINE, TAKEN, WITHDRAWN, UNKNOWN = "offer", "machine", "taken", "withdrawn", "unknown"
 ACCEPTED, DECLINED, INVALID = "accepted", "declined", "invalid"
+PAUSED, STOPPED = "paused", "stopped"
+PAUSE_KEY, STOP_KEY = "9", "0"
+PAUSE_FOR = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,9 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
         return OfferView(UNKNOWN)
     if leg.outcome == "accepted":
         return _view(session, leg, ACCEPTED)  # a retried webhook: connect again
-    if leg.outcome == "declined":
-        return _view(session, leg, DECLINED)
+    if leg.outcome in ("declined", "paused", "opted_out"):
+        retried = {"declined": DECLINED, "paused": PAUSED, "opted_out": STOPPED}
+        return _view(session, leg, retried[leg.outcome])  # a retried webhook: same answer
     if leg.outcome is not None or leg.request.state != RequestState.SEARCHING:
         return _view(session, leg, _closed_kind(leg))
     digits = digits.strip()
@@ -105,7 +111,29 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
     if digits == "2":
         _decide(session, leg, "declined", digits, now)
         return _view(session, leg, DECLINED)
+    if digits in (PAUSE_KEY, STOP_KEY) and leg.volunteer is not None:
+        return _step_back(session, leg, digits, now)
     return _view(session, leg, INVALID)
+
+
+def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> OfferView:
+    """9 pauses calls for a week, 0 stops them; either also declines this request.
+
+    The coordinator sees it on the participant and in the audit log.
+    """
+    volunteer = leg.volunteer
+    if digits == PAUSE_KEY:
+        volunteer.paused_until = max(volunteer.paused_until or now, now + PAUSE_FOR)
+        outcome, kind, action = "paused", PAUSED, "paused by phone for a week"
+    else:
+        volunteer.opted_out = True
+        outcome, kind, action = "opted_out", STOPPED, "stopped being called, by phone"
+    _decide(session, leg, outcome, digits, now)
+    audit.record(session, user_id=None, action=action, object_type="participant",
+                 object_id=volunteer.id, summary=f"{volunteer.name} ({mask(volunteer.phone)})",
+                 now=now)
+    log.info("volunteer %s %s", mask(volunteer.phone), action)
+    return _view(session, leg, kind)
 
 
 def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:

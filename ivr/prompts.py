@@ -61,4 +61,5 @@ def volunteer_offer(response: VoiceResponse, *, language: str, neighbourhood: st
             "A neighbour asks for help with %(category)s.", neighbourhood=neighbourhood,
             category=category)
     say(gather, language, "Press 1 to speak with them now. Press 2 if you cannot help this time.")
+    say(gather, language, "Press 9 to pause calls for a week. Press 0 to stop being called.")
     response.redirect(action, method="POST")

@@ -293,6 +293,12 @@ def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
     elif view.kind == offers.DECLINED:
         prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
                        response)
+    elif view.kind == offers.PAUSED:
+        prompts.spoken(view.language, "You will not be called for a week. Thank you, and "
+                       "goodbye.", response)
+    elif view.kind == offers.STOPPED:
+        prompts.spoken(view.language, "You will not be called any more. To take part again, "
+                       "please contact the coordinator. Goodbye.", response)
     elif view.kind == offers.TAKEN:
         prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
                        "for your willingness. Goodbye.", response)

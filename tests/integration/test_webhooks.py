@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bhc.models import CallLeg, HelpRequest, Match, Participant
+from bhc.db import utcnow
+from bhc.models import AuditLog, CallLeg, HelpRequest, Match, Participant
 from tests.integration.conftest import CALLER, EXCHANGE
 
 CALL = "CA" + "c" * 32
@@ -276,3 +277,32 @@ def test_waiting_longer_than_max_wait_ends_the_search_and_stops_the_ringing(
     assert carrier.ended == [(carrier.placed[0]["sid"], False)]
     held = phone.post("/ivr/caller/hold", CallSid=CALL)
     assert verbs(held) == ["Leave"], "a caller still on hold leaves the queue"
+
+
+def test_volunteer_pressing_9_is_paused_for_a_week_and_hears_so(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    offer = phone.post(f"/ivr/volunteer/offer?leg={leg.id}", CallSid=carrier.placed[0]["sid"],
+                       AnsweredBy="human")
+    assert "Druk 9 om een week geen oproepen te krijgen." in said(offer)
+    paused = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1",
+                        CallSid=carrier.placed[0]["sid"], Digits="9")
+    assert "U wordt een week niet gebeld." in said(paused)
+    with exchange.db.session() as session:
+        volunteer = session.get(CallLeg, leg.id).volunteer
+        assert volunteer.paused_until - utcnow() > timedelta(days=6)
+        assert session.scalars(select(AuditLog)).one().action == "paused by phone for a week"
+    exchange.engine.tick()
+    assert carrier.placed[1]["to"] != carrier.placed[0]["to"], "the search goes on"
+
+
+def test_volunteer_pressing_0_is_never_rung_again(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    stopped = phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1",
+                         CallSid=carrier.placed[0]["sid"], Digits="0")
+    assert "U wordt niet meer gebeld." in said(stopped)
+    with exchange.db.session() as session:
+        assert session.get(CallLeg, leg.id).volunteer.opted_out
+    phone.post("/ivr/voice", CallSid="CA" + "d" * 32, To=EXCHANGE, From=CALLER)
+    phone.post("/ivr/menu?try=1", CallSid="CA" + "d" * 32, Digits="1")
+    exchange.engine.tick()
+    assert carrier.placed[0]["to"] not in [p["to"] for p in carrier.placed[1:]]
