@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit, urlunsplit
 
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from urllib3.util.retry import Retry
 
 from bhc.carrier import CarrierError
 from bhc.phones import mask
@@ -20,11 +22,24 @@ log = logging.getLogger(__name__)
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
+def carrier_retries() -> Retry:
+    """Retry only what the carrier surely did not act on: connection failures and explicit
+    "try later" answers (429, 503), with backoff. A timeout or a 500 may already have placed
+    the call, so those are not retried: the engine moves on to the next volunteer instead of
+    risking ringing someone twice."""
+    return Retry(total=3, connect=3, read=0, other=0, status=3, backoff_factor=0.25,
+                 status_forcelist=(429, 503), allowed_methods=None, raise_on_status=False,
+                 respect_retry_after_header=True)
+
+
 class BaseUrlHttpClient(TwilioHttpClient):
     """Sends every request to one base URL, whatever Twilio host the client computed."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
         super().__init__(timeout=timeout)
+        adapter = HTTPAdapter(max_retries=carrier_retries())
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         base = urlsplit(base_url.rstrip("/"))
         self._scheme, self._netloc, self._prefix = base.scheme, base.netloc, base.path
 

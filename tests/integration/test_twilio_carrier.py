@@ -1,0 +1,89 @@
+"""TwilioCarrier against a Twilio-compatible API that misbehaves."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from flask import Flask, request
+from werkzeug.serving import make_server
+
+from bhc.carrier import CarrierError
+from ivr.twilio_carrier import TwilioCarrier
+
+SID = "AC" + "a" * 32
+
+
+class FlakyApi:
+    """Answers the first ``failures`` call creations with ``status`` (or hangs), then succeeds."""
+
+    def __init__(self, failures: int, status: int = 503, hang_s: float = 0.0) -> None:
+        self.failures, self.status, self.hang_s = failures, status, hang_s
+        self.requests: list[str] = []
+        app = Flask("flaky")
+
+        @app.post(f"/2010-04-01/Accounts/{SID}/Calls.json")
+        def create():
+            self.requests.append(request.form["To"])
+            if len(self.requests) <= self.failures:
+                if self.hang_s:
+                    time.sleep(self.hang_s)
+                return {"code": 20003, "message": "try later", "status": self.status}, self.status
+            return {"sid": "CA" + "f" * 32, "status": "queued", "account_sid": SID,
+                    "to": request.form["To"], "from": request.form["From"]}, 201
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def api(request):
+    api = FlakyApi(**request.param)
+    yield api
+    api.close()
+
+
+def place(carrier: TwilioCarrier) -> str:
+    return carrier.place_call(to="+31612340001", from_="+31702000001",
+                              url="http://127.0.0.1/ivr/volunteer/offer?leg=1",
+                              status_callback="http://127.0.0.1/ivr/volunteer/status?leg=1",
+                              timeout_s=20)
+
+
+@pytest.mark.parametrize("api", [dict(failures=2, status=503)], indirect=True)
+def test_a_busy_carrier_is_retried_with_backoff(api):
+    assert place(TwilioCarrier(SID, "token", api.url)).startswith("CA")
+    assert len(api.requests) == 3
+
+
+@pytest.mark.parametrize("api", [dict(failures=9, status=503)], indirect=True)
+def test_a_carrier_that_stays_down_gives_a_carrier_error(api):
+    with pytest.raises(CarrierError):
+        place(TwilioCarrier(SID, "token", api.url))
+    assert len(api.requests) == 4
+
+
+@pytest.mark.parametrize("api", [dict(failures=1, status=500)], indirect=True)
+def test_a_500_is_not_retried_since_the_call_may_exist(api):
+    with pytest.raises(CarrierError):
+        place(TwilioCarrier(SID, "token", api.url))
+    assert len(api.requests) == 1
+
+
+@pytest.mark.parametrize("api", [dict(failures=1, hang_s=1.5)], indirect=True)
+def test_a_timeout_is_not_retried_and_fails_fast(api):
+    carrier = TwilioCarrier(SID, "token", api.url)
+    carrier.client.http_client.timeout = 0.5
+    with pytest.raises(CarrierError):
+        place(carrier)
+    assert len(api.requests) == 1
+
+
+def test_an_unreachable_carrier_is_a_carrier_error():
+    with pytest.raises(CarrierError):
+        place(TwilioCarrier(SID, "token", "http://127.0.0.1:9"))
