@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
-from bhc.models import Category, HelpRequest, Participant, RequestState
+from bhc.models import BlockedNumber, Category, HelpRequest, Participant, RequestState
 from bhc.neighbourhoods import by_exchange_number, menu
 from bhc.phones import InvalidPhoneNumber, is_withheld, mask, to_e164
 
@@ -27,6 +27,14 @@ class UnknownExchange(LookupError):
 
 class UnknownCall(LookupError):
     """A webhook names a call this exchange has no request for."""
+
+
+class BlockedCaller(PermissionError):
+    """A coordinator blocked this number."""
+
+
+class TooManyRequests(PermissionError):
+    """This number opened the hourly maximum of requests already."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,12 @@ def request_for_call(session: Session, call_sid: str) -> HelpRequest:
 
 def start_call(
     session: Session, *, call_sid: str, to: str, from_: str, now: datetime,
-    default_language: str = DEFAULT_LANGUAGE,
+    default_language: str = DEFAULT_LANGUAGE, max_per_hour: int = 4,
 ) -> HelpRequest:
-    """Open a request for an inbound call (or return the one a retried webhook opened)."""
+    """Open a request for an inbound call (or return the one a retried webhook opened).
+
+    Raises UnknownExchange, BlockedCaller or TooManyRequests; none of them opens a request.
+    """
     existing = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
     if existing is not None:
         return existing
@@ -72,6 +83,7 @@ def start_call(
         neighbourhood = None
     if neighbourhood is None:
         raise UnknownExchange(to)
+    _check_allowed(session, from_, now, max_per_hour)
     caller = None if is_withheld(from_) else _recognise(session, from_, neighbourhood.id, now)
     request = HelpRequest(
         call_sid=call_sid,
@@ -84,6 +96,24 @@ def start_call(
     session.add(request)
     session.flush()
     return request
+
+
+def _check_allowed(session: Session, raw_number: str, now: datetime, max_per_hour: int) -> None:
+    try:
+        phone = to_e164(raw_number)
+    except InvalidPhoneNumber:
+        return  # withheld or unreadable: nothing to block or count by
+    if session.scalar(select(BlockedNumber.id).where(BlockedNumber.number == phone)):
+        log.info("blocked number %s called", mask(phone))
+        raise BlockedCaller(phone)
+    recent = session.scalar(
+        select(func.count()).select_from(HelpRequest).join(Participant,
+                                                           HelpRequest.caller_id == Participant.id)
+        .where(Participant.phone == phone, HelpRequest.created_at >= now - timedelta(hours=1))
+    )
+    if recent >= max_per_hour:
+        log.info("number %s reached %s requests this hour", mask(phone), max_per_hour)
+        raise TooManyRequests(phone)
 
 
 def _recognise(

@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, Participant, ParticipantCategory
+from bhc.models import (
+    LIVE_LEG_STATUSES,
+    CallLeg,
+    HelpRequest,
+    Neighbourhood,
+    Participant,
+    ParticipantCategory,
+)
 from matching.availability import AvailabilityError, in_quiet_hours, is_available, parse_windows
 from matching.policy import Candidate
 
@@ -33,15 +40,40 @@ def _windows(availability: str):
     return parse_windows(availability)
 
 
+@dataclass(frozen=True)
+class Caps:
+    """How often one volunteer may be rung: per calendar day and per week (Europe/Amsterdam)."""
+
+    daily: int = 3
+    weekly: int = 10
+
+
+def _local_midnight_utc(local_day: datetime) -> datetime:
+    midnight = local_day.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
 def eligible_volunteers(
-    session: Session, request: HelpRequest, now: datetime, quiet_hours: str
+    session: Session, request: HelpRequest, now: datetime, quiet_hours: str,
+    caps: Caps = Caps(),
 ) -> list[Volunteer]:
     """Helpers of the request's neighbourhood who consented, cover the category, are not paused,
-    are not the caller, are on no other live call and were not yet rung for this request, and
-    whose availability (and the quiet hours) allow a call now."""
+    are not the caller, are on no other live call, were not yet rung for this request, are under
+    their daily and weekly caps, and whose availability (and the quiet hours, the
+    neighbourhood's own if it has them) allow a call now."""
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
-    if in_quiet_hours(quiet_hours, local_now.time()):
+    neighbourhood_quiet = session.get(Neighbourhood, request.neighbourhood_id).quiet_hours
+    if in_quiet_hours(quiet_hours if neighbourhood_quiet is None else neighbourhood_quiet,
+                      local_now.time()):
         return []
+    day_start = _local_midnight_utc(local_now)
+    week_start = _local_midnight_utc(local_now - timedelta(days=local_now.weekday()))
+
+    def calls_since(start: datetime):
+        return (select(func.count()).where(CallLeg.volunteer_id == Participant.id,
+                                           CallLeg.placed_at >= start)
+                .correlate(Participant).scalar_subquery())
+
     on_live_call = exists().where(
         CallLeg.volunteer_id == Participant.id, CallLeg.status.in_(LIVE_LEG_STATUSES)
     )
@@ -63,6 +95,8 @@ def eligible_volunteers(
         covers_category,
         ~on_live_call,
         ~asked_for_this,
+        calls_since(day_start) < caps.daily,
+        calls_since(week_start) < caps.weekly,
     ).order_by(Participant.id)
     if request.caller_id is not None:
         query = query.where(Participant.id != request.caller_id)

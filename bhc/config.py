@@ -55,6 +55,8 @@ class MatchingConfig:
     strategy: str = "sequential"
     wave_size: int = 3
     quiet_hours: str = "21:00-08:00"
+    daily_cap: int = 3
+    weekly_cap: int = 10
     poll_interval_s: float = 1.0
 
 
@@ -86,6 +88,7 @@ class IvrConfig:
     english_key: str = "9"
     gather_timeout_s: int = 6
     hold_message_every_s: int = 20
+    max_requests_per_hour: int = 4
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ def _check(config: Config) -> None:
         raise ConfigError("twilio.api_base_url must be an http(s) URL")
     if config.matching.strategy not in ("sequential", "waves"):
         raise ConfigError("matching.strategy must be 'sequential' or 'waves'")
-    for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size"):
+    for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size", "daily_cap",
+                "weekly_cap"):
         if getattr(config.matching, key) < 1:
             raise ConfigError(f"matching.{key} must be at least 1")
     if config.matching.poll_interval_s <= 0:
@@ -166,6 +170,8 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.default_language must be 'nl' or 'en'")
     if not re.match(r"^[0-9*#]$", config.ivr.english_key):
         raise ConfigError("ivr.english_key must be one phone key")
+    if config.ivr.max_requests_per_hour < 1:
+        raise ConfigError("ivr.max_requests_per_hour must be at least 1")
     if not config.database.url:
         raise ConfigError("database.url must not be empty")
     for key in ("session_hours", "max_login_failures", "login_lockout_minutes"):

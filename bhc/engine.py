@@ -16,7 +16,7 @@ from typing import Callable
 from sqlalchemy import exists, or_, select, update
 
 from bhc import urls
-from bhc.candidates import eligible_volunteers, with_fairness_facts
+from bhc.candidates import Caps, eligible_volunteers, with_fairness_facts
 from bhc.carrier import Carrier, CarrierError
 from bhc.config import Config
 from bhc.db import Database, utcnow
@@ -56,6 +56,7 @@ class Engine:
             strategy=config.matching.strategy,
             wave_size=config.matching.wave_size,
         )
+        self.caps = Caps(daily=config.matching.daily_cap, weekly=config.matching.weekly_cap)
         self._lock = threading.Lock()
         self._again = threading.Event()
 
@@ -131,7 +132,7 @@ class Engine:
             volunteers = []
             if open_slots(search, self.limits):
                 volunteers = eligible_volunteers(
-                    session, request, now, self.config.matching.quiet_hours
+                    session, request, now, self.config.matching.quiet_hours, self.caps
                 )
             candidates = with_fairness_facts(session, volunteers, request.language, now)
             action = next_action(search, candidates, self.limits, now, self.rng)

@@ -52,6 +52,8 @@ class Neighbourhood(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     households: Mapped[int | None] = mapped_column(Integer)
     postcodes: Mapped[str] = mapped_column(String(2000), default="")
+    # Overrides [matching] quiet_hours for this neighbourhood; None means the configured default.
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     numbers: Mapped[list[ExchangeNumber]] = relationship(back_populates="neighbourhood")
@@ -270,3 +272,15 @@ class AuditLog(Base):
     summary: Mapped[str] = mapped_column(String(500), default="")
 
     user: Mapped[User | None] = relationship()
+
+
+class BlockedNumber(Base):
+    """A number a coordinator blocked: its calls hear a short message and open no request."""
+
+    __tablename__ = "blocked_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    blocked_at: Mapped[datetime] = mapped_column(DateTime)
+    blocked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -11,7 +11,16 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc import calls, offers, urls
-from bhc.calls import Chosen, Closed, Invalid, LanguageSwitched, UnknownCall, UnknownExchange
+from bhc.calls import (
+    BlockedCaller,
+    Chosen,
+    Closed,
+    Invalid,
+    LanguageSwitched,
+    TooManyRequests,
+    UnknownCall,
+    UnknownExchange,
+)
 from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
 from bhc.models import HelpRequest, RequestState
@@ -72,7 +81,16 @@ def voice():
                 session, call_sid=_form("CallSid"), to=_form("To"),
                 from_=request.form.get("From", ""), now=utcnow(),
                 default_language=services.config.ivr.default_language,
+                max_per_hour=services.config.ivr.max_requests_per_hour,
             )
+        except BlockedCaller:
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "This number cannot use the neighbour help exchange. "
+                                        "Please contact the coordinator. Goodbye."))
+        except TooManyRequests:
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "You have already called several times this hour. "
+                                        "Please try again a little later. Goodbye."))
         except UnknownExchange:
             log.info("call to a number that is no exchange")
             return twiml(prompts.spoken(services.config.ivr.default_language,

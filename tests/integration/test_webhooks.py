@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bhc.db import utcnow
-from bhc.models import AuditLog, CallLeg, HelpRequest, Match, Participant
+from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
 from tests.integration.conftest import CALLER, EXCHANGE
 
 CALL = "CA" + "c" * 32
@@ -306,3 +306,21 @@ def test_volunteer_pressing_0_is_never_rung_again(phone, exchange, carrier):
     phone.post("/ivr/menu?try=1", CallSid="CA" + "d" * 32, Digits="1")
     exchange.engine.tick()
     assert carrier.placed[0]["to"] not in [p["to"] for p in carrier.placed[1:]]
+
+
+def test_a_blocked_number_hears_a_short_message_and_opens_no_request(phone, exchange):
+    with exchange.db.session() as session:
+        session.add(BlockedNumber(number=CALLER, reason="test", blocked_at=utcnow()))
+    response = start(phone)
+    assert "Met dit nummer kunt u de burenhulpcentrale niet gebruiken." in said(response)
+    assert verbs(response)[-1] == "Hangup"
+    assert request_of(exchange) is None
+
+
+def test_too_many_requests_in_an_hour_hear_a_friendly_limit(phone, exchange):
+    limit = exchange.config.ivr.max_requests_per_hour
+    for n in range(limit):
+        assert "Welkom" in said(start(phone, sid=f"CA{n:032d}"))
+    response = start(phone, sid="CA" + "e" * 32)
+    assert "U hebt dit uur al een paar keer gebeld." in said(response)
+    assert request_of(exchange, "CA" + "e" * 32) is None

@@ -1,0 +1,82 @@
+"""Who may be rung: caps, quiet hours, availability, pauses, languages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bhc.candidates import Caps, eligible_volunteers, with_fairness_facts
+from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
+from tests.integration.conftest import CALLER, volunteer
+
+# A Wednesday at 11:00 in Amsterdam (10:00 UTC in November).
+NOW = datetime(2026, 11, 25, 10, 0)
+
+
+def open_request(session, neighbourhood_id, language="nl") -> HelpRequest:
+    request = HelpRequest(call_sid=f"CA{NOW.timestamp()}", neighbourhood_id=neighbourhood_id,
+                          category_slug="groceries", state="searching", language=language,
+                          created_at=NOW, searching_since=NOW)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def phones(session, request, quiet="", caps=Caps()):
+    return {v.phone for v in eligible_volunteers(session, request, NOW, quiet, caps)}
+
+
+def test_the_fixture_volunteers_for_groceries_are_eligible(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        assert phones(session, request) == {"+31612340001", "+31612340002", CALLER}
+
+
+def test_daily_and_weekly_caps(exchange):
+    with exchange.db.session() as session:
+        earlier = open_request(session, 1)
+        earlier.call_sid, earlier.state = "CAearlier", "matched"
+        request = open_request(session, 1)
+        busy = session.scalar(select(Participant).where(Participant.phone == "+31612340001"))
+        for hours_ago in (1, 2, 30):  # two today, one yesterday (this week)
+            session.add(CallLeg(request_id=earlier.id, volunteer_id=busy.id, status="completed",
+                                outcome="no_answer", placed_at=NOW - timedelta(hours=hours_ago)))
+        session.flush()
+        assert "+31612340001" not in phones(session, request, caps=Caps(daily=2, weekly=10))
+        assert "+31612340001" not in phones(session, request, caps=Caps(daily=5, weekly=3))
+        assert "+31612340001" in phones(session, request, caps=Caps(daily=3, weekly=4))
+
+
+def test_quiet_hours_and_a_neighbourhoods_own_setting(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        assert phones(session, request, quiet="10:00-12:00") == set()
+        session.get(Neighbourhood, 1).quiet_hours = ""  # this neighbourhood opts out of them
+        session.flush()
+        assert len(phones(session, request, quiet="10:00-12:00")) == 3
+        session.get(Neighbourhood, 1).quiet_hours = "11:00-11:30"
+        session.flush()
+        assert phones(session, request, quiet="") == set()
+
+
+def test_availability_windows_and_pauses(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        volunteer(session, 1, "+31612340004", availability="sa-su 10:00-18:00")
+        volunteer(session, 1, "+31612340005", availability="we 09:00-12:00")
+        paused = session.scalar(select(Participant).where(Participant.phone == "+31612340002"))
+        paused.paused_until = NOW + timedelta(days=1)
+        session.flush()
+        assert phones(session, request) == {"+31612340001", "+31612340005", CALLER}
+
+
+def test_volunteers_speaking_the_callers_language_are_marked(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1, language="en")
+        volunteer(session, 1, "+31612340006", languages="nl;en")
+        found = eligible_volunteers(session, request, NOW, "")
+        facts = with_fairness_facts(session, found, "en", NOW)
+        by_id = {v.id: v.phone for v in found}
+        assert {by_id[c.volunteer_id] for c in facts if c.speaks_caller_language} == {
+            "+31612340006"}
