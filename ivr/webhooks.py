@@ -6,6 +6,7 @@ No webhook places a call or waits on the carrier: they answer within millisecond
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
@@ -360,7 +361,7 @@ def volunteer_answer():
                                             "Goodbye."))
             prompts.say(response, view.language, "That key does not work here." if digits
                         else "I did not hear a key.")
-            view = offers.OfferView(**{**view.__dict__, "kind": offers.OFFER})
+            view = replace(view, kind=offers.OFFER)
             return twiml(_offer_response(view, leg_id, attempt + 1, response))
     services.wake()
     return twiml(_offer_response(view, leg_id, attempt))
@@ -385,8 +386,8 @@ def after_bridge():
     if request.form.get("DialCallStatus") in ("completed", "answered"):
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
-    return twiml(prompts.spoken(view.language, "The neighbour who asked for help is no longer "
-                                "on the line. Thank you. Goodbye."))
+    # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
+    return twiml(_offer_response(replace(view, kind=offers.WITHDRAWN), leg_id, attempt=1))
 
 
 @blueprint.post(urls.VOLUNTEER_STATUS)

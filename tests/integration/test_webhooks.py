@@ -324,3 +324,15 @@ def test_too_many_requests_in_an_hour_hear_a_friendly_limit(phone, exchange):
     response = start(phone, sid="CA" + "e" * 32)
     assert "U hebt dit uur al een paar keer gebeld." in said(response)
     assert request_of(exchange, "CA" + "e" * 32) is None
+
+
+def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    sid = carrier.placed[0]["sid"]
+    phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+    empty = phone.post(f"/ivr/volunteer/after-bridge?leg={leg.id}", CallSid=sid,
+                       DialCallStatus="no-answer")
+    assert "niet meer aan de lijn" in said(empty)
+    talked = phone.post(f"/ivr/volunteer/after-bridge?leg={leg.id}", CallSid=sid,
+                        DialCallStatus="completed")
+    assert "Bedankt dat u uw buur helpt." in said(talked)
