@@ -10,14 +10,17 @@ from bhc import urls
 from bhc.bootstrap import Exchange, build
 from bhc.config import Config
 from bhc.db import utcnow
-from bhc.models import ExchangeNumber, Neighbourhood
+from bhc.models import ExchangeNumber, Neighbourhood, Role, User
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.participants import import_csv
+from bhc.users import create_user
 
 SAMPLE = Path(__file__).parent / "sample" / "segbroek.csv"
 DEMO_NEIGHBOURHOOD = "Segbroek"
 DEMO_NUMBER = "+31702000001"
 DEMO_CALLER = "+31703561234"  # Truus van Leeuwen, a registered asker in the sample
+# A coordinator account for the demo only; a real exchange creates users with `bhc user add`.
+DEMO_USER = ("demo@burenhulp.example", "burenhulp-demo")
 
 # How each sample volunteer's phone behaves when rung, so a demo call shows the search moving
 # on: some do not answer, some are busy or decline, some accept. Others ring until a person
@@ -56,6 +59,11 @@ def seed(exchange: Exchange) -> None:
                             source="demo")
     if result.errors:
         raise RuntimeError(f"the sample data has errors: {result.errors}")
+    with exchange.db.session() as session:
+        email, password = DEMO_USER
+        if session.scalar(select(User).where(User.email == email)) is None:
+            create_user(session, email=email, name="Demo-coördinator", role=Role.ADMIN,
+                        password=password, neighbourhood_names=[], now=utcnow())
 
 
 def connect_numbers(exchange: Exchange) -> list[str]:
@@ -99,6 +107,8 @@ def run_demo(config: Config, *, host: str | None, port: int | None, serve) -> No
         f"\nDe burenhulpcentrale draait / the exchange is running.\n"
         f"  Phone page: {base}/demo/phone\n"
         f"  Call {DEMO_NUMBER} ({DEMO_NEIGHBOURHOOD}) from {DEMO_CALLER}.\n"
+        f"  Coordinators' pages: {base}/admin/ (sign in as {DEMO_USER[0]},"
+        f" password {DEMO_USER[1]})\n"
         f"  Stop with Ctrl-C.\n",
         flush=True,
     )
