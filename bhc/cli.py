@@ -23,6 +23,7 @@ def _setup_logging(verbose: bool = False) -> None:
     # APScheduler reports every skipped overlapping tick; the engine's own lock makes those benign.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one line per header
 
 
 class Context:
