@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
 
 from bhc import calls, offers, urls
 from bhc.calls import (
@@ -67,6 +68,17 @@ def _url(path: str, **query: object) -> str:
 def _unknown_call(_error):
     return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "
                                 "exchange. Goodbye."))
+
+
+@blueprint.errorhandler(Exception)
+def _unexpected(error):
+    """Whatever broke (the database gone for a moment, a bug), the person on the line hears a
+    short apology instead of the carrier's 'application error'."""
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("webhook %s failed", request.path)
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Sorry, something went wrong on our side. "
+                                "Please call again in a few minutes. Goodbye."))
 
 
 # --- the resident who calls ---------------------------------------------------------------

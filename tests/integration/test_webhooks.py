@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bhc.db import utcnow
 from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
@@ -336,3 +337,37 @@ def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, ex
     talked = phone.post(f"/ivr/volunteer/after-bridge?leg={leg.id}", CallSid=sid,
                         DialCallStatus="completed")
     assert "Bedankt dat u uw buur helpt." in said(talked)
+
+
+def test_a_database_outage_still_gives_the_caller_a_sensible_message(phone, exchange):
+    exchange.db.engine.dispose()
+    original = exchange.db.sessions
+
+    def unreachable():
+        raise OperationalError("connect", {}, ConnectionRefusedError("database is down"))
+
+    exchange.db.sessions = unreachable
+    try:
+        response = start(phone)
+    finally:
+        exchange.db.sessions = original
+    assert response.status_code == 200
+    assert "Sorry, er ging bij ons iets mis." in said(response)
+    assert verbs(response)[-1] == "Hangup"
+    assert "Welkom" in said(start(phone)), "once the database is back, calls go on"
+
+
+def test_the_engine_rides_out_a_database_outage(phone, exchange, carrier):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
+    original = exchange.db.sessions
+
+    def unreachable():
+        raise OperationalError("connect", {}, ConnectionRefusedError("database is down"))
+
+    exchange.db.sessions = unreachable
+    exchange.engine.tick()  # logs and waits for the next step; nothing is lost
+    exchange.db.sessions = original
+    assert carrier.placed == []
+    exchange.engine.tick()
+    assert len(carrier.placed) == 1
