@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.models import (
@@ -32,6 +32,8 @@ class Volunteer:
     id: int
     phone: str
     languages: tuple[str, ...]
+    recent_calls: int = 0
+    last_asked_at: datetime | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -60,26 +62,21 @@ def eligible_volunteers(
     """Helpers of the request's neighbourhood who consented, cover the category, are not paused,
     are not the caller, are on no other live call, were not yet rung for this request, are under
     their daily and weekly caps, and whose availability (and the quiet hours, the
-    neighbourhood's own if it has them) allow a call now."""
+    neighbourhood's own if it has them) allow a call now; with their recent calls attached.
+
+    Two queries whatever the size of the neighbourhood: the helpers who pass the filters (the
+    few live and already-asked volunteers are excluded through small sets, not per-row
+    subqueries), then one grouped pass over their recent call legs for caps and fairness.
+    """
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
     neighbourhood_quiet = session.get(Neighbourhood, request.neighbourhood_id).quiet_hours
     if in_quiet_hours(quiet_hours if neighbourhood_quiet is None else neighbourhood_quiet,
                       local_now.time()):
         return []
-    day_start = _local_midnight_utc(local_now)
-    week_start = _local_midnight_utc(local_now - timedelta(days=local_now.weekday()))
-
-    def calls_since(start: datetime):
-        return (select(func.count()).where(CallLeg.volunteer_id == Participant.id,
-                                           CallLeg.placed_at >= start)
-                .correlate(Participant).scalar_subquery())
-
-    on_live_call = exists().where(
-        CallLeg.volunteer_id == Participant.id, CallLeg.status.in_(LIVE_LEG_STATUSES)
-    )
-    asked_for_this = exists().where(
-        CallLeg.volunteer_id == Participant.id, CallLeg.request_id == request.id
-    )
+    on_live_call = select(CallLeg.volunteer_id).where(
+        CallLeg.status.in_(LIVE_LEG_STATUSES), CallLeg.volunteer_id.is_not(None))
+    asked_for_this = select(CallLeg.volunteer_id).where(
+        CallLeg.request_id == request.id, CallLeg.volunteer_id.is_not(None))
     covers_category = exists().where(
         ParticipantCategory.participant_id == Participant.id,
         ParticipantCategory.slug == request.category_slug,
@@ -93,14 +90,12 @@ def eligible_volunteers(
         Participant.opted_out.is_(False),
         or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
         covers_category,
-        ~on_live_call,
-        ~asked_for_this,
-        calls_since(day_start) < caps.daily,
-        calls_since(week_start) < caps.weekly,
+        Participant.id.not_in(on_live_call),
+        Participant.id.not_in(asked_for_this),
     ).order_by(Participant.id)
     if request.caller_id is not None:
         query = query.where(Participant.id != request.caller_id)
-    volunteers = []
+    available = []
     for volunteer_id, phone, languages, availability in session.execute(query):
         try:
             windows = _windows(availability)
@@ -108,29 +103,43 @@ def eligible_volunteers(
             continue  # unreadable availability: never ring at a time they did not agree to
         if is_available(windows, local_now):
             spoken = tuple(code.strip() for code in languages.split(";") if code.strip())
-            volunteers.append(Volunteer(volunteer_id, phone, spoken))
-    return volunteers
+            available.append(Volunteer(volunteer_id, phone, spoken))
+    return _under_caps(session, available, local_now, now, caps)
 
 
-def with_fairness_facts(
-    session: Session, volunteers: list[Volunteer], language: str, now: datetime
-) -> list[Candidate]:
-    """Attach recent call counts and last-asked times, for the fairness order."""
-    ids = [v.id for v in volunteers]
-    stats: dict[int, tuple[int, datetime | None]] = {}
-    if ids:
-        rows = session.execute(
-            select(CallLeg.volunteer_id, func.count(), func.max(CallLeg.placed_at))
-            .where(and_(CallLeg.volunteer_id.in_(ids), CallLeg.placed_at >= now - FAIRNESS_WINDOW))
-            .group_by(CallLeg.volunteer_id)
+def _under_caps(session: Session, volunteers: list[Volunteer], local_now: datetime,
+                now: datetime, caps: Caps) -> list[Volunteer]:
+    """Count each volunteer's calls today, this week and in the fairness window, in one pass."""
+    if not volunteers:
+        return []
+    day_start = _local_midnight_utc(local_now)
+    week_start = _local_midnight_utc(local_now - timedelta(days=local_now.weekday()))
+    window_start = now - FAIRNESS_WINDOW
+    rows = session.execute(
+        select(
+            CallLeg.volunteer_id,
+            func.count().filter(CallLeg.placed_at >= day_start),
+            func.count().filter(CallLeg.placed_at >= week_start),
+            func.count().filter(CallLeg.placed_at >= window_start),
+            func.max(CallLeg.placed_at),
         )
-        stats = {volunteer_id: (count, last) for volunteer_id, count, last in rows}
+        .where(CallLeg.volunteer_id.in_([v.id for v in volunteers]),
+               CallLeg.placed_at >= min(week_start, window_start))
+        .group_by(CallLeg.volunteer_id)
+    )
+    stats = {volunteer_id: rest for volunteer_id, *rest in rows}
+    kept = []
+    for volunteer in volunteers:
+        today, week, recent, last = stats.get(volunteer.id, (0, 0, 0, None))
+        if today < caps.daily and week < caps.weekly:
+            kept.append(replace(volunteer, recent_calls=recent, last_asked_at=last))
+    return kept
+
+
+def as_candidates(volunteers: list[Volunteer], language: str) -> list[Candidate]:
+    """The matching core's view of eligible volunteers, for the fairness order."""
     return [
-        Candidate(
-            volunteer_id=v.id,
-            recent_calls=stats.get(v.id, (0, None))[0],
-            last_asked_at=stats.get(v.id, (0, None))[1],
-            speaks_caller_language=language in v.languages,
-        )
+        Candidate(volunteer_id=v.id, recent_calls=v.recent_calls, last_asked_at=v.last_asked_at,
+                  speaks_caller_language=language in v.languages)
         for v in volunteers
     ]

@@ -16,7 +16,7 @@ from typing import Callable
 from sqlalchemy import exists, or_, select, update
 
 from bhc import urls
-from bhc.candidates import Caps, eligible_volunteers, with_fairness_facts
+from bhc.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.carrier import Carrier, CarrierError
 from bhc.config import Config
 from bhc.db import Database, utcnow
@@ -134,7 +134,7 @@ class Engine:
                 volunteers = eligible_volunteers(
                     session, request, now, self.config.matching.quiet_hours, self.caps
                 )
-            candidates = with_fairness_facts(session, volunteers, request.language, now)
+            candidates = as_candidates(volunteers, request.language)
             action = next_action(search, candidates, self.limits, now, self.rng)
             if isinstance(action, Ring):
                 # Leg rows are committed before any call is placed, so a crash can never lead

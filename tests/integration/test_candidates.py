@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bhc.candidates import Caps, eligible_volunteers, with_fairness_facts
+from bhc.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
 from tests.integration.conftest import CALLER, volunteer
 
@@ -76,7 +76,7 @@ def test_volunteers_speaking_the_callers_language_are_marked(exchange):
         request = open_request(session, 1, language="en")
         volunteer(session, 1, "+31612340006", languages="nl;en")
         found = eligible_volunteers(session, request, NOW, "")
-        facts = with_fairness_facts(session, found, "en", NOW)
+        facts = as_candidates(found, "en")
         by_id = {v.id: v.phone for v in found}
         assert {by_id[c.volunteer_id] for c in facts if c.speaks_caller_language} == {
             "+31612340006"}
