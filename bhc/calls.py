@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.models import BlockedNumber, Category, HelpRequest, Participant, RequestState
 from bhc.neighbourhoods import by_exchange_number, menu
+from bhc.office import Office
 from bhc.phones import InvalidPhoneNumber, is_withheld, mask, to_e164
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,23 @@ class LanguageSwitched:
 @dataclass(frozen=True)
 class Invalid:
     pass
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The caller asked to hear the menu again."""
+
+
+@dataclass(frozen=True)
+class ToCoordinator:
+    """The caller asked for the coordinator; ``open`` says whether the office is staffed now."""
+
+    open: bool
+    phone: str
+    hours: str
+
+
+REPEAT_KEY, COORDINATOR_KEY = "*", "0"
 
 
 @dataclass(frozen=True)
@@ -171,9 +189,14 @@ def set_callback_number(session: Session, request: HelpRequest, digits: str,
 
 def choose(
     session: Session, request: HelpRequest, digits: str, now: datetime, language_key: str,
-    default_language: str = DEFAULT_LANGUAGE,
-) -> Chosen | LanguageSwitched | Invalid | Closed:
-    """The caller pressed a key in the category menu."""
+    default_language: str = DEFAULT_LANGUAGE, office: Office | None = None,
+) -> Chosen | LanguageSwitched | Repeat | ToCoordinator | Invalid | Closed:
+    """The caller pressed a key in the category menu.
+
+    Besides the categories: the language key, * to repeat, and 0 for the coordinator's office
+    (put through when it is open, otherwise the caller hears its hours). A chosen language is
+    remembered as the caller's first language for their next call.
+    """
     if request.state != RequestState.MENU:
         chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
         if request.state == RequestState.SEARCHING and chosen is not None:
@@ -183,7 +206,17 @@ def choose(
     if digits == language_key:
         other = [code for code in available_languages() if code != request.language]
         request.language = other[0] if request.language == default_language else default_language
+        if request.caller is not None:
+            rest = [code for code in request.caller.language_list if code != request.language]
+            request.caller.languages = ";".join([request.language, *rest])
         return LanguageSwitched(request.language)
+    if digits == REPEAT_KEY:
+        return Repeat()
+    if digits == COORDINATOR_KEY and office is not None and office.phone:
+        staffed = office.is_open(now)
+        if staffed:
+            _abandon(session, request, now, "to_coordinator", (RequestState.MENU,))
+        return ToCoordinator(open=staffed, phone=office.phone, hours=office.hours)
     category = next(
         (c for c in menu(session, request.neighbourhood_id) if digits == str(c.key)), None
     )

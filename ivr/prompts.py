@@ -32,8 +32,10 @@ def category_menu(
     language_key: str,
     timeout_s: int,
     greeting: bool,
+    offers_coordinator: bool = False,
 ) -> None:
-    """Greeting (first time only), one key per category, and the language key.
+    """Greeting (first time only), one key per category, the coordinator, the language key,
+    and how to hear it all again.
 
     The offer of another language is spoken in that language, so those who need it understand it.
     """
@@ -45,6 +47,9 @@ def category_menu(
     for category in categories:
         say(gather, language, "Press %(key)s for %(category)s.", key=category.key,
             category=category.label(language))
+    if offers_coordinator:
+        say(gather, language, "Press 0 to speak to the coordinator.")
+    say(gather, language, "Press star to hear this again.")
     for other in available_languages():
         if other != language:
             say(gather, other, "For English, press %(key)s.", key=language_key)

@@ -19,6 +19,8 @@ from bhc.calls import (
     Closed,
     Invalid,
     LanguageSwitched,
+    Repeat,
+    ToCoordinator,
     TooManyRequests,
     UnknownCall,
     UnknownExchange,
@@ -27,6 +29,7 @@ from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
 from bhc.models import HelpRequest, RequestState
 from bhc.neighbourhoods import menu
+from bhc.office import Office, spoken_hours
 from ivr import prompts
 from ivr.signature import signed
 
@@ -142,6 +145,7 @@ def _menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
         language_key=config.english_key,
         timeout_s=config.gather_timeout_s,
         greeting=greeting,
+        offers_coordinator=_office() is not None,
     )
     return response
 
@@ -177,15 +181,17 @@ def menu_choice():
         now = utcnow()
         result = (
             calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
-                         services.config.ivr.default_language)
+                         services.config.ivr.default_language, office=_office())
             if digits else Invalid()
         )
         if isinstance(result, Chosen):
             response = _hold_in_queue(help_request, result.category.label(language))
             services.wake()
             return twiml(response)
-        if isinstance(result, LanguageSwitched):
+        if isinstance(result, (LanguageSwitched, Repeat)):
             return twiml(_menu(session, help_request, attempt, greeting=False))
+        if isinstance(result, ToCoordinator):
+            return twiml(_to_coordinator(session, help_request, result, attempt))
         if isinstance(result, Closed):
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
@@ -198,6 +204,27 @@ def menu_choice():
                     else "I did not hear a choice.")
         return twiml(_menu(session, help_request, attempt + 1, greeting=False,
                            response=response))
+
+
+def _office() -> Office | None:
+    office = _services().config.office
+    return Office(office.coordinator_phone, office.hours) if office.coordinator_phone else None
+
+
+def _to_coordinator(session, help_request: HelpRequest, office: ToCoordinator,
+                    attempt: int) -> VoiceResponse:
+    """Put the caller through to the coordinator, or tell them when the office is staffed."""
+    response = VoiceResponse()
+    language = help_request.language
+    if office.open:
+        prompts.say(response, language, "One moment please, you are being put through to the "
+                    "coordinator.")
+        exchange_number = help_request.neighbourhood.numbers[0].number
+        response.dial(office.phone, caller_id=exchange_number)
+        return response
+    prompts.say(response, language, "The coordinator can be reached %(hours)s.",
+                hours=spoken_hours(office.hours, language))
+    return _menu(session, help_request, attempt, greeting=False, response=response)
 
 
 def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:

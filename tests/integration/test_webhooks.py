@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from bhc.db import utcnow
 from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
-from tests.integration.conftest import CALLER, EXCHANGE
+from tests.integration.conftest import CALLER, EXCHANGE, SignedClient
 
 CALL = "CA" + "c" * 32
 
@@ -371,3 +371,46 @@ def test_the_engine_rides_out_a_database_outage(phone, exchange, carrier):
     assert carrier.placed == []
     exchange.engine.tick()
     assert len(carrier.placed) == 1
+
+
+def test_star_repeats_the_menu_without_counting_as_a_mistake(phone, exchange):
+    start(phone)
+    again = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="*")
+    assert "Druk 1 voor boodschappen doen." in said(again)
+    assert "Sorry" not in said(again)
+    assert ET.fromstring(again.data).find("Gather").get("action").endswith("try=1")
+
+
+def test_the_english_choice_is_remembered_for_the_next_call(phone, exchange):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="9")
+    phone.post("/ivr/caller/status", CallSid=CALL, CallStatus="completed")
+    next_call = start(phone, sid="CA" + "f" * 32)
+    assert "Welcome to the neighbour help exchange of Segbroek." in said(next_call)
+    assert "Voor Nederlands, druk 9." in said(next_call)
+
+
+def with_office(exchange, hours):
+    changed = exchange.config.replace(office={"coordinator_phone": "+31703000000",
+                                              "hours": hours})
+    exchange.config = changed
+    return SignedClient(exchange)
+
+
+def test_zero_puts_the_caller_through_to_the_coordinator_in_office_hours(exchange):
+    phone = with_office(exchange, "mo-su 00:00-24:00")
+    menu = start(phone)
+    assert "Druk 0 om de coördinator te spreken." in said(menu)
+    response = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="0")
+    assert "u wordt doorverbonden met de coördinator" in said(response)
+    assert ET.fromstring(response.data).find("Dial").text == "+31703000000"
+    assert request_of(exchange).outcome == "to_coordinator"
+
+
+def test_zero_outside_office_hours_tells_the_hours_and_offers_the_menu_again(exchange):
+    phone = with_office(exchange, "sa 03:00-03:01")
+    start(phone)
+    response = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="0")
+    assert "De coördinator is bereikbaar op zaterdag van 3:00 tot 3:01." in said(response)
+    assert "Druk 1 voor boodschappen doen." in said(response)
+    assert request_of(exchange).state == "menu"
