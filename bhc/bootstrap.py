@@ -52,7 +52,22 @@ class Exchange:
             coalesce=True,
             next_run_time=datetime.now(timezone.utc) + timedelta(milliseconds=10),
         )
+        self.scheduler.add_job(self.anonymise_old_calls, "cron", id="retention", hour=3,
+                               minute=30, timezone="Europe/Amsterdam", coalesce=True)
         self.scheduler.start()
+
+    def anonymise_old_calls(self) -> None:
+        """The nightly retention job: call data older than [privacy] retention_months."""
+        from bhc.db import utcnow
+        from bhc.privacy import anonymise_old_calls
+
+        try:
+            with self.db.session() as session:
+                done = anonymise_old_calls(session, utcnow(), self.config.privacy.retention_months)
+            log.info("retention: anonymised %s requests and %s call legs", done.requests,
+                     done.legs)
+        except Exception:
+            log.exception("retention job failed; it runs again tomorrow")
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:

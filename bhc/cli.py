@@ -153,6 +153,55 @@ def import_participants(obj: Context, file: Path) -> None:
         raise SystemExit(1)
 
 
+@main.command("export-participant")
+@click.argument("phone")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the JSON here instead of to standard output.")
+@click.pass_obj
+def export_participant_command(obj: Context, phone: str, output: Path | None) -> None:
+    """Write everything stored about one person (AVG right of access) as JSON."""
+    import json
+
+    from bhc.phones import InvalidPhoneNumber
+    from bhc.privacy import UnknownParticipant, export_participant
+
+    try:
+        with obj.database().session() as session:
+            data = export_participant(session, phone)
+    except (UnknownParticipant, InvalidPhoneNumber) as exc:
+        raise click.ClickException(str(exc)) from None
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"written to {output}")
+    else:
+        click.echo(text)
+
+
+@main.command("erase-participant")
+@click.argument("phone")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_obj
+def erase_participant_command(obj: Context, phone: str, yes: bool) -> None:
+    """Erase one person's personal data; anonymous counts for the reports stay."""
+    from bhc.phones import InvalidPhoneNumber, mask, to_e164
+    from bhc.privacy import UnknownParticipant, erase_participant
+
+    try:
+        number = to_e164(phone)
+    except InvalidPhoneNumber as exc:
+        raise click.ClickException(str(exc)) from None
+    if not yes:
+        click.confirm(f"Erase all personal data of {mask(number)}? This cannot be undone",
+                      abort=True)
+    try:
+        with obj.database().session() as session:
+            erase_participant(session, number, utcnow())
+    except UnknownParticipant as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"erased the personal data of {mask(number)}")
+
+
 def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:
     from waitress.server import create_server
 

@@ -1,0 +1,141 @@
+"""What the AVG asks of us: export everything about a person, erase it, and keep no call data
+longer than needed. Reports keep working because rows are anonymised, not deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, or_, select, update
+from sqlalchemy.orm import Session
+
+from bhc import audit
+from bhc.models import (
+    AuditLog,
+    CallLeg,
+    HelpRequest,
+    Match,
+    Neighbourhood,
+    Participant,
+    ParticipantCategory,
+)
+from bhc.phones import mask, to_e164
+
+
+class UnknownParticipant(LookupError):
+    """No participant has this phone number."""
+
+
+def _find(session: Session, phone: str) -> Participant:
+    number = to_e164(phone)
+    participant = session.scalar(select(Participant).where(Participant.phone == number))
+    if participant is None:
+        raise UnknownParticipant(f"no participant with number {mask(number)}")
+    return participant
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (clamped to the month's end)."""
+    year, month = divmod(moment.year * 12 + moment.month - 1 - months, 12)
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, 28))
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() + "Z" if value else None
+
+
+def export_participant(session: Session, phone: str) -> dict:
+    """Everything stored about one person: their registration, requests, calls and matches."""
+    person = _find(session, phone)
+    neighbourhood = session.get(Neighbourhood, person.neighbourhood_id or 0)
+    requests = session.scalars(select(HelpRequest).where(HelpRequest.caller_id == person.id)
+                               .order_by(HelpRequest.id)).all()
+    legs = session.scalars(select(CallLeg).where(CallLeg.volunteer_id == person.id)
+                           .order_by(CallLeg.id)).all()
+    matches = session.scalars(select(Match).where(
+        or_(Match.helper_id == person.id, Match.asker_id == person.id)).order_by(Match.id)).all()
+    changes = session.scalars(select(AuditLog).where(
+        AuditLog.object_type == "participant", AuditLog.object_id == person.id)
+        .order_by(AuditLog.id)).all()
+    return {
+        "participant": {
+            "name": person.name, "phone": person.phone, "postcode": person.postcode,
+            "house_number": person.house_number,
+            "neighbourhood": neighbourhood.name if neighbourhood else None,
+            "helper": person.is_helper, "asker": person.is_asker,
+            "categories": sorted(person.category_slugs), "languages": person.language_list,
+            "availability": person.availability, "call_consent": person.call_consent,
+            "consent_given_at": _when(person.consent_at), "consent_source": person.consent_source,
+            "paused_until": _when(person.paused_until), "opted_out": person.opted_out,
+            "registered_at": _when(person.created_at), "registered_via": person.source,
+        },
+        "requests_made": [
+            {"at": _when(r.created_at), "category": r.category_slug, "state": r.state,
+             "outcome": r.outcome, "language": r.language} for r in requests],
+        "calls_received_as_volunteer": [
+            {"at": _when(leg.placed_at), "request": leg.request_id, "status": leg.status,
+             "key_pressed": leg.key_pressed, "outcome": leg.outcome} for leg in legs],
+        "matches": [
+            {"at": _when(m.matched_at), "role": "helper" if m.helper_id == person.id else "asker",
+             "request": m.request_id} for m in matches],
+        "changes_by_coordinators": [
+            {"at": _when(a.at), "action": a.action, "summary": a.summary} for a in changes],
+    }
+
+
+def erase_participant(session: Session, phone: str, now: datetime) -> int:
+    """Remove a person's personal data; their requests, calls and matches stay as anonymous
+    rows so that every report total stays the same. Returns the participant's id."""
+    person = _find(session, phone)
+    person.name, person.postcode, person.house_number = "", "", ""
+    person.phone = f"erased-{person.id}"
+    person.availability, person.languages = "", ""
+    person.call_consent, person.opted_out, person.is_helper = False, True, False
+    person.consent_at, person.consent_source, person.paused_until = None, "", None
+    person.needs_review = False
+    session.execute(ParticipantCategory.__table__.delete().where(
+        ParticipantCategory.participant_id == person.id))
+    session.execute(update(HelpRequest).where(HelpRequest.caller_id == person.id)
+                    .values(call_sid=HelpRequest.call_sid.concat("-erased")))
+    session.execute(update(CallLeg).where(CallLeg.volunteer_id == person.id)
+                    .values(sid=None, error=None))
+    session.execute(update(AuditLog).where(AuditLog.object_type == "participant",
+                                           AuditLog.object_id == person.id)
+                    .values(summary="(erased)"))
+    audit.record(session, user_id=None, action="erased on request", object_type="participant",
+                 object_id=person.id, summary="personal data erased", now=now)
+    return person.id
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    requests: int
+    legs: int
+
+
+def anonymise_old_calls(session: Session, now: datetime, retention_months: int) -> Anonymised:
+    """Strip call data older than the retention period of everything that links it to a phone
+    number or a person; the anonymous rows keep counting in reports."""
+    cutoff = months_before(now, retention_months)
+    legs = session.execute(
+        update(CallLeg).where(CallLeg.placed_at < cutoff,
+                              or_(CallLeg.sid.is_not(None), CallLeg.volunteer_id.is_not(None)))
+        .values(sid=None, volunteer_id=None, error=None)
+    ).rowcount
+    old = select(HelpRequest.id).where(HelpRequest.created_at < cutoff)
+    session.execute(update(Match).where(Match.request_id.in_(old))
+                    .values(helper_id=None, asker_id=None, note=None))
+    requests = session.execute(
+        update(HelpRequest).where(HelpRequest.created_at < cutoff,
+                                  HelpRequest.caller_id.is_not(None))
+        .values(caller_id=None)
+    ).rowcount
+    session.execute(update(HelpRequest).where(HelpRequest.created_at < cutoff,
+                                              ~HelpRequest.call_sid.startswith("anon-"))
+                    .values(call_sid="anon-" + HelpRequest.id.cast(String)))
+    return Anonymised(requests=requests, legs=legs)
