@@ -10,18 +10,20 @@ import logging
 import random
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 
-from bhc import urls
+from bhc import callbacks, urls
 from bhc.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.carrier import Carrier, CarrierError
 from bhc.config import Config
 from bhc.db import Database, utcnow
 from bhc.legs import policy_leg
 from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
+from bhc.offers import OPEN_STATES
 from bhc.phones import mask
 from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slots
 
@@ -96,11 +98,13 @@ class Engine:
                     return
 
     def _step(self) -> None:
-        """One pass: stop legs of finished requests, expire lost legs, advance open searches."""
+        """One pass: stop legs of finished requests, expire lost legs, advance open searches,
+        phone residents whose call-back a volunteer accepted."""
         self._stop_legs_of_finished_requests()
         self._expire_lost_legs()
         for request_id in self._searches_to_advance():
             self._advance(request_id)
+        self._call_back_residents()
 
     def _searches_to_advance(self) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have
@@ -109,11 +113,14 @@ class Engine:
         live_leg = exists().where(CallLeg.request_id == HelpRequest.id, CallLeg.outcome.is_(None))
         waited_too_long = HelpRequest.searching_since <= now - timedelta(
             seconds=self.limits.max_wait_s)
+        callback_round_due = and_(HelpRequest.state == RequestState.CALLBACK_DUE,
+                                  HelpRequest.next_round_at <= now, ~live_leg)
         with self.db.session() as session:
             return list(session.scalars(
                 select(HelpRequest.id)
-                .where(HelpRequest.state == RequestState.SEARCHING,
-                       or_(~live_leg, waited_too_long))
+                .where(or_(and_(HelpRequest.state == RequestState.SEARCHING,
+                                or_(~live_leg, waited_too_long)),
+                           callback_round_due))
                 .order_by(HelpRequest.id)
             ))
 
@@ -121,21 +128,31 @@ class Engine:
         now = self.clock()
         with self.db.session() as session:
             request = session.get(HelpRequest, request_id)
-            if request is None or request.state != RequestState.SEARCHING:
+            if request is None or request.state not in OPEN_STATES:
                 return
+            callback = request.state == RequestState.CALLBACK_DUE
+            limits = self.limits
+            started_at = request.searching_since or request.created_at
+            if callback:
+                # A call-back searches in rounds, each with the usual limits.
+                if request.round_started_at is None:
+                    request.round_started_at = now
+                started_at = request.round_started_at
+                earlier = sum(1 for leg in request.legs if leg.placed_at < started_at)
+                limits = replace(limits, max_attempts=earlier + limits.max_attempts)
             search = Search(
                 request_id=request.id,
                 caller_id=request.caller_id,
-                started_at=request.searching_since or request.created_at,
+                started_at=started_at,
                 legs=tuple(policy_leg(leg) for leg in request.legs),
             )
             volunteers = []
-            if open_slots(search, self.limits):
+            if open_slots(search, limits):
                 volunteers = eligible_volunteers(
                     session, request, now, self.config.matching.quiet_hours, self.caps
                 )
             candidates = as_candidates(volunteers, request.language)
-            action = next_action(search, candidates, self.limits, now, self.rng)
+            action = next_action(search, candidates, limits, now, self.rng)
             if isinstance(action, Ring):
                 # Leg rows are committed before any call is placed, so a crash can never lead
                 # to ringing the same volunteer twice for this request.
@@ -149,6 +166,9 @@ class Engine:
                 session.flush()
                 placements = [(leg.id, phone) for leg, phone in legs]
                 from_number = _exchange_number(request)
+            elif isinstance(action, GiveUp) and callback:
+                self._end_callback_round(session, request, now)
+                return
             elif isinstance(action, GiveUp):
                 ended = session.execute(
                     update(HelpRequest)
@@ -167,6 +187,47 @@ class Engine:
             log.info("request %s unmatched: %s", request_id, action.reason.value)
             self._redirect(caller_sid, self.urls.url(urls.UNMATCHED))
             self.request_step()  # its legs still ringing are stopped in the next pass
+
+    def _end_callback_round(self, session, request: HelpRequest, now: datetime) -> None:
+        """Nobody took the call-back this round: try again later, or give up once expired."""
+        if request.callback_until and now >= request.callback_until:
+            session.execute(
+                update(HelpRequest)
+                .where(HelpRequest.id == request.id,
+                       HelpRequest.state == RequestState.CALLBACK_DUE)
+                .values(state=RequestState.UNMATCHED, outcome="callback_expired", ended_at=now))
+            log.info("call-back of request %s expired", request.id)
+            return
+        request.round_started_at = None
+        request.next_round_at = now + timedelta(seconds=self.config.callback.retry_every_s)
+
+    def _call_back_residents(self) -> None:
+        """A volunteer accepted a call-back and waits on hold: phone the resident now."""
+        with self.db.session() as session:
+            waiting = [(r.id, r.caller.phone, _exchange_number(r))
+                       for r in callbacks.residents_to_call(session) if r.caller is not None]
+            for request_id, _, _ in waiting:
+                # Marked before the call is placed: after a crash nobody is phoned twice.
+                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
+                                .values(callback_call_sid="placing"))
+        for request_id, phone, from_number in waiting:
+            try:
+                sid = self.carrier.place_call(
+                    to=phone, from_=from_number,
+                    url=self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
+                    status_callback=self.urls.url(urls.RESIDENT_STATUS, request=request_id),
+                    timeout_s=self.config.matching.ring_timeout_s,
+                )
+            except CarrierError as exc:
+                log.warning("could not phone back %s: %s", mask(phone), exc)
+                with self.db.session() as session:
+                    callbacks.fail(session, request_id, "callback_unreachable", self.clock())
+                self.request_step()
+                continue
+            with self.db.session() as session:
+                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
+                                .values(callback_call_sid=sid))
+            log.info("phoning back %s for request %s", mask(phone), request_id)
 
     def _place(self, leg_id: int, phone: str, from_number: str) -> None:
         try:
@@ -202,9 +263,12 @@ class Engine:
                 select(CallLeg.id, CallLeg.sid, CallLeg.status)
                 .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
                 .where(
-                    HelpRequest.state != RequestState.SEARCHING,
+                    HelpRequest.state.not_in(OPEN_STATES),
                     CallLeg.status.in_(LIVE_LEG_STATUSES),
-                    CallLeg.outcome.is_(None),
+                    or_(CallLeg.outcome.is_(None),
+                        # a volunteer on hold for a call-back that came to nothing
+                        and_(CallLeg.outcome == "accepted",
+                             HelpRequest.state != RequestState.MATCHED)),
                     CallLeg.stop_requested_at.is_(None),
                 )
             ).all()

@@ -40,6 +40,7 @@ class RequestState:
     MATCHED = "matched"
     UNMATCHED = "unmatched"
     ABANDONED = "abandoned"
+    CALLBACK_DUE = "callback_due"  # unmatched, and the caller asked to be called back
 
 
 LIVE_LEG_STATUSES = ("placing", "queued", "initiated", "ringing", "in-progress")
@@ -159,6 +160,12 @@ class HelpRequest(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     searching_since: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Callbacks: searched for in rounds until callback_until; the resident is phoned once a
+    # volunteer has pressed 1 and waits on hold.
+    callback_until: Mapped[datetime | None] = mapped_column(DateTime)
+    round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
+    callback_call_sid: Mapped[str | None] = mapped_column(String(64))
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()

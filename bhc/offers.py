@@ -23,6 +23,9 @@ from bhc.phones import mask
 log = logging.getLogger(__name__)
 
 OFFER, MACHINE, TAKEN, WITHDRAWN, UNKNOWN = "offer", "machine", "taken", "withdrawn", "unknown"
+# Accepted a call-back: the volunteer waits on hold while the exchange phones the resident.
+ACCEPTED_CALLBACK = "accepted_callback"
+OPEN_STATES = (RequestState.SEARCHING, RequestState.CALLBACK_DUE)
 ACCEPTED, DECLINED, INVALID = "accepted", "declined", "invalid"
 PAUSED, STOPPED = "paused", "stopped"
 PAUSE_KEY, STOP_KEY = "9", "0"
@@ -79,10 +82,16 @@ def offer(session: Session, leg_id: int, answered_by: str, now: datetime) -> Off
             leg.outcome, leg.decided_at = "machine", now
         return _view(session, leg, MACHINE)
     if leg.outcome == "accepted":
-        return _view(session, leg, ACCEPTED)
-    if leg.outcome is not None or leg.request.state != RequestState.SEARCHING:
+        return _view(session, leg, _accepted_kind(leg))
+    if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
     return _view(session, leg, OFFER)
+
+
+def _accepted_kind(leg: CallLeg) -> str:
+    if leg.request.state != RequestState.MATCHED:
+        return WITHDRAWN  # a call-back whose resident could not be reached or said no
+    return ACCEPTED_CALLBACK if leg.request.callback_until else ACCEPTED
 
 
 def closed(session: Session, leg_id: int) -> OfferView:
@@ -99,11 +108,11 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
     if leg is None:
         return OfferView(UNKNOWN)
     if leg.outcome == "accepted":
-        return _view(session, leg, ACCEPTED)  # a retried webhook: connect again
+        return _view(session, leg, _accepted_kind(leg))  # a retried webhook: as before
     if leg.outcome in ("declined", "paused", "opted_out"):
         retried = {"declined": DECLINED, "paused": PAUSED, "opted_out": STOPPED}
         return _view(session, leg, retried[leg.outcome])  # a retried webhook: same answer
-    if leg.outcome is not None or leg.request.state != RequestState.SEARCHING:
+    if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
     digits = digits.strip()
     if digits == "1":
@@ -141,7 +150,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
     leg_is_live = exists().where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
     won = session.execute(
         update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.SEARCHING,
+        .where(HelpRequest.id == request.id, HelpRequest.state.in_(OPEN_STATES),
                leg_is_live)
         .values(state=RequestState.MATCHED, outcome="matched", ended_at=now)
         .execution_options(synchronize_session=False)
@@ -166,7 +175,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         )
     )
     log.info("request %s matched on leg %s", request.id, leg.id)
-    return _view(session, leg, ACCEPTED)
+    return _view(session, leg, _accepted_kind(leg))
 
 
 def _decide(session: Session, leg: CallLeg, outcome: str, key: str, now: datetime) -> None:

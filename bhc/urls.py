@@ -17,6 +17,11 @@ OFFER_ANSWER = "/ivr/volunteer/answer"
 VOLUNTEER_STATUS = "/ivr/volunteer/status"
 CLOSED = "/ivr/volunteer/closed"
 AFTER_BRIDGE = "/ivr/volunteer/after-bridge"
+VOLUNTEER_HOLD = "/ivr/volunteer/hold"
+CALLBACK_CHOICE = "/ivr/caller/callback"
+RESIDENT_ANSWER = "/ivr/callback/answer"
+RESIDENT_CHOICE = "/ivr/callback/choice"
+RESIDENT_STATUS = "/ivr/callback/status"
 
 
 class WebhookUrls:

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from bhc import calls, offers, urls
+from bhc import callbacks, calls, offers, urls
 from bhc.calls import (
     BlockedCaller,
     Chosen,
@@ -281,11 +281,37 @@ def queue_ended():
 
 
 def _unmatched(help_request: HelpRequest) -> VoiceResponse:
+    """Nobody could help now: say so kindly, and offer a call-back when we have a number."""
+    language = help_request.language
+    response = VoiceResponse()
     if help_request.outcome == "no_candidates":
-        return prompts.spoken(help_request.language, "We are sorry: right now there is no "
-                              "neighbour available for this. Please try again later. Goodbye.")
-    return prompts.spoken(help_request.language, "We are sorry: no neighbour could take your "
-                          "request right now. Please try again later. Goodbye.")
+        prompts.say(response, language, "We are sorry: right now there is no neighbour "
+                    "available for this.")
+    else:
+        prompts.say(response, language, "We are sorry: no neighbour could take your request "
+                    "right now.")
+    if callbacks.can_offer(help_request):
+        gather = response.gather(input="dtmf", num_digits=1, action=_url(urls.CALLBACK_CHOICE),
+                                 method="POST", timeout=_services().config.ivr.gather_timeout_s)
+        prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
+                    "as a neighbour can help.")
+    return prompts.spoken(language, "Please try again later. Goodbye.", response)
+
+
+@blueprint.post(urls.CALLBACK_CHOICE)
+@signed
+def callback_choice():
+    services = _services()
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, _form("CallSid"))
+        language = help_request.language
+        if request.form.get("Digits", "").strip() == "1" and callbacks.request_callback(
+                session, help_request, utcnow(), services.config.callback.give_up_after_h):
+            services.wake()
+            return twiml(prompts.spoken(language, "We will call you back on this number as soon "
+                                        "as a neighbour can help. Goodbye."))
+    return twiml(prompts.spoken(language, "Thank you for calling the neighbour help exchange. "
+                                "Goodbye."))
 
 
 @blueprint.post(urls.UNMATCHED)
@@ -348,6 +374,12 @@ def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
         dial = response.dial(action=_url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
         dial.queue(view.queue_name, url=_url(urls.CONNECTING, request=view.request_id),
                    method="POST")
+    elif view.kind == offers.ACCEPTED_CALLBACK:
+        prompts.say(response, view.language, "Thank you! We are now phoning your neighbour. "
+                    "Please stay on the line: you will be connected.")
+        response.enqueue(view.queue_name, wait_url=_url(urls.VOLUNTEER_HOLD, leg=leg_id),
+                         wait_url_method="POST", action=_url(urls.AFTER_BRIDGE, leg=leg_id),
+                         method="POST")
     elif view.kind == offers.DECLINED:
         prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
                        response)
@@ -419,14 +451,132 @@ def volunteer_closed():
 @blueprint.post(urls.AFTER_BRIDGE)
 @signed
 def after_bridge():
+    """After the volunteer's <Dial> (or, for a call-back, their wait on hold) ends."""
     leg_id = _leg_id()
-    with _services().db.session() as session:
+    services = _services()
+    with services.db.session() as session:
         view = offers.closed(session, leg_id)
-    if request.form.get("DialCallStatus") in ("completed", "answered"):
+        if request.form.get("QueueResult") == "hangup":
+            # The volunteer hung up while we were phoning the resident back.
+            if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
+                services.wake()
+            return twiml(VoiceResponse())
+    if (request.form.get("DialCallStatus") in ("completed", "answered")
+            or request.form.get("QueueResult") == "bridged"):
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
     # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
     return twiml(_offer_response(replace(view, kind=offers.WITHDRAWN), leg_id, attempt=1))
+
+
+@blueprint.post(urls.VOLUNTEER_HOLD)
+@signed
+def volunteer_hold():
+    """A volunteer on hold while the exchange phones the resident back."""
+    leg_id = _leg_id()
+    with _services().db.session() as session:
+        view = offers.closed(session, leg_id)
+        waiting = session.get(HelpRequest, view.request_id)
+        response = VoiceResponse()
+        if waiting is None or waiting.state != RequestState.MATCHED:
+            response.leave()
+            return twiml(response)
+    response.pause(length=_services().config.ivr.hold_message_every_s // 2 or 1)
+    prompts.say(response, view.language, "We are still phoning your neighbour. Please stay on "
+                "the line.")
+    return twiml(response)
+
+
+# --- the resident phoned back ----------------------------------------------------------------
+
+
+def _request_id() -> int:
+    request_id = request.args.get("request", type=int)
+    if request_id is None:
+        abort(400, "missing request")
+    return request_id
+
+
+def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
+                    response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    action = _url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
+    gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
+                             timeout=_services().config.ivr.gather_timeout_s)
+    if attempt == 1:
+        prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
+                    "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "
+                    "help you now.", neighbourhood=view.neighbourhood, category=view.category)
+    prompts.say(gather, view.language, "Press 1 to speak with them. Press 2 if you no longer "
+                "need help.")
+    response.redirect(action, method="POST")
+    return response
+
+
+@blueprint.post(urls.RESIDENT_ANSWER)
+@signed
+def resident_answer():
+    request_id = _request_id()
+    services = _services()
+    with services.db.session() as session:
+        view = callbacks.resident_answered(session, request_id)
+        if request.form.get("AnsweredBy", "").startswith("machine"):
+            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+                services.wake()
+            response = VoiceResponse()
+            response.hangup()
+            return twiml(response)
+    if not view.ready:
+        return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help "
+                                    "is no longer available. Please call the exchange again. "
+                                    "Goodbye."))
+    return twiml(_resident_offer(view, request_id, attempt=1))
+
+
+@blueprint.post(urls.RESIDENT_CHOICE)
+@signed
+def resident_choice():
+    request_id, attempt = _request_id(), _try()
+    services = _services()
+    digits = request.form.get("Digits", "").strip()
+    with services.db.session() as session:
+        view = callbacks.resident_answered(session, request_id)
+        if not view.ready:
+            return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could "
+                                        "help is no longer available. Please call the exchange "
+                                        "again. Goodbye."))
+        if digits == "1" and callbacks.resident_connects(session, request_id):
+            response = VoiceResponse()
+            prompts.say(response, view.language, "A neighbour is on the line for you now.")
+            dial = response.dial()
+            dial.queue(view.queue_name)
+            prompts.spoken(view.language, "Thank you for calling the neighbour help exchange. "
+                           "Goodbye.", response)
+            return twiml(response)
+        if digits == "2" or attempt >= OFFER_TRIES:
+            if callbacks.fail(session, request_id, "callback_declined" if digits == "2"
+                              else "callback_unanswered", utcnow()):
+                services.wake()
+            return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
+                                        "request. Goodbye."))
+    response = VoiceResponse()
+    prompts.say(response, view.language, "That key does not work here." if digits
+                else "I did not hear a key.")
+    return twiml(_resident_offer(view, request_id, attempt + 1, response))
+
+
+@blueprint.post(urls.RESIDENT_STATUS)
+@signed
+def resident_status():
+    """The call to the resident ended: unanswered, busy or hung up before pressing 1 means no
+    match after all; the volunteer on hold is then told."""
+    request_id = _request_id()
+    services = _services()
+    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+        with services.db.session() as session:
+            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+                services.wake()
+    return "", 204
 
 
 @blueprint.post(urls.VOLUNTEER_STATUS)

@@ -45,7 +45,9 @@ class Live:
         self.config = config_module.from_mapping({
             "server": {"public_url": f"http://127.0.0.1:{self.port}", "port": self.port},
             "database": {"url": database_url},
-            "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120},
+            "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120,
+                         "strategy": "sequential"},
+            "callback": {"retry_every_s": 1},
         })
         self.exchange = None
         self.server = None

@@ -6,6 +6,7 @@ import pytest
 
 from bhc.models import HelpRequest
 from tests.e2e.conftest import VOLUNTEERS
+from tests.integration.conftest import volunteer
 
 pytestmark = pytest.mark.e2e
 ACCEPT = dict(answer="human", answer_delay_s=1, press="1", press_delay_s=1)
@@ -136,3 +137,26 @@ def test_no_full_phone_number_is_logged_during_a_call(live, caplog):
     assert "****" in logged  # numbers do appear, masked
     for number in ["+31703561234", *VOLUNTEERS]:
         assert number not in logged and number[1:] not in logged
+
+
+def test_unmatched_then_called_back_when_a_neighbour_can_help(live):
+    phones(live, DECLINE, DECLINE, DECLINE)
+    sid = ask_for_groceries(live)
+    live.wait_state("unmatched")
+    live.wait_heard(sid, "Druk 1 als u wilt dat we u terugbellen")
+    live.choose(sid, "1")
+    live.wait_heard(sid, "We bellen u op dit nummer terug zodra een buur kan helpen.")
+    live.wait_status(sid, "completed")
+    # The next morning a neighbour who can help is available; the resident answers our call.
+    newcomer = "+31612340007"
+    live.net.set_behaviour(newcomer, **ACCEPT)
+    live.net.set_behaviour("+31703561234", answer="human", answer_delay_s=1, press="1",
+                           press_delay_s=1)
+    with live.exchange.db.session() as session:
+        volunteer(session, 1, newcomer, categories=("groceries",))
+    live.net.wait_for(lambda _: live.request().outcome == "called_back", timeout=20)
+    back = [c for c in live.calls_to("+31703561234")][-1]
+    helper = live.calls_to(newcomer)[-1]
+    live.net.wait_for(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
+    assert "We bellen u terug over boodschappen doen" in live.net.heard(back["sid"])
+    assert "We bellen uw buur nu op." in live.net.heard(helper["sid"])
