@@ -15,7 +15,15 @@ from flask import Flask, redirect
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
-from admin_ui import auth, errors, neighbourhoods, participants, requests  # noqa: F401 (routes)
+from admin_ui import (  # noqa: F401 (routes)
+    audit_log,
+    auth,
+    blocked,
+    errors,
+    neighbourhoods,
+    participants,
+    requests,
+)
 from admin_ui.blueprint import blueprint
 from admin_ui.formatting import register_filters
 from admin_ui.language import DEFAULT_LANGUAGE, selected_language

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden
 
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, LoginForm
@@ -50,6 +51,10 @@ class SignedIn(UserMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class AdminsOnly(Forbidden):
+    """A page only admins may see."""
 
 
 def services():
@@ -88,6 +93,11 @@ def ensure_visible(neighbourhood_id: int | None) -> None:
         return
     if neighbourhood_id is None or neighbourhood_id not in current_user.neighbourhood_ids:
         abort(403)
+
+
+def ensure_admin() -> None:
+    if not current_user.is_admin:
+        raise AdminsOnly()
 
 
 @blueprint.before_request

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from admin_ui.auth import AdminsOnly
 from admin_ui.blueprint import blueprint
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ def _page(error: HTTPException):
         500: _("Something went wrong on our side. Please try again; if it keeps happening, "
                "tell the administrator."),
     }
+    if isinstance(error, AdminsOnly):
+        messages[403] = _("Only administrators may see this page.")
     code = error.code or 500
     return render_template("admin/error.html", code=code,
                            message=messages.get(code, error.description)), code

@@ -30,5 +30,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.globals.update(
         state_label=texts.state, request_outcome_label=texts.request_outcome,
         leg_outcome_label=texts.leg_outcome, role_label=lambda code: str(texts.ROLES[code]),
+        audit_actor=texts.audit_actor, audit_action=texts.audit_action,
+        audit_object=texts.audit_object,
         current_language=lambda: str(get_locale() or "nl"),
     )

@@ -14,13 +14,21 @@ from wtforms import (
     FormField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -81,6 +89,33 @@ class NeighbourhoodForm(FlaskForm):
                               validators=[Optional(), NumberRange(min=1)])
     postcodes = StringField(_l("Postcode areas, comma-separated"), validators=[Length(max=2000)])
     numbers = TextAreaField(_l("Exchange numbers, one per line"), validators=[DataRequired()])
+    quiet = RadioField(_l("Quiet hours (no volunteer is called then)"), default="default",
+                       choices=[SelectChoice("default", _l("The exchange's default")),
+                                SelectChoice("none", _l("None: volunteers may be called at any "
+                                                        "time")),
+                                SelectChoice("custom", _l("Our own quiet hours:"))])
+    quiet_range = StringField(_l("Own quiet hours, from-to (e.g. 21:00-08:00)"),
+                              validators=[Length(max=20)])
+
+    def validate_quiet_range(self, field: StringField) -> None:
+        if self.quiet.data == "custom" and not (field.data or "").strip():
+            raise ValidationError(_l("Write the quiet hours like 21:00-08:00."))
+
+    @property
+    def quiet_hours(self) -> str | None:
+        """The setting as stored: None for the default, "" for none, else the range."""
+        return {"default": None, "none": ""}.get(self.quiet.data, self.quiet_range.data or "")
+
+    @staticmethod
+    def quiet_fields(setting: str | None) -> dict[str, str]:
+        """The two fields that show a stored setting (the inverse of ``quiet_hours``)."""
+        choice = "default" if setting is None else "custom" if setting else "none"
+        return {"quiet": choice, "quiet_range": setting or ""}
+
+
+class BlockForm(FlaskForm):
+    number = StringField(_l("Phone number"), validators=[DataRequired(), Length(max=40)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
 
 
 class CategoryRowForm(Form):

@@ -29,11 +29,22 @@ def _audit(db: Session, action: str, neighbourhood: Neighbourhood, summary: str)
                  object_id=neighbourhood.id, summary=summary, now=utcnow())
 
 
+def _default_quiet_hours() -> str:
+    return services().config.matching.quiet_hours
+
+
+def _quiet_summary(setting: str | None) -> str:
+    """Quiet hours as the (English) audit log states them."""
+    return "default" if setting is None else setting or "none"
+
+
 @blueprint.get("/neighbourhoods")
 def neighbourhoods():
     with services().db.session() as db:
         return render_template("admin/neighbourhoods.html",
-                               neighbourhoods=visible_neighbourhoods(db))
+                               neighbourhoods=visible_neighbourhoods(db),
+                               quiet_hours=texts.quiet_hours,
+                               default_quiet_hours=_default_quiet_hours())
 
 
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
@@ -44,24 +55,31 @@ def neighbourhood_edit(neighbourhood_id: int):
             "name": neighbourhood.name, "households": neighbourhood.households,
             "postcodes": neighbourhood.postcodes.replace(",", ", "),
             "numbers": "\n".join(n.number for n in neighbourhood.numbers),
+            **NeighbourhoodForm.quiet_fields(neighbourhood.quiet_hours),
         })
         if form.validate_on_submit():
+            quiet_before = neighbourhood.quiet_hours
             try:
                 exchange_settings.update_neighbourhood(
                     db, neighbourhood, name=form.name.data, households=form.households.data,
                     postcodes=form.postcodes.data.split(","),
-                    numbers=form.numbers.data.splitlines())
+                    numbers=form.numbers.data.splitlines(), quiet_hours=form.quiet_hours)
             except exchange_settings.SettingsError as exc:
                 flash(texts.settings_error(exc), "error")
             else:
-                _audit(db, "update", neighbourhood, f"settings of {neighbourhood.name}")
+                summary = f"settings of {neighbourhood.name}"
+                if neighbourhood.quiet_hours != quiet_before:
+                    summary += (f"; quiet hours {_quiet_summary(quiet_before)} -> "
+                                f"{_quiet_summary(neighbourhood.quiet_hours)}")
+                _audit(db, "update", neighbourhood, summary)
                 flash(_("The changes were saved."), "success")
                 return redirect(url_for("admin.neighbourhood_edit",
                                         neighbourhood_id=neighbourhood_id))
         elif form.errors:
             flash(_("Nothing was saved: please correct the marked fields."), "error")
         return render_template("admin/neighbourhood_form.html", form=form,
-                               neighbourhood=neighbourhood)
+                               neighbourhood=neighbourhood,
+                               default_quiet_hours=texts.quiet_range(_default_quiet_hours()))
 
 
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>/menu", methods=["GET", "POST"])

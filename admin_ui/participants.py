@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from admin_ui import texts
@@ -14,9 +14,9 @@ from admin_ui.auth import ensure_visible, services, visible, visible_neighbourho
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
 from admin_ui.language import selected_language
-from bhc import audit, roster
+from bhc import audit, blocking, roster
 from bhc.db import utcnow
-from bhc.models import Category, Neighbourhood, Participant
+from bhc.models import AuditLog, Category, Neighbourhood, Participant
 from bhc.participants import RowError, import_csv
 from bhc.phones import mask
 
@@ -33,6 +33,14 @@ def _audit(db: Session, action: str, participant: Participant, summary: str = ""
     text = f"{participant.name} ({mask(participant.phone)})"
     audit.record(db, user_id=current_user.id, action=action, object_type="participant",
                  object_id=participant.id, summary=f"{text} {summary}".strip(), now=utcnow())
+
+
+def _history(db: Session, participant: Participant, limit: int = 10) -> list[AuditLog]:
+    """The latest changes to the participant, by coordinators or by the volunteer's phone."""
+    return list(db.scalars(
+        select(AuditLog).options(selectinload(AuditLog.user))
+        .where(AuditLog.object_type == "participant", AuditLog.object_id == participant.id)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
 
 
 def _fill_choices(db: Session, form: ParticipantForm, language: str) -> None:
@@ -112,7 +120,9 @@ def participant_edit(participant_id: int):
             flash(_("The participant was not saved: please correct the marked fields."), "error")
         return render_template("admin/participant_form.html", form=form, participant=participant,
                                pause_form=PauseForm(formdata=None), button=ButtonForm(),
-                               now=utcnow(), is_paused=roster.is_paused)
+                               now=utcnow(), is_paused=roster.is_paused,
+                               history=_history(db, participant),
+                               blocked=blocking.is_blocked(db, participant.phone))
 
 
 @blueprint.post("/participants/<int:participant_id>/pause")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from bhc import blocking
 from bhc import exchange_settings as settings
+from bhc.models import AuditLog
 
 STATES = {
     "menu": _l("in the menu"),
@@ -39,6 +41,32 @@ LEG_OUTCOMES = {
 }
 
 ROLES = {"helper": _l("helper"), "asker": _l("asker"), "both": _l("helper and asker")}
+
+AUDIT_ACTIONS = {
+    "create": _l("added"),
+    "update": _l("changed"),
+    "update_menu": _l("changed the phone menu"),
+    "delete": _l("deleted"),
+    "import": _l("imported a CSV file"),
+    "pause": _l("paused"),
+    "resume": _l("ended the pause"),
+    "opt_out": _l("opted out"),
+    "opt_in": _l("takes part again"),
+    "block": _l("blocked a number"),
+    "unblock": _l("unblocked a number"),
+    # Written by bhc.offers when a volunteer presses 9 or 0 during a call offer.
+    "paused by phone for a week": _l("paused for a week (pressed 9 during a call offer)"),
+    "stopped being called, by phone": _l("stopped being called (pressed 0 during a call "
+                                         "offer)"),
+}
+BY_PHONE_ACTIONS = {"paused by phone for a week", "stopped being called, by phone"}
+
+AUDIT_OBJECTS = {
+    "participant": _l("participant"),
+    "neighbourhood": _l("neighbourhood"),
+    "user": _l("user"),
+    "blocked_number": _l("blocked number"),
+}
 
 # parse_row names the bad field first; the form shows a sentence on that field.
 ROW_FIELDS = {
@@ -77,6 +105,45 @@ def leg_outcome(code: str | None) -> str:
     return str(LEG_OUTCOMES.get(code, code)) if code else ""
 
 
+def audit_action(code: str) -> str:
+    return str(AUDIT_ACTIONS.get(code, code))
+
+
+def audit_object(code: str) -> str:
+    return str(AUDIT_OBJECTS.get(code, code))
+
+
+def audit_actor(entry: AuditLog) -> str:
+    """Who made the change: the user, the volunteer on the phone, or the command line."""
+    if entry.user is not None:
+        return entry.user.name or entry.user.email
+    if entry.action in BY_PHONE_ACTIONS:
+        return _("by phone")
+    return _("command line or a removed user")
+
+
+def quiet_hours(setting: str | None, default: str) -> str:
+    """A neighbourhood's quiet hours as coordinators read them."""
+    if setting is None:
+        return _("the exchange's default (%(hours)s)", hours=quiet_range(default))
+    return quiet_range(setting)
+
+
+def quiet_range(text: str) -> str:
+    return text or _("none")
+
+
+def blocking_error(exc: blocking.BlockingError) -> str:
+    if isinstance(exc, blocking.BadNumber):
+        return _("%(number)s is not a valid phone number. Write it like 06 12345678 or "
+                 "+31 70 1234567.", number=exc.text)
+    if isinstance(exc, blocking.AlreadyBlocked):
+        return _("This number is already blocked.")
+    if isinstance(exc, blocking.NotBlocked):
+        return _("This number is no longer blocked.")
+    return str(exc)
+
+
 def settings_error(exc: settings.SettingsError) -> str:
     if isinstance(exc, settings.NameMissing):
         return _("A neighbourhood needs a name.")
@@ -90,6 +157,9 @@ def settings_error(exc: settings.SettingsError) -> str:
         return _("%(number)s is not a valid phone number.", number=exc.number)
     if isinstance(exc, settings.NumberTaken):
         return _("%(number)s already belongs to another neighbourhood.", number=exc.number)
+    if isinstance(exc, settings.BadQuietHours):
+        return _("“%(text)s” cannot be used as quiet hours: write a start time and a "
+                 "different end time, like 21:00-08:00.", text=exc.text)
     if isinstance(exc, settings.LabelMissing):
         return _("Category %(slug)s needs a Dutch label.", slug=exc.slug)
     if isinstance(exc, settings.BadKey):

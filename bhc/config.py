@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from matching.availability import is_time_range
+
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 SIMULATED_ACCOUNT_SID = "AC" + "0" * 32
 
@@ -138,9 +140,6 @@ class Config:
         return from_mapping(_merge(to_mapping(self), sections))
 
 
-_TIME_RANGE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
-
-
 def _check(config: Config) -> None:
     """Validate values whose type alone does not say they are usable."""
     if config.carrier.kind not in ("simulated", "twilio"):
@@ -162,7 +161,7 @@ def _check(config: Config) -> None:
     if config.matching.poll_interval_s <= 0:
         raise ConfigError("matching.poll_interval_s must be positive")
     quiet = config.matching.quiet_hours
-    if quiet and not _TIME_RANGE.match(quiet):
+    if quiet and not is_time_range(quiet):
         raise ConfigError("matching.quiet_hours must look like '21:00-08:00' or be empty")
     if not 1 <= config.server.port <= 65535:
         raise ConfigError("server.port must be between 1 and 65535")

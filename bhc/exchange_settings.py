@@ -1,4 +1,4 @@
-"""What coordinators change about a neighbourhood: its name, numbers, postcodes and menu.
+"""What coordinators change about a neighbourhood: name, numbers, postcodes, quiet hours, menu.
 
 The IVR reads the menu from the database on every call, so a change here is heard at once.
 """
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bhc.models import ExchangeNumber, Neighbourhood
 from bhc.phones import InvalidPhoneNumber, to_e164
+from matching.availability import AvailabilityError, parse_time_range
 
 MENU_KEYS = range(1, 10)
 
@@ -48,6 +49,12 @@ class NumberTaken(SettingsError):
         self.number = number
 
 
+class BadQuietHours(SettingsError):
+    def __init__(self, text: str) -> None:
+        super().__init__(f"{text!r} is not a time range like 21:00-08:00")
+        self.text = text
+
+
 class LabelMissing(SettingsError):
     def __init__(self, slug: str) -> None:
         super().__init__(f"category {slug} needs a Dutch label")
@@ -67,9 +74,12 @@ class KeyTwice(SettingsError):
 
 
 def update_neighbourhood(session: Session, neighbourhood: Neighbourhood, *, name: str,
-                         households: int | None, postcodes: list[str],
-                         numbers: list[str]) -> None:
-    """Change the neighbourhood; numbers kept stay the same rows, dropped ones are removed."""
+                         households: int | None, postcodes: list[str], numbers: list[str],
+                         quiet_hours: str | None) -> None:
+    """Change the neighbourhood; numbers kept stay the same rows, dropped ones are removed.
+
+    ``quiet_hours`` None follows the exchange's default, "" means none, else 'HH:MM-HH:MM'.
+    """
     name = name.strip()
     if not name:
         raise NameMissing("a neighbourhood needs a name")
@@ -79,6 +89,10 @@ def update_neighbourhood(session: Session, neighbourhood: Neighbourhood, *, name
         raise NameTaken(f"neighbourhood {name!r} already exists")
     if households is not None and households < 1:
         raise BadHouseholds("households must be a positive number")
+    if quiet_hours is not None:
+        quiet_hours = "".join(quiet_hours.split())
+        if quiet_hours:
+            _check_quiet_hours(quiet_hours)
     wanted: list[str] = []
     for text in numbers:
         try:
@@ -96,6 +110,7 @@ def update_neighbourhood(session: Session, neighbourhood: Neighbourhood, *, name
     neighbourhood.name = name
     neighbourhood.households = households
     neighbourhood.postcodes = ",".join(p.strip().upper() for p in postcodes if p.strip())
+    neighbourhood.quiet_hours = quiet_hours
     for existing in list(neighbourhood.numbers):
         if existing.number not in wanted:
             neighbourhood.numbers.remove(existing)
@@ -105,6 +120,16 @@ def update_neighbourhood(session: Session, neighbourhood: Neighbourhood, *, name
         if number not in have:
             neighbourhood.numbers.append(ExchangeNumber(number=number))
     session.flush()
+
+
+def _check_quiet_hours(text: str) -> None:
+    """A range with a start and an end that differ (an empty range would never be quiet)."""
+    try:
+        start, end = parse_time_range(text)
+    except AvailabilityError:
+        raise BadQuietHours(text) from None
+    if start == end:
+        raise BadQuietHours(text)
 
 
 @dataclass(frozen=True)

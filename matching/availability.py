@@ -11,6 +11,7 @@ _WINDOW = re.compile(
     r"^(?P<days>[a-z]{2}(?:-[a-z]{2})?(?:,[a-z]{2}(?:-[a-z]{2})?)*)\s+"
     r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$"
 )
+_TIME_RANGE = re.compile(r"^([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
 
 
 class AvailabilityError(ValueError):
@@ -70,13 +71,24 @@ def is_available(windows: tuple[Window, ...], local_moment: datetime) -> bool:
     return not windows or any(window.contains(local_moment) for window in windows)
 
 
+def is_time_range(text: str) -> bool:
+    """True for the written form of quiet hours, 'HH:MM-HH:MM' such as '21:00-08:00'."""
+    return bool(_TIME_RANGE.match(text))
+
+
+def parse_time_range(text: str) -> tuple[int, int]:
+    """'21:00-08:00' -> (1260, 480): start and end in minutes since midnight (may wrap)."""
+    if not is_time_range(text):
+        raise AvailabilityError(f"{text!r} should look like '21:00-08:00'")
+    start_text, end_text = text.split("-")
+    return _minutes(start_text, allow_24=False), _minutes(end_text, allow_24=True)
+
+
 def in_quiet_hours(quiet_hours: str, local_time: time) -> bool:
     """Quiet hours like '21:00-08:00' may wrap midnight; '' switches them off."""
     if not quiet_hours:
         return False
-    start_text, end_text = quiet_hours.split("-")
-    start = _minutes(start_text, allow_24=False)
-    end = _minutes(end_text, allow_24=True)
+    start, end = parse_time_range(quiet_hours)
     minute = local_time.hour * 60 + local_time.minute
     if start <= end:
         return start <= minute < end
