@@ -15,6 +15,7 @@ STATES = {
     "matched": _l("matched"),
     "unmatched": _l("no match"),
     "abandoned": _l("abandoned"),
+    "callback_due": _l("waiting for a call-back"),
 }
 
 REQUEST_OUTCOMES = {
@@ -25,6 +26,14 @@ REQUEST_OUTCOMES = {
     "caller_hung_up": _l("the caller hung up while waiting"),
     "hung_up_in_menu": _l("the caller hung up in the menu"),
     "no_choice": _l("the caller chose no category"),
+    "to_coordinator": _l("the caller asked for the coordinator"),
+    "callback_requested": _l("the caller asked to be called back"),
+    "called_back": _l("called back and connected"),
+    "callback_expired": _l("no volunteer before the call-back expired"),
+    "callback_declined": _l("called back, but no longer needed help"),
+    "callback_unreachable": _l("called back, but could not be reached"),
+    "callback_unanswered": _l("called back, but pressed no key"),
+    "volunteer_left": _l("the volunteer hung up before the call-back"),
 }
 
 LEG_OUTCOMES = {
@@ -38,6 +47,8 @@ LEG_OUTCOMES = {
     "canceled": _l("call cancelled"),
     "withdrawn": _l("stopped: the search ended"),
     "taken": _l("heard the request was already taken"),
+    "paused": _l("paused for a week (pressed 9)"),
+    "opted_out": _l("stopped being called (pressed 0)"),
 }
 
 ROLES = {"helper": _l("helper"), "asker": _l("asker"), "both": _l("helper and asker")}
