@@ -54,7 +54,7 @@ class MatchingConfig:
     ring_timeout_s: int = 20
     max_attempts: int = 10
     max_wait_s: int = 300
-    strategy: str = "sequential"
+    strategy: str = "waves"  # chosen with benchmarks/strategies.py; see README
     wave_size: int = 3
     quiet_hours: str = "21:00-08:00"
     daily_cap: int = 3

@@ -89,7 +89,8 @@ def demo_config(config: Config, host: str | None, port: int | None) -> Config:
     return config.replace(
         server={"host": host, "port": port, "public_url": public_url},
         carrier={"kind": "simulated"},
-        matching={"quiet_hours": ""},
+        # The demo shows the pilots' way: volunteers rung one after another.
+        matching={"quiet_hours": "", "strategy": "sequential"},
     )
 
 

@@ -96,5 +96,5 @@ def database(database_url):
 def config(database_url):
     return config_module.from_mapping({
         "database": {"url": database_url},
-        "matching": {"quiet_hours": ""},
+        "matching": {"quiet_hours": "", "strategy": "sequential"},
     })

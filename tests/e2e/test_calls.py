@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
-from bhc.models import HelpRequest
+from bhc.models import HelpRequest, Match
 from tests.e2e.conftest import VOLUNTEERS
 from tests.integration.conftest import volunteer
 
@@ -160,3 +161,20 @@ def test_unmatched_then_called_back_when_a_neighbour_can_help(live):
     live.net.wait_for(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
     assert "We bellen u terug over boodschappen doen" in live.net.heard(back["sid"])
     assert "We bellen uw buur nu op." in live.net.heard(helper["sid"])
+
+
+def test_waves_ring_three_at_once_the_first_1_wins_and_the_others_are_told(live):
+    live.config = live.config.replace(matching={"strategy": "waves", "wave_size": 3})
+    live.restart_engine()
+    phones(live, dict(answer="human", answer_delay_s=1, press="1", press_delay_s=1),
+           dict(answer="human", answer_delay_s=1, press="1", press_delay_s=30),
+           dict(answer="manual"))
+    sid = ask_for_groceries(live)
+    live.wait_state("matched")
+    assert_bridged(live, sid, VOLUNTEERS[0])
+    assert sorted(live.rung()) == sorted(VOLUNTEERS)
+    second, third = (live.calls_to(v)[-1]["sid"] for v in VOLUNTEERS[1:])
+    live.net.wait_for(lambda net: "net aangenomen" in net.heard(second))
+    live.net.wait_for(lambda net: net.call(third)["status"] == "canceled")
+    with live.exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Match)) == 1
