@@ -23,4 +23,6 @@ lint: install
 	$(BIN)/ruff check bhc ivr matching admin_ui tests benchmarks
 
 bench: install
+	$(BIN)/python benchmarks/strategies.py
 	$(BIN)/python benchmarks/webhooks.py
+	$(BIN)/python benchmarks/candidates.py

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from matching.availability import is_time_range
+from matching.availability import AvailabilityError, is_time_range, parse_windows
 
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 SIMULATED_ACCOUNT_SID = "AC" + "0" * 32
@@ -171,6 +171,22 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.english_key must be one phone key")
     if config.ivr.max_requests_per_hour < 1:
         raise ConfigError("ivr.max_requests_per_hour must be at least 1")
+    for key in ("retry_every_s", "give_up_after_h"):
+        if getattr(config.callback, key) < 1:
+            raise ConfigError(f"callback.{key} must be at least 1")
+    if config.privacy.retention_months < 1:
+        raise ConfigError("privacy.retention_months must be at least 1")
+    if config.office.coordinator_phone:
+        from bhc.phones import InvalidPhoneNumber, to_e164
+
+        try:
+            to_e164(config.office.coordinator_phone)
+        except InvalidPhoneNumber:
+            raise ConfigError("office.coordinator_phone is not a valid phone number") from None
+    try:
+        parse_windows(config.office.hours)
+    except AvailabilityError as exc:
+        raise ConfigError(f"office.hours: {exc}") from None
     if not config.database.url:
         raise ConfigError("database.url must not be empty")
     for key in ("session_hours", "max_login_failures", "login_lockout_minutes"):

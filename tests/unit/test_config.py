@@ -56,3 +56,21 @@ def test_example_config_is_valid_and_documents_every_key():
     for section, values in config.to_mapping(config.Config()).items():
         for key in values:
             assert key in data.get(section, {}), f"{section}.{key} is not documented"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[office]\ncoordinator_phone = "12"', "office.coordinator_phone"),
+        ('[office]\nhours = "weekdays"', "office.hours"),
+        ('[callback]\nretry_every_s = 0', "callback.retry_every_s"),
+        ('[privacy]\nretention_months = 0', "privacy.retention_months"),
+        ('[ivr]\nmax_requests_per_hour = 0', "ivr.max_requests_per_hour"),
+        ('[matching]\ndaily_cap = 0', "matching.daily_cap"),
+    ],
+)
+def test_bad_values_of_later_sections_name_the_key_too(tmp_path, toml, key):
+    path = tmp_path / "bhc.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=key):
+        config.load(path, environ={})
