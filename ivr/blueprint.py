@@ -1,0 +1,79 @@
+"""The IVR blueprint and what every webhook shares: TwiML out, form fields in, error handling.
+
+Webhooks record what happened through the services in bhc, answer with TwiML and wake the
+engine; none places a call or waits on the carrier, so they answer within milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from bhc.calls import UnknownCall
+from bhc.i18n import DEFAULT_LANGUAGE
+from ivr import prompts
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("ivr", __name__)
+
+
+def twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="text/xml")
+
+
+def exchange():
+    return current_app.extensions["bhc"]
+
+
+def form(name: str) -> str:
+    value = request.form.get(name)
+    if value is None:
+        abort(400, f"missing form field {name}")
+    return value
+
+
+def tries() -> int:
+    try:
+        return max(1, int(request.args.get("try", "1")))
+    except ValueError:
+        return 1
+
+
+def url(path: str, **query: object) -> str:
+    return exchange().urls.url(path, **query)
+
+
+def _query_id(name: str) -> int:
+    value = request.args.get(name, type=int)
+    if value is None:
+        abort(400, f"missing {name}")
+    return value
+
+
+def leg_param() -> int:
+    return _query_id("leg")
+
+
+def request_param() -> int:
+    return _query_id("request")
+
+
+@blueprint.errorhandler(UnknownCall)
+def _unknown_call(_error):
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "
+                                "exchange. Goodbye."))
+
+
+@blueprint.errorhandler(Exception)
+def _unexpected(error):
+    """Whatever broke (the database gone for a moment, a bug), the person on the line hears a
+    short apology instead of the carrier's 'application error'."""
+    if isinstance(error, HTTPException):
+        return error
+    log.exception("webhook %s failed", request.path)
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Sorry, something went wrong on our side. "
+                                "Please call again in a few minutes. Goodbye."))
+

@@ -1,0 +1,96 @@
+"""Webhooks of the resident the exchange phones back once a volunteer waits for them."""
+
+from __future__ import annotations
+
+from flask import request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bhc import callbacks, urls
+from bhc.db import utcnow
+from ivr import prompts
+from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url
+from ivr.signature import signed
+from ivr.volunteer_webhooks import OFFER_TRIES
+
+
+def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
+                    response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    action = url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
+    gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
+                             timeout=exchange().config.ivr.gather_timeout_s)
+    if attempt == 1:
+        prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
+                    "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "
+                    "help you now.", neighbourhood=view.neighbourhood, category=view.category)
+    prompts.say(gather, view.language, "Press 1 to speak with them. Press 2 if you no longer "
+                "need help.")
+    response.redirect(action, method="POST")
+    return response
+
+
+@blueprint.post(urls.RESIDENT_ANSWER)
+@signed
+def resident_answer():
+    request_id = request_param()
+    services = exchange()
+    with services.db.session() as session:
+        view = callbacks.resident_answered(session, request_id)
+        if request.form.get("AnsweredBy", "").startswith("machine"):
+            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+                services.wake()
+            response = VoiceResponse()
+            response.hangup()
+            return twiml(response)
+    if not view.ready:
+        return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help "
+                                    "is no longer available. Please call the exchange again. "
+                                    "Goodbye."))
+    return twiml(_resident_offer(view, request_id, attempt=1))
+
+
+@blueprint.post(urls.RESIDENT_CHOICE)
+@signed
+def resident_choice():
+    request_id, attempt = request_param(), tries()
+    services = exchange()
+    digits = request.form.get("Digits", "").strip()
+    with services.db.session() as session:
+        view = callbacks.resident_answered(session, request_id)
+        if not view.ready:
+            return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could "
+                                        "help is no longer available. Please call the exchange "
+                                        "again. Goodbye."))
+        if digits == "1" and callbacks.resident_connects(session, request_id):
+            response = VoiceResponse()
+            prompts.say(response, view.language, "A neighbour is on the line for you now.")
+            dial = response.dial()
+            dial.queue(view.queue_name)
+            prompts.spoken(view.language, "Thank you for calling the neighbour help exchange. "
+                           "Goodbye.", response)
+            return twiml(response)
+        if digits == "2" or attempt >= OFFER_TRIES:
+            if callbacks.fail(session, request_id, "callback_declined" if digits == "2"
+                              else "callback_unanswered", utcnow()):
+                services.wake()
+            return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
+                                        "request. Goodbye."))
+    response = VoiceResponse()
+    prompts.say(response, view.language, "That key does not work here." if digits
+                else "I did not hear a key.")
+    return twiml(_resident_offer(view, request_id, attempt + 1, response))
+
+
+@blueprint.post(urls.RESIDENT_STATUS)
+@signed
+def resident_status():
+    """The call to the resident ended: unanswered, busy or hung up before pressing 1 means no
+    match after all; the volunteer on hold is then told."""
+    request_id = request_param()
+    services = exchange()
+    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+        with services.db.session() as session:
+            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+                services.wake()
+    return "", 204
+

@@ -1,0 +1,297 @@
+"""Webhooks of the resident who phones in: greeting, menu, hold, and how the search ended."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bhc import callbacks, calls, urls
+from bhc.calls import (
+    BlockedCaller,
+    Chosen,
+    Closed,
+    Invalid,
+    LanguageSwitched,
+    Repeat,
+    ToCoordinator,
+    TooManyRequests,
+    UnknownCall,
+    UnknownExchange,
+)
+from bhc.db import utcnow
+from bhc.i18n import DEFAULT_LANGUAGE
+from bhc.models import HelpRequest, RequestState
+from bhc.neighbourhoods import menu
+from bhc.office import Office, spoken_hours
+from ivr import prompts
+from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
+from ivr.signature import signed
+
+log = logging.getLogger(__name__)
+
+MENU_TRIES = 3  # the menu, then twice again after a wrong key or silence
+NUMBER_TRIES = 2
+
+
+@blueprint.post(urls.VOICE)
+@signed
+def voice():
+    services = exchange()
+    with services.db.session() as session:
+        try:
+            help_request = calls.start_call(
+                session, call_sid=form("CallSid"), to=form("To"),
+                from_=request.form.get("From", ""), now=utcnow(),
+                default_language=services.config.ivr.default_language,
+                max_per_hour=services.config.ivr.max_requests_per_hour,
+            )
+        except BlockedCaller:
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "This number cannot use the neighbour help exchange. "
+                                        "Please contact the coordinator. Goodbye."))
+        except TooManyRequests:
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "You have already called several times this hour. "
+                                        "Please try again a little later. Goodbye."))
+        except UnknownExchange:
+            log.info("call to a number that is no exchange")
+            return twiml(prompts.spoken(services.config.ivr.default_language,
+                                        "This number is not in use for neighbour help. Goodbye."))
+        if calls.needs_callback_number(help_request):
+            return twiml(_ask_number(help_request.language, attempt=1))
+        return twiml(_menu(session, help_request, attempt=1, greeting=True))
+
+
+def _ask_number(language: str, attempt: int,
+                response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    action = url(urls.CALLER_NUMBER, **{"try": attempt})
+    gather = response.gather(input="dtmf", timeout=10, finish_on_key="#", action=action,
+                             method="POST")
+    prompts.say(gather, language, "Your number is hidden. Please key in your phone number, "
+                "followed by the hash key, so that we can call you back if needed.")
+    response.redirect(action, method="POST")
+    return response
+
+
+def _menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
+          response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    categories = menu(session, help_request.neighbourhood_id)
+    if not categories:
+        return prompts.spoken(help_request.language, "Sorry, the exchange is not taking "
+                              "requests right now. Goodbye.")
+    config = exchange().config.ivr
+    prompts.category_menu(
+        response,
+        language=help_request.language,
+        neighbourhood=help_request.neighbourhood.name,
+        categories=categories,
+        action=url(urls.MENU, **{"try": attempt}),
+        language_key=config.english_key,
+        timeout_s=config.gather_timeout_s,
+        greeting=greeting,
+        offers_coordinator=_office() is not None,
+    )
+    return response
+
+
+@blueprint.post(urls.CALLER_NUMBER)
+@signed
+def caller_number():
+    attempt = tries()
+    with exchange().db.session() as session:
+        help_request = calls.request_for_call(session, form("CallSid"))
+        language = help_request.language
+        if calls.set_callback_number(session, help_request, request.form.get("Digits", ""),
+                                     utcnow()):
+            return twiml(_menu(session, help_request, attempt=1, greeting=True))
+        response = VoiceResponse()
+        prompts.say(response, language, "That number was not recognised.")
+        if attempt >= NUMBER_TRIES:
+            prompts.say(response, language, "We will continue without your number.")
+            return twiml(_menu(session, help_request, attempt=1, greeting=True,
+                               response=response))
+        return twiml(_ask_number(language, attempt + 1, response))
+
+
+@blueprint.post(urls.MENU)
+@signed
+def menu_choice():
+    services = exchange()
+    attempt = tries()
+    digits = request.form.get("Digits", "")
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, form("CallSid"))
+        language = help_request.language
+        now = utcnow()
+        result = (
+            calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
+                         services.config.ivr.default_language, office=_office())
+            if digits else Invalid()
+        )
+        if isinstance(result, Chosen):
+            response = _hold_in_queue(help_request, result.category.label(language))
+            services.wake()
+            return twiml(response)
+        if isinstance(result, (LanguageSwitched, Repeat)):
+            return twiml(_menu(session, help_request, attempt, greeting=False))
+        if isinstance(result, ToCoordinator):
+            return twiml(_to_coordinator(session, help_request, result, attempt))
+        if isinstance(result, Closed):
+            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
+                                        "exchange. Goodbye."))
+        response = VoiceResponse()
+        if attempt >= MENU_TRIES:
+            calls.end_in_menu(session, help_request, now, outcome="no_choice")
+            return twiml(prompts.spoken(language, "We could not get your choice. Please call "
+                                        "again later. Goodbye."))
+        prompts.say(response, language, "Sorry, that key is not in the menu." if digits
+                    else "I did not hear a choice.")
+        return twiml(_menu(session, help_request, attempt + 1, greeting=False,
+                           response=response))
+
+
+def _office() -> Office | None:
+    office = exchange().config.office
+    return Office(office.coordinator_phone, office.hours) if office.coordinator_phone else None
+
+
+def _to_coordinator(session, help_request: HelpRequest, office: ToCoordinator,
+                    attempt: int) -> VoiceResponse:
+    """Put the caller through to the coordinator, or tell them when the office is staffed."""
+    response = VoiceResponse()
+    language = help_request.language
+    if office.open:
+        prompts.say(response, language, "One moment please, you are being put through to the "
+                    "coordinator.")
+        exchange_number = help_request.neighbourhood.numbers[0].number
+        response.dial(office.phone, caller_id=exchange_number)
+        return response
+    prompts.say(response, language, "The coordinator can be reached %(hours)s.",
+                hours=spoken_hours(office.hours, language))
+    return _menu(session, help_request, attempt, greeting=False, response=response)
+
+
+def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:
+    response = VoiceResponse()
+    prompts.say(response, help_request.language, "You asked for help with %(category)s. We are "
+                "now calling neighbours who may be able to help. Please stay on the line.",
+                category=category)
+    response.enqueue(
+        help_request.queue_name,
+        wait_url=url(urls.HOLD),
+        wait_url_method="POST",
+        action=url(urls.QUEUE_ENDED),
+        method="POST",
+    )
+    return response
+
+
+@blueprint.post(urls.HOLD)
+@signed
+def hold():
+    """Hold music of sorts: a short message now and then; leave the queue once it is over."""
+    with exchange().db.session() as session:
+        help_request = calls.request_for_call(session, form("CallSid"))
+        response = VoiceResponse()
+        if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
+            response.leave()
+        elif help_request.state == RequestState.MATCHED:
+            response.pause(length=1)  # the volunteer's call is about to bridge
+        else:
+            response.pause(length=exchange().config.ivr.hold_message_every_s)
+            prompts.say(response, help_request.language,
+                        "We are still looking for a neighbour. Please stay on the line.")
+        return twiml(response)
+
+
+@blueprint.post(urls.QUEUE_ENDED)
+@signed
+def queue_ended():
+    services = exchange()
+    result = request.form.get("QueueResult", "")
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, form("CallSid"))
+        language = help_request.language
+        if result == "bridged":
+            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
+                                        "exchange. Goodbye."))
+        if result == "hangup" or help_request.state in (RequestState.MENU,
+                                                        RequestState.SEARCHING):
+            calls.caller_left(session, help_request, utcnow())
+            services.wake()
+            if result == "hangup":
+                return twiml(VoiceResponse())
+        return twiml(_unmatched(help_request))
+
+
+def _unmatched(help_request: HelpRequest) -> VoiceResponse:
+    """Nobody could help now: say so kindly, and offer a call-back when we have a number."""
+    language = help_request.language
+    response = VoiceResponse()
+    if help_request.outcome == "no_candidates":
+        prompts.say(response, language, "We are sorry: right now there is no neighbour "
+                    "available for this.")
+    else:
+        prompts.say(response, language, "We are sorry: no neighbour could take your request "
+                    "right now.")
+    if callbacks.can_offer(help_request):
+        gather = response.gather(input="dtmf", num_digits=1, action=url(urls.CALLBACK_CHOICE),
+                                 method="POST", timeout=exchange().config.ivr.gather_timeout_s)
+        prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
+                    "as a neighbour can help.")
+    return prompts.spoken(language, "Please try again later. Goodbye.", response)
+
+
+@blueprint.post(urls.CALLBACK_CHOICE)
+@signed
+def callback_choice():
+    services = exchange()
+    with services.db.session() as session:
+        help_request = calls.request_for_call(session, form("CallSid"))
+        language = help_request.language
+        if request.form.get("Digits", "").strip() == "1" and callbacks.request_callback(
+                session, help_request, utcnow(), services.config.callback.give_up_after_h):
+            services.wake()
+            return twiml(prompts.spoken(language, "We will call you back on this number as soon "
+                                        "as a neighbour can help. Goodbye."))
+    return twiml(prompts.spoken(language, "Thank you for calling the neighbour help exchange. "
+                                "Goodbye."))
+
+
+@blueprint.post(urls.UNMATCHED)
+@signed
+def unmatched():
+    with exchange().db.session() as session:
+        return twiml(_unmatched(calls.request_for_call(session, form("CallSid"))))
+
+
+@blueprint.post(urls.CONNECTING)
+@signed
+def connecting():
+    """Played to the waiting caller just before the volunteer is bridged in."""
+    with exchange().db.session() as session:
+        help_request = session.get(HelpRequest, request.args.get("request", type=int) or 0)
+        language = help_request.language if help_request else DEFAULT_LANGUAGE
+    response = VoiceResponse()
+    prompts.say(response, language, "A neighbour is on the line for you now.")
+    return twiml(response)
+
+
+@blueprint.post(urls.CALLER_STATUS)
+@signed
+def caller_status():
+    """Status callback of the inbound call: a hang-up in the menu or on hold ends the request."""
+    services = exchange()
+    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+        with services.db.session() as session:
+            try:
+                help_request = calls.request_for_call(session, form("CallSid"))
+            except UnknownCall:
+                return "", 204
+            if calls.caller_left(session, help_request, utcnow()):
+                services.wake()
+    return "", 204

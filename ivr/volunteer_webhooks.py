@@ -1,0 +1,160 @@
+"""Webhooks of the volunteer who is rung: the offer, their key, and the end of their call."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flask import request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bhc import callbacks, offers, urls
+from bhc.db import utcnow
+from bhc.models import HelpRequest, RequestState
+from ivr import prompts
+from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url
+from ivr.signature import signed
+
+OFFER_TRIES = 2
+
+
+def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
+                    response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    if view.kind == offers.OFFER:
+        prompts.volunteer_offer(
+            response, language=view.language, neighbourhood=view.neighbourhood,
+            category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
+            timeout_s=exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
+        )
+    elif view.kind == offers.ACCEPTED:
+        prompts.say(response, view.language,
+                    "Thank you! You are now connected with your neighbour.")
+        dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
+        dial.queue(view.queue_name, url=url(urls.CONNECTING, request=view.request_id),
+                   method="POST")
+    elif view.kind == offers.ACCEPTED_CALLBACK:
+        prompts.say(response, view.language, "Thank you! We are now phoning your neighbour. "
+                    "Please stay on the line: you will be connected.")
+        response.enqueue(view.queue_name, wait_url=url(urls.VOLUNTEER_HOLD, leg=leg_id),
+                         wait_url_method="POST", action=url(urls.AFTER_BRIDGE, leg=leg_id),
+                         method="POST")
+    elif view.kind == offers.DECLINED:
+        prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
+                       response)
+    elif view.kind == offers.PAUSED:
+        prompts.spoken(view.language, "You will not be called for a week. Thank you, and "
+                       "goodbye.", response)
+    elif view.kind == offers.STOPPED:
+        prompts.spoken(view.language, "You will not be called any more. To take part again, "
+                       "please contact the coordinator. Goodbye.", response)
+    elif view.kind == offers.TAKEN:
+        prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
+                       "for your willingness. Goodbye.", response)
+    elif view.kind == offers.WITHDRAWN:
+        prompts.spoken(view.language, "The neighbour who asked for help is no longer on the "
+                       "line. Thank you. Goodbye.", response)
+    else:  # a machine, or a leg we do not know: leave no message
+        response.hangup()
+    return response
+
+
+@blueprint.post(urls.OFFER)
+@signed
+def volunteer_offer():
+    leg_id = leg_param()
+    services = exchange()
+    with services.db.session() as session:
+        view = offers.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
+    if view.kind != offers.OFFER:
+        services.wake()
+    return twiml(_offer_response(view, leg_id, attempt=1))
+
+
+@blueprint.post(urls.OFFER_ANSWER)
+@signed
+def volunteer_answer():
+    leg_id, attempt = leg_param(), tries()
+    services = exchange()
+    digits = request.form.get("Digits", "")
+    with services.db.session() as session:
+        if digits:
+            view = offers.press(session, leg_id, digits, utcnow())
+        else:
+            view = offers.offer(session, leg_id, "", utcnow())
+        if view.kind in (offers.OFFER, offers.INVALID):
+            response = VoiceResponse()
+            if attempt >= OFFER_TRIES:
+                offers.no_key(session, leg_id, utcnow())
+                services.wake()
+                return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
+                                            "Goodbye."))
+            prompts.say(response, view.language, "That key does not work here." if digits
+                        else "I did not hear a key.")
+            view = replace(view, kind=offers.OFFER)
+            return twiml(_offer_response(view, leg_id, attempt + 1, response))
+    services.wake()
+    return twiml(_offer_response(view, leg_id, attempt))
+
+
+@blueprint.post(urls.CLOSED)
+@signed
+def volunteer_closed():
+    """The engine moved an answered volunteer here: the request was taken or withdrawn."""
+    leg_id = leg_param()
+    with exchange().db.session() as session:
+        view = offers.closed(session, leg_id)
+    return twiml(_offer_response(view, leg_id, attempt=1))
+
+
+@blueprint.post(urls.AFTER_BRIDGE)
+@signed
+def after_bridge():
+    """After the volunteer's <Dial> (or, for a call-back, their wait on hold) ends."""
+    leg_id = leg_param()
+    services = exchange()
+    with services.db.session() as session:
+        view = offers.closed(session, leg_id)
+        if request.form.get("QueueResult") == "hangup":
+            # The volunteer hung up while we were phoning the resident back.
+            if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
+                services.wake()
+            return twiml(VoiceResponse())
+    if (request.form.get("DialCallStatus") in ("completed", "answered")
+            or request.form.get("QueueResult") == "bridged"):
+        return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
+                                    "your neighbour. Goodbye."))
+    # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
+    return twiml(_offer_response(replace(view, kind=offers.WITHDRAWN), leg_id, attempt=1))
+
+
+@blueprint.post(urls.VOLUNTEER_HOLD)
+@signed
+def volunteer_hold():
+    """A volunteer on hold while the exchange phones the resident back."""
+    leg_id = leg_param()
+    with exchange().db.session() as session:
+        view = offers.closed(session, leg_id)
+        waiting = session.get(HelpRequest, view.request_id)
+        response = VoiceResponse()
+        if waiting is None or waiting.state != RequestState.MATCHED:
+            response.leave()
+            return twiml(response)
+    response.pause(length=exchange().config.ivr.hold_message_every_s // 2 or 1)
+    prompts.say(response, view.language, "We are still phoning your neighbour. Please stay on "
+                "the line.")
+    return twiml(response)
+
+
+
+@blueprint.post(urls.VOLUNTEER_STATUS)
+@signed
+def volunteer_status():
+    leg_id = leg_param()
+    services = exchange()
+    with services.db.session() as session:
+        ended = offers.status_changed(session, leg_id, form("CallStatus"),
+                                      request.form.get("AnsweredBy", ""), utcnow())
+    if ended:
+        services.wake()
+    return "", 204
+
