@@ -158,9 +158,12 @@ class Engine:
                 # to ringing the same volunteer twice for this request.
                 by_id = {v.id: v for v in volunteers}
                 legs = []
+                # Stamped after the candidate query, not with ``now`` from before it: a leg of
+                # the same volunteer that ended in between must not seem to overlap this one.
+                placed_at = self.clock()
                 for volunteer_id in action.volunteer_ids:
                     leg = CallLeg(request_id=request.id, volunteer_id=volunteer_id,
-                                  status="placing", placed_at=now)
+                                  status="placing", placed_at=placed_at)
                     session.add(leg)
                     legs.append((leg, by_id[volunteer_id].phone))
                 session.flush()
