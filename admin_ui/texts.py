@@ -47,6 +47,7 @@ LEG_OUTCOMES = {
     "canceled": _l("call cancelled"),
     "withdrawn": _l("stopped: the search ended"),
     "taken": _l("heard the request was already taken"),
+    "left_before_bridge": _l("pressed 1 but hung up before being connected"),
     "paused": _l("paused for a week (pressed 9)"),
     "opted_out": _l("stopped being called (pressed 0)"),
 }

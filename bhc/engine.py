@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, case, exists, or_, select, update
 
 from bhc import callbacks, urls
 from bhc.candidates import Caps, as_candidates, eligible_volunteers
@@ -251,10 +251,13 @@ class Engine:
                 )
             return
         with self.db.session() as session:
-            leg = session.get(CallLeg, leg_id)
-            leg.sid = sid
-            if leg.status == "placing":
-                leg.status = "queued"
+            # One statement: a status callback may already have moved the leg on (even ended
+            # it) between the REST answer and here, and must not be undone.
+            session.execute(
+                update(CallLeg).where(CallLeg.id == leg_id)
+                .values(sid=sid, status=case((CallLeg.status == "placing", "queued"),
+                                             else_=CallLeg.status))
+            )
         log.info("rang volunteer %s for request (leg %s)", mask(phone), leg_id)
 
     def _stop_legs_of_finished_requests(self) -> None:

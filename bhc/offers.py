@@ -10,13 +10,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bhc import audit
 from bhc.calls import category_label
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
-from bhc.legs import advance_status
+from bhc.legs import TERMINAL, advance_status
 from bhc.models import CallLeg, HelpRequest, Match, RequestState
 from bhc.phones import mask
 
@@ -193,6 +193,29 @@ def no_key(session: Session, leg_id: int, now: datetime) -> None:
     leg = session.get(CallLeg, leg_id)
     if leg is not None:
         _decide(session, leg, "no_response", "", now)
+
+
+def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The volunteer who pressed 1 hung up (or lost the line) before the bridge, while the
+    caller still waits on hold: no match after all, so the search goes on for them."""
+    if request.state != RequestState.MATCHED or request.callback_until is not None:
+        return False
+    match = session.scalar(select(Match).where(Match.request_id == request.id))
+    leg = session.get(CallLeg, match.leg_id) if match else None
+    if leg is None or leg.status not in TERMINAL:
+        return False
+    reopened = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MATCHED)
+        .values(state=RequestState.SEARCHING, outcome=None, ended_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if reopened:
+        session.execute(delete(Match).where(Match.request_id == request.id))
+        leg.outcome = "left_before_bridge"
+        log.info("request %s: the volunteer left before the bridge; searching again", request.id)
+    session.refresh(request)
+    return bool(reopened)
 
 
 def status_changed(session: Session, leg_id: int, status: str, answered_by: str,

@@ -7,7 +7,7 @@ import logging
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import callbacks, calls, urls
+from bhc import callbacks, calls, offers, urls
 from bhc.calls import (
     BlockedCaller,
     Chosen,
@@ -193,19 +193,30 @@ def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:
 @blueprint.post(urls.HOLD)
 @signed
 def hold():
-    """Hold music of sorts: a short message now and then; leave the queue once it is over."""
+    """Hold music of sorts: a short message now and then; leave the queue once it is over.
+
+    A volunteer who pressed 1 but hung up before the bridge leaves the caller here: then the
+    search goes on instead of the caller waiting for ever.
+    """
+    reopened = False
     with exchange().db.session() as session:
         help_request = calls.request_for_call(session, form("CallSid"))
         response = VoiceResponse()
         if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
             response.leave()
-        elif help_request.state == RequestState.MATCHED:
-            response.pause(length=1)  # the volunteer's call is about to bridge
-        else:
-            response.pause(length=exchange().config.ivr.hold_message_every_s)
-            prompts.say(response, help_request.language,
-                        "We are still looking for a neighbour. Please stay on the line.")
-        return twiml(response)
+            return twiml(response)
+        if help_request.state == RequestState.MATCHED:
+            reopened = offers.reopen_if_winner_left(session, help_request, utcnow())
+            if not reopened:
+                response.pause(length=1)  # the volunteer's call is about to bridge
+                return twiml(response)
+        language = help_request.language
+    if reopened:
+        exchange().wake()
+    response.pause(length=exchange().config.ivr.hold_message_every_s)
+    prompts.say(response, language,
+                "We are still looking for a neighbour. Please stay on the line.")
+    return twiml(response)
 
 
 @blueprint.post(urls.QUEUE_ENDED)
