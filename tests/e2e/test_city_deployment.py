@@ -9,8 +9,8 @@ Checked afterwards, from the database and from the carrier's own records: every 
 matched or unmatched; at most one match per request; no volunteer was ever on two live calls at
 once; nobody was rung twice for one request; every caller heard the outcome.
 
-Strategy ``sequential`` (the default); ``BHC_TEST_CITY_STRATEGY=waves`` runs the same burst with
-waves of simultaneous calls.
+Strategy ``waves`` (the default); ``BHC_TEST_CITY_STRATEGY=sequential`` runs the same burst
+one call at a time.
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ def test_two_hundred_simultaneous_calls_in_one_neighbourhood(city_database, tmp_
         "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
         "BHC_MATCHING_QUIET_HOURS": "",
-        "BHC_MATCHING_STRATEGY": os.environ.get("BHC_TEST_CITY_STRATEGY", "sequential"),
+        "BHC_MATCHING_STRATEGY": os.environ.get("BHC_TEST_CITY_STRATEGY", "waves"),
         "BHC_MATCHING_POLL_INTERVAL_S": "0.2",
         "BHC_MATCHING_MAX_WAIT_S": "25",
         "BHC_MATCHING_DAILY_CAP": "6",
