@@ -22,6 +22,7 @@ from admin_ui import (  # noqa: F401 (routes)
     errors,
     neighbourhoods,
     participants,
+    report,
     requests,
 )
 from admin_ui.blueprint import blueprint

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_time, get_locale
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    format_time,
+    get_locale,
+)
 
 from admin_ui import texts
 from bhc.phones import mask
@@ -24,13 +31,26 @@ def local_day(moment: datetime | None) -> str:
     return format_date(moment, "d MMMM yyyy") if moment else ""
 
 
+def figure(value: float | None, kind: str = "number") -> str:
+    """A report figure in the reader's language; a dash where there is none (no requests)."""
+    if value is None:
+        return "–"
+    if kind == "rate":
+        return format_percent(value, "#,##0%")
+    if kind == "reach":
+        return format_percent(value, "#,##0.00%")
+    if kind == "seconds":
+        return texts.seconds(format_decimal(value, "#,##0"))
+    return format_decimal(value, "#,##0.##")
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters.update(local_datetime=local_datetime, local_time=local_time,
-                                 local_day=local_day, masked=mask)
+                                 local_day=local_day, masked=mask, figure=figure)
     app.jinja_env.globals.update(
         state_label=texts.state, request_outcome_label=texts.request_outcome,
         leg_outcome_label=texts.leg_outcome, role_label=lambda code: str(texts.ROLES[code]),
         audit_actor=texts.audit_actor, audit_action=texts.audit_action,
-        audit_object=texts.audit_object,
+        audit_object=texts.audit_object, unmatched_label=texts.unmatched_reason,
         current_language=lambda: str(get_locale() or "nl"),
     )

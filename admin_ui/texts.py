@@ -52,6 +52,17 @@ LEG_OUTCOMES = {
     "opted_out": _l("stopped being called (pressed 0)"),
 }
 
+# The report's reasons why requests found no match (bhc.report.UNMATCHED_KEYS).
+UNMATCHED_REASONS = {
+    "no_candidates": REQUEST_OUTCOMES["no_candidates"],
+    "all_declined": REQUEST_OUTCOMES["all_declined"],
+    "no_answer": REQUEST_OUTCOMES["no_answer"],
+    "callback_pending": STATES["callback_due"],
+    "callback_expired": REQUEST_OUTCOMES["callback_expired"],
+    "callback_not_connected": _l("called back, but not connected"),
+    "other": _l("another reason"),
+}
+
 ROLES = {"helper": _l("helper"), "asker": _l("asker"), "both": _l("helper and asker")}
 
 AUDIT_ACTIONS = {
@@ -115,6 +126,15 @@ def request_outcome(code: str | None) -> str:
 
 def leg_outcome(code: str | None) -> str:
     return str(LEG_OUTCOMES.get(code, code)) if code else ""
+
+
+def unmatched_reason(code: str) -> str:
+    return str(UNMATCHED_REASONS.get(code, code))
+
+
+def seconds(amount: str) -> str:
+    """A duration in seconds, the number already formatted."""
+    return _("%(amount)s s", amount=amount)
 
 
 def audit_action(code: str) -> str:

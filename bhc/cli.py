@@ -202,6 +202,52 @@ def erase_participant_command(obj: Context, phone: str, yes: bool) -> None:
     click.echo(f"erased the personal data of {mask(number)}")
 
 
+@main.command("report")
+@click.option("--month", required=True, help="The month the requests were made in, YYYY-MM "
+              "(Europe/Amsterdam).")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True,
+              help="json: exact figures; csv: for sharing, counts under 5 shown as <5.")
+@click.option("--neighbourhood", "names", multiple=True,
+              help="Only this neighbourhood (repeat for more; default: all).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report here instead of to standard output.")
+@click.pass_obj
+def report_command(obj: Context, month: str, output_format: str, names: tuple[str, ...],
+                   output: Path | None) -> None:
+    """The monthly report per neighbourhood and in total: exact JSON, or CSV for sharing."""
+    import json
+
+    from sqlalchemy import select
+
+    from bhc.models import Neighbourhood
+    from bhc.report import BadMonth, monthly_report, parse_month, to_csv
+
+    try:
+        parse_month(month)
+    except BadMonth as exc:
+        raise click.ClickException(str(exc)) from None
+    with obj.database().session() as session:
+        ids = None
+        if names:
+            found = dict(session.execute(select(Neighbourhood.name, Neighbourhood.id)
+                                         .where(Neighbourhood.name.in_(names))).all())
+            unknown = [name for name in names if name not in found]
+            if unknown:
+                raise click.ClickException(f"neighbourhood {unknown[0]!r} does not exist")
+            ids = [found[name] for name in names]
+        data = monthly_report(session, month, ids)
+    if output_format == "json":
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = to_csv(data)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"written to {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:
     from waitress.server import create_server
 
