@@ -10,6 +10,7 @@ thread count, hit with the same requests at the same moments, in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -109,7 +110,7 @@ def seed(database: Database, volunteers: int, callers: int, rng: random.Random) 
     return numbers
 
 
-def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
+def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, list[float]]:
     """Run the calls; returns (start offset, duration, url, params, method) per webhook.
 
     The exchange runs as `bhc serve` in its own process with carrier "twilio" pointed at the
@@ -177,14 +178,15 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
                      "bhc.wsgi:app"], env)
         worker = spawn(["-m", "bhc.cli", "worker"], env)
     else:
-        app, worker = spawn(["-m", "bhc.cli", "serve"], env), None
+        app, worker = spawn([__file__, "--serve-bhc", str(app_port), "--threads",
+                             str(args.threads)], env), None
     try:
         wait_until_up(f"{config.server.public_url}/healthz", app)
         t0 = time.perf_counter()
         def caller(number: str, key: str, think_s: float) -> None:
             """A resident: dial, listen to the menu, press a key a moment later."""
             sid = net.dial(from_=number, to=EXCHANGE)
-            net.wait_for(lambda n: n.call(sid)["waiting_for_digits"], timeout=60)
+            net.wait_for(lambda n: n.call(sid)["waiting_for_digits"], timeout=60, interval=0.2)
             time.sleep(think_s * args.time_scale)
             net.press(sid, key)
 
@@ -206,6 +208,7 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
             return open_requests == 0
 
         net.wait_for(all_ended, timeout=args.timeout, interval=0.5)
+        inside = [] if args.split else server_timings(config.server.public_url)
         with database.session() as session:
             states = dict(session.execute(select(HelpRequest.state, func.count())
                                           .group_by(HelpRequest.state)).all())
@@ -217,7 +220,49 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict]:
                 process.wait(10)
         sim_server.close()
         database.dispose()
-    return records, states
+    return records, states, inside
+
+
+class ServerTimer:
+    """WSGI middleware timing each request inside the server: from the call to the last byte of
+    the body, so the driver's own load does not count. ``GET /__timings`` hands them over."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.durations: list[float] = []
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/__timings":
+            body = json.dumps(self.durations).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        start = time.perf_counter()
+        result = self.app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if environ.get("PATH_INFO", "").startswith("/ivr/") or "baseline" in environ.get(
+                "HTTP_X_BENCH", ""):
+            self.durations.append((time.perf_counter() - start) * 1000)
+        return [body]
+
+
+def serve_bhc(port: int, threads: int) -> None:
+    """What `bhc serve` runs (config from BHC_* variables), with the server-side timer."""
+    from bhc.app import wsgi_stack
+    from bhc.bootstrap import build
+
+    exchange = build(config_module.load())
+    exchange.db.upgrade()
+    exchange.start_engine()
+    create_server(ServerTimer(wsgi_stack(exchange)), host="127.0.0.1", port=port,
+                  threads=threads).run()
+
+
+def server_timings(base_url: str) -> list[float]:
+    return requests.get(f"{base_url}/__timings", timeout=10).json()
 
 
 def baseline_app() -> Flask:
@@ -236,7 +281,7 @@ def baseline_app() -> Flask:
     return app
 
 
-def run_baseline(records, threads: int) -> list[float]:
+def run_baseline(records, threads: int) -> tuple[list[float], list[float]]:
     """Replay the same requests at the same moments against the fixed-TwiML endpoint, served by
     waitress in its own process with the same thread count."""
     port = free_port()
@@ -254,17 +299,18 @@ def run_baseline(records, threads: int) -> list[float]:
         path = url.split("/", 3)[3]
         start = time.perf_counter()
         requests.post(f"http://127.0.0.1:{port}/{path}", data=params,
-                      headers={"X-Twilio-Signature": "x"}, timeout=15)
+                      headers={"X-Twilio-Signature": "x", "X-Bench": "baseline"}, timeout=15)
         with lock:
             durations.append(time.perf_counter() - start)
 
     try:
         with ThreadPoolExecutor(max_workers=128) as pool:
             list(pool.map(replay, sorted(records, key=lambda r: r[0])))
+        inside = server_timings(f"http://127.0.0.1:{port}")
     finally:
         server.terminate()
         server.wait(10)
-    return durations
+    return durations, inside
 
 
 def main() -> None:
@@ -282,10 +328,14 @@ def main() -> None:
     parser.add_argument("--split", action="store_true",
                         help="web app (waitress) and engine (bhc worker) in separate processes")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bhc", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:
-        create_server(baseline_app(), host="127.0.0.1", port=args.serve_baseline,
+        create_server(ServerTimer(baseline_app()), host="127.0.0.1", port=args.serve_baseline,
                       threads=args.threads).run()
+        return
+    if args.serve_bhc:
+        serve_bhc(args.serve_bhc, args.threads)
         return
 
     backend = (args.database_url or "sqlite").split(":")[0]
@@ -293,20 +343,34 @@ def main() -> None:
     print(f"{args.calls} concurrent calls, {args.volunteers} volunteers, {backend}, "
           f"waitress threads={args.threads}, {mode}, {args.rounds} round(s)")
     print(f"{'round':8}{'':16}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
-    ratios = []
+    ratios, inside_ratios = [], []
     for round_ in range(1, args.rounds + 1):
-        records, states = run_flow(args)
+        records, states, flow_inside = run_flow(args)
         flow = [duration * 1000 for _, duration, *_ in records]
-        base = [d * 1000 for d in run_baseline(records, args.threads)]
+        base, base_inside = run_baseline(records, args.threads)
+        base = [d * 1000 for d in base]
         ratios.append((percentile(flow, .5) / percentile(base, .5),
                        percentile(flow, .99) / percentile(base, .99)))
         print(f"{round_:<8}{'bhc webhooks':16}{len(flow):>6}{percentile(flow, .5):>10.2f}"
               f"{percentile(flow, .99):>10.2f}   requests: {states}")
         print(f"{'':8}{'fixed TwiML':16}{len(base):>6}{percentile(base, .5):>10.2f}"
               f"{percentile(base, .99):>10.2f}   ratio p50 {ratios[-1][0]:.2f}x, "
-              f"p99 {ratios[-1][1]:.2f}x")
-    print(f"median ratio over rounds: p50 {statistics.median(r[0] for r in ratios):.2f}x, "
+              f"p99 {ratios[-1][1]:.2f}x (seen by the carrier)")
+        if flow_inside and base_inside:
+            inside_ratios.append((percentile(flow_inside, .5) / percentile(base_inside, .5),
+                                  percentile(flow_inside, .99) / percentile(base_inside, .99)))
+            print(f"{'':8}{'bhc, in server':16}{len(flow_inside):>6}"
+                  f"{percentile(flow_inside, .5):>10.2f}{percentile(flow_inside, .99):>10.2f}")
+            print(f"{'':8}{'fixed, in server':16}{len(base_inside):>6}"
+                  f"{percentile(base_inside, .5):>10.2f}{percentile(base_inside, .99):>10.2f}"
+                  f"   ratio p50 {inside_ratios[-1][0]:.2f}x, p99 {inside_ratios[-1][1]:.2f}x")
+    print(f"median ratio over rounds, seen by the carrier: p50 "
+          f"{statistics.median(r[0] for r in ratios):.2f}x, "
           f"p99 {statistics.median(r[1] for r in ratios):.2f}x (aim: p99 within 3x)")
+    if inside_ratios:
+        print(f"median ratio over rounds, inside the server: p50 "
+              f"{statistics.median(r[0] for r in inside_ratios):.2f}x, "
+              f"p99 {statistics.median(r[1] for r in inside_ratios):.2f}x")
     by_path: dict[str, list[float]] = {}
     for _, duration, url, _, _ in records:
         by_path.setdefault(url.split("?")[0].split("/", 3)[3], []).append(duration * 1000)
