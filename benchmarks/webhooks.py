@@ -134,6 +134,7 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
         "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
         "BHC_MATCHING_MAX_WAIT_S": "600",
         "BHC_MATCHING_MAX_ATTEMPTS": "15",
+        "BHC_MATCHING_STRATEGY": args.strategy,
     }
     config = config_module.load(None, environ=env)
     database = Database(url)
@@ -325,6 +326,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--rounds", type=int, default=3, help="flow + baseline pairs to run")
+    parser.add_argument("--strategy", default="waves", choices=("waves", "sequential"))
     parser.add_argument("--split", action="store_true",
                         help="web app (waitress) and engine (bhc worker) in separate processes")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
@@ -341,7 +343,8 @@ def main() -> None:
     backend = (args.database_url or "sqlite").split(":")[0]
     mode = "web + worker processes" if args.split else "bhc serve (web and engine in one process)"
     print(f"{args.calls} concurrent calls, {args.volunteers} volunteers, {backend}, "
-          f"waitress threads={args.threads}, {mode}, {args.rounds} round(s)")
+          f"waitress threads={args.threads}, {mode}, strategy {args.strategy}, "
+          f"{args.rounds} round(s)")
     print(f"{'round':8}{'':16}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
     ratios, inside_ratios = [], []
     for round_ in range(1, args.rounds + 1):
