@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bhc.candidates import Caps, as_candidates, eligible_volunteers  # noqa: E402
-from bhc.db import Database, utcnow  # noqa: E402
+from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
 from bhc.models import HelpRequest, Participant  # noqa: E402
 from matching.availability import in_quiet_hours, is_available, parse_windows  # noqa: E402
 
@@ -36,16 +36,6 @@ AVAILABILITY = ("", "", "", "mo-fr 09:00-17:00", "sa-su 10:00-18:00", "mo-su 08:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def fresh_schema(url: str) -> str:
-    schema = f"bench_candidates_{os.getpid()}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return schema
 
 
 def copy_rows(cursor, table: str, columns: str, rows) -> None:
@@ -126,8 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(11)
 
-    schema = fresh_schema(args.database_url)
-    database = Database(f"{args.database_url}?options=-csearch_path%3D{schema}")
+    schema = f"bench_candidates_{os.getpid()}"
+    database = Database(fresh_schema(args.database_url, schema))
     database.upgrade()
     started = time.perf_counter()
     load(database, args, rng)
@@ -163,10 +153,7 @@ def main() -> None:
     print(f"naive / indexed at p50: {percentile(slow, .5) / p50:,.0f}x; aim p99 < 10 ms: "
           f"{'met' if p99 < 10 else 'NOT met'}")
     database.dispose()
-    engine = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    drop_schema(args.database_url, schema)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
-from bhc.db import Database, utcnow  # noqa: E402
+from bhc.db import Database, fresh_schema, utcnow  # noqa: E402
 from bhc.models import HelpRequest  # noqa: E402
 from bhc.neighbourhoods import add_neighbourhood  # noqa: E402
 from bhc.participants import ParticipantData, save  # noqa: E402
@@ -72,19 +72,6 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError(f"{url} did not come up")
 
 
-def fresh_database(url: str) -> str:
-    """An empty schema of its own on PostgreSQL, so runs never see each other's rows."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_{os.getpid()}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     """A server in its own process, as in production (and so no GIL shared with the phones)."""
     return subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
@@ -119,7 +106,7 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
     rng = random.Random(7)
     app_port, sim_port = free_port(), free_port()
     tmp = tempfile.mkdtemp(prefix="bhc-bench-")
-    url = fresh_database(args.database_url) if args.database_url else (
+    url = fresh_schema(args.database_url, f"bench_{os.getpid()}") if args.database_url else (
         f"sqlite:///{tmp}/bench.sqlite3")
     env = {
         "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bhc import config as config_module
-from bhc.db import Database
+from bhc.db import Database, drop_schema, fresh_schema
 from bhc.models import Base
 
 POSTGRES_URL = os.environ.get(
@@ -51,23 +51,12 @@ def postgres_schema():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{SCHEMA}"'))
-    url = _with_search_path(POSTGRES_URL, SCHEMA)
+    url = fresh_schema(POSTGRES_URL, SCHEMA)
     database = Database(url)
     database.upgrade()
     database.dispose()
     yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE'))
-    admin.dispose()
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
+    drop_schema(POSTGRES_URL, SCHEMA)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

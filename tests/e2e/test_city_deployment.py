@@ -26,15 +26,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from waitress.server import create_server
 
-from bhc.db import Database, utcnow
+from bhc.db import Database, drop_schema, fresh_schema, utcnow
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.participants import ParticipantData, save
 from ivr.simulator import SimulatedNetwork
-from tests.conftest import POSTGRES_URL, _postgres_available, _with_search_path
+from tests.conftest import POSTGRES_URL, _postgres_available
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -62,20 +62,13 @@ def city_database():
             pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
         pytest.skip(f"the city deployment runs on PostgreSQL, which is not reachable: {problem}")
     schema = f"bhc_city_{os.getpid()}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_search_path(POSTGRES_URL, schema)
-    database = Database(url)
+    database = Database(fresh_schema(POSTGRES_URL, schema))
     database.upgrade()
     try:
         yield database
     finally:
         database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+        drop_schema(POSTGRES_URL, schema)
 
 
 def volunteer_phone(i: int) -> str:
