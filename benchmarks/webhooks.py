@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
-from bhc.db import Database, fresh_schema, utcnow  # noqa: E402
+from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
 from bhc.models import HelpRequest  # noqa: E402
 from bhc.neighbourhoods import add_neighbourhood  # noqa: E402
 from bhc.participants import ParticipantData, save  # noqa: E402
@@ -357,6 +357,8 @@ def main() -> None:
     print(f"median ratio over rounds, seen by the carrier: p50 "
           f"{statistics.median(r[0] for r in ratios):.2f}x, "
           f"p99 {statistics.median(r[1] for r in ratios):.2f}x (aim: p99 within 3x)")
+    if args.database_url:
+        drop_schema(args.database_url, f"bench_{os.getpid()}")
     if inside_ratios:
         print(f"median ratio over rounds, inside the server: p50 "
               f"{statistics.median(r[0] for r in inside_ratios):.2f}x, "
