@@ -38,6 +38,9 @@ class Database:
         self.url = url
         if url.startswith("sqlite"):
             engine_options.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+            # One connection per server thread: opening one per request costs its PRAGMAs.
+            engine_options.setdefault("pool_size", 20)
+            engine_options.setdefault("max_overflow", 20)
             self.engine = create_engine(url, **engine_options)
             _tune_sqlite(self.engine)
         else:

@@ -17,7 +17,7 @@ def test_a_resident_phones_from_the_page_and_is_connected(live, page):
     page.goto(f"{live.config.server.public_url}/demo/phone")
     assert page.locator("#from").input_value() == "+31703561234"
     page.get_by_role("button", name="Bellen").click()
-    page.get_by_text("Druk 1 voor boodschappen doen.").wait_for()
+    page.get_by_text("Druk 1 voor boodschappen doen.").first.wait_for()
     page.locator("#keypad").get_by_role("button", name="toets 1").click()
     page.get_by_text("U vraagt hulp bij boodschappen doen.").first.wait_for()
     page.get_by_text("Er is nu een buur voor u aan de lijn.").first.wait_for()
@@ -28,7 +28,7 @@ def test_a_volunteer_can_be_played_by_hand(live, page):
     live.net.set_behaviour(VOLUNTEERS[0], answer="manual")
     page.goto(f"{live.config.server.public_url}/demo/phone")
     page.get_by_role("button", name="Bellen").click()
-    page.get_by_text("Druk 1 voor boodschappen doen.").wait_for()
+    page.get_by_text("Druk 1 voor boodschappen doen.").first.wait_for()
     page.locator("#keypad").get_by_role("button", name="toets 1").click()
     card = page.locator("article, section, div").filter(
         has_text=f"{VOLUNTEERS[0]} wordt gebeld").last

@@ -40,7 +40,8 @@ def free_port() -> int:
 class Live:
     """A running exchange with its simulated phone network, and what a test does with it."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, time_scale: float = TIME_SCALE) -> None:
+        self.time_scale = time_scale
         self.port = free_port()
         self.config = config_module.from_mapping({
             "server": {"public_url": f"http://127.0.0.1:{self.port}", "port": self.port},
@@ -53,7 +54,7 @@ class Live:
         self.server = None
 
     def start(self) -> None:
-        self.exchange = build(self.config, host_simulator=True, time_scale=TIME_SCALE)
+        self.exchange = build(self.config, host_simulator=True, time_scale=self.time_scale)
         self.exchange.engine.rng = random.Random(1)
         self.net = self.exchange.network
         self.server = make_server("127.0.0.1", self.port, wsgi_stack(self.exchange),
@@ -138,9 +139,8 @@ def seed(live: Live) -> None:
                                     placed_at=utcnow() - timedelta(days=3)))
 
 
-@pytest.fixture
-def live(database_url):
-    live = Live(database_url)
+def running(database_url: str, time_scale: float = TIME_SCALE):
+    live = Live(database_url, time_scale)
     try:
         live.start()
         seed(live)
@@ -148,3 +148,8 @@ def live(database_url):
         yield live
     finally:
         live.stop()
+
+
+@pytest.fixture
+def live(database_url):
+    yield from running(database_url)
