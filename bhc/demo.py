@@ -10,7 +10,7 @@ from bhc import urls
 from bhc.bootstrap import Exchange, build
 from bhc.config import Config
 from bhc.db import utcnow
-from bhc.models import ExchangeNumber, Neighbourhood, Role, User
+from bhc.models import ExchangeNumber, Neighbourhood, Participant, Role, User
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.participants import import_csv
 from bhc.users import create_user
@@ -22,27 +22,27 @@ DEMO_CALLER = "+31703561234"  # Truus van Leeuwen, a registered asker in the sam
 # A coordinator account for the demo only; a real exchange creates users with `bhc user add`.
 DEMO_USER = ("demo@burenhulp.example", "burenhulp-demo")
 
-# How each sample volunteer's phone behaves when rung, so a demo call shows the search moving
-# on: some do not answer, some are busy or decline, some accept. Others ring until a person
-# answers them on the phone page.
+# How each sample volunteer's phone behaves when rung (by name; their numbers live in the
+# sample data only), so a demo call shows the search moving on: some do not answer, some are
+# busy or decline, some accept. Others ring until a person answers them on the phone page.
 DEMO_PHONES = {
-    "+31612340001": dict(answer="no-answer"),
-    "+31612340002": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
-    "+31612340003": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=3),
-    "+31612340004": dict(answer="busy"),
-    "+31612340005": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
-    "+31612340006": dict(answer="human", answer_delay_s=2, press="1", press_delay_s=3),
-    "+31612340007": dict(answer="no-answer"),
-    "+31612340008": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=2),
-    "+31612340009": dict(answer="machine", answer_delay_s=3),
-    "+31612340010": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
-    "+31612340011": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
-    "+31612340012": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
-    "+31612340013": dict(answer="no-answer"),
-    "+31612340014": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
-    "+31612340015": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=3),
-    "+31612340018": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
-    "+31612340020": dict(answer="human", answer_delay_s=5, press="1", press_delay_s=3),
+    "Anneke de Vries": dict(answer="no-answer"),
+    "Henk Jansen": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
+    "Fatima El Amrani": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=3),
+    "Pieter Bakker": dict(answer="busy"),
+    "Mieke Visser": dict(answer="human", answer_delay_s=3, press="2", press_delay_s=2),
+    "Jan de Boer": dict(answer="human", answer_delay_s=2, press="1", press_delay_s=3),
+    "Sanne Mulder": dict(answer="no-answer"),
+    "Kees Smit": dict(answer="human", answer_delay_s=4, press="1", press_delay_s=2),
+    "Ayşe Yılmaz": dict(answer="machine", answer_delay_s=3),
+    "Thomas Meijer": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "Ingrid de Groot": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
+    "Mohamed Bouzid": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "Els Bos": dict(answer="no-answer"),
+    "Ruud Vos": dict(answer="human", answer_delay_s=2, press="2", press_delay_s=2),
+    "Lotte Peters": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=3),
+    "Gerrit van Dijk": dict(answer="human", answer_delay_s=3, press="1", press_delay_s=2),
+    "Bram Dekker": dict(answer="human", answer_delay_s=5, press="1", press_delay_s=3),
 }
 
 
@@ -100,8 +100,11 @@ def run_demo(config: Config, *, host: str | None, port: int | None, serve) -> No
     exchange.db.upgrade()
     seed(exchange)
     connect_numbers(exchange)
-    for phone, behaviour in DEMO_PHONES.items():
-        exchange.network.set_behaviour(phone, **behaviour)
+    with exchange.db.session() as session:
+        phones = dict(session.execute(select(Participant.name, Participant.phone).where(
+            Participant.name.in_(DEMO_PHONES))).all())
+    for name, behaviour in DEMO_PHONES.items():
+        exchange.network.set_behaviour(phones[name], **behaviour)
     exchange.start_engine()
     base = config.server.public_url.rstrip("/")
     print(

@@ -12,7 +12,7 @@ class InvalidPhoneNumber(ValueError):
 
 
 def to_e164(text: str, region: str = "NL") -> str:
-    """Normalise any common notation ('06-12345678', '+31 6 1234 5678') to E.164."""
+    """Normalise any common notation (06 or +31 or 0031, with spaces or dashes) to E.164."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -28,7 +28,7 @@ def is_withheld(caller: str | None) -> bool:
 
 
 def mask(e164: str | None) -> str:
-    """'+31612345678' -> '+31 6 ****5678': enough to recognise, not enough to dial."""
+    """A mobile number becomes '+31 6 ****5678': enough to recognise, not enough to dial."""
     if not e164:
         return "-"
     try:

@@ -9,7 +9,7 @@ Usage::
     net.add_number("+31701234567", voice_url="http://127.0.0.1:8080/ivr/voice")
     app = DispatcherMiddleware(exchange_app, {"/sim": net.wsgi_app})  # or serve it standalone
     # point twilio.rest.Client at http://host:port/sim via a TwilioHttpClient that rewrites URLs
-    sid = net.dial(from_="+31611111111", to="+31701234567")
+    sid = net.dial(from_=caller_number, to="+31701234567")
     net.wait_for(lambda n: n.call(sid)["waiting_for_digits"]); net.press(sid, "1")
     net.wait_for(lambda n: n.call(sid)["done"])  # ended, and its final webhooks were sent
     net.shutdown()

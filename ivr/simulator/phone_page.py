@@ -55,7 +55,7 @@ PHONE_PAGE = r"""<!doctype html>
 <section aria-labelledby="mine-h">
   <h2 id="mine-h">Mijn telefoon <small>my phone</small></h2>
   <label for="from">Mijn nummer <small>my number</small></label>
-  <input id="from" value="+31600000001" autocomplete="off">
+  <input id="from" value="" placeholder="+31 6 ..." autocomplete="off">
   <label><input type="checkbox" id="anon">Nummer verbergen <small>withhold my number</small></label>
   <label for="to">Bel naar <small>call</small></label>
   <select id="to"></select>
@@ -265,6 +265,7 @@ PHONE_PAGE = r"""<!doctype html>
   });
   $("callBtn").onclick = function () {
     var from = $("anon").checked ? "anonymous" : $("from").value.trim();
+    if (!from) { showError("Vul uw nummer in / fill in your number"); return; }
     if (!$("to").value) { showError("Kies een nummer / pick a number"); return; }
     api("POST", "/control/dial", { from: from, to: $("to").value }).then(function (r) {
       mySid = r.sid; sessionStorage.setItem("simMySid", mySid); lastCallsJson = ""; return poll();
