@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -44,6 +44,18 @@ def tries() -> int:
 
 def url(path: str, **query: object) -> str:
     return exchange().urls.url(path, **query)
+
+
+def wake_engine() -> None:
+    """Ask the engine to look again once this webhook's transaction is committed."""
+    g.wake_engine = True
+
+
+@blueprint.after_request
+def _wake_after_commit(response: Response) -> Response:
+    if g.pop("wake_engine", False):
+        exchange().wake()
+    return response
 
 
 def _query_id(name: str) -> int:

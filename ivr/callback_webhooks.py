@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from bhc import callbacks, urls
 from bhc.db import utcnow
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url
+from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
 from ivr.volunteer_webhooks import OFFER_TRIES
 
@@ -38,7 +38,7 @@ def resident_answer():
         view = callbacks.resident_answered(session, request_id)
         if request.form.get("AnsweredBy", "").startswith("machine"):
             if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
-                services.wake()
+                wake_engine()
             response = VoiceResponse()
             response.hangup()
             return twiml(response)
@@ -72,7 +72,7 @@ def resident_choice():
         if digits == "2" or attempt >= OFFER_TRIES:
             if callbacks.fail(session, request_id, "callback_declined" if digits == "2"
                               else "callback_unanswered", utcnow()):
-                services.wake()
+                wake_engine()
             return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
                                         "request. Goodbye."))
     response = VoiceResponse()
@@ -91,6 +91,6 @@ def resident_status():
     if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
         with services.db.session() as session:
             if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
-                services.wake()
+                wake_engine()
     return "", 204
 

@@ -26,7 +26,7 @@ from bhc.models import HelpRequest, RequestState
 from bhc.neighbourhoods import menu
 from bhc.office import Office, spoken_hours
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
+from ivr.blueprint import blueprint, exchange, form, tries, twiml, url, wake_engine
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def menu_choice():
         )
         if isinstance(result, Chosen):
             response = _hold_in_queue(help_request, result.category.label(language))
-            services.wake()
+            wake_engine()
             return twiml(response)
         if isinstance(result, (LanguageSwitched, Repeat)):
             return twiml(_menu(session, help_request, attempt, greeting=False))
@@ -212,7 +212,7 @@ def hold():
                 return twiml(response)
         language = help_request.language
     if reopened:
-        exchange().wake()
+        wake_engine()
     response.pause(length=exchange().config.ivr.hold_message_every_s)
     prompts.say(response, language,
                 "We are still looking for a neighbour. Please stay on the line.")
@@ -233,7 +233,7 @@ def queue_ended():
         if result == "hangup" or help_request.state in (RequestState.MENU,
                                                         RequestState.SEARCHING):
             calls.caller_left(session, help_request, utcnow())
-            services.wake()
+            wake_engine()
             if result == "hangup":
                 return twiml(VoiceResponse())
         return twiml(_unmatched(help_request))
@@ -266,7 +266,7 @@ def callback_choice():
         language = help_request.language
         if request.form.get("Digits", "").strip() == "1" and callbacks.request_callback(
                 session, help_request, utcnow(), services.config.callback.give_up_after_h):
-            services.wake()
+            wake_engine()
             return twiml(prompts.spoken(language, "We will call you back on this number as soon "
                                         "as a neighbour can help. Goodbye."))
     return twiml(prompts.spoken(language, "Thank you for calling the neighbour help exchange. "
@@ -304,5 +304,5 @@ def caller_status():
             except UnknownCall:
                 return "", 204
             if calls.caller_left(session, help_request, utcnow()):
-                services.wake()
+                wake_engine()
     return "", 204

@@ -11,7 +11,7 @@ from bhc import callbacks, offers, urls
 from bhc.db import utcnow
 from bhc.models import HelpRequest, RequestState
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url
+from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
 
 OFFER_TRIES = 2
@@ -67,7 +67,7 @@ def volunteer_offer():
     with services.db.session() as session:
         view = offers.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
     if view.kind != offers.OFFER:
-        services.wake()
+        wake_engine()
     return twiml(_offer_response(view, leg_id, attempt=1))
 
 
@@ -86,14 +86,14 @@ def volunteer_answer():
             response = VoiceResponse()
             if attempt >= OFFER_TRIES:
                 offers.no_key(session, leg_id, utcnow())
-                services.wake()
+                wake_engine()
                 return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
                                             "Goodbye."))
             prompts.say(response, view.language, "That key does not work here." if digits
                         else "I did not hear a key.")
             view = replace(view, kind=offers.OFFER)
             return twiml(_offer_response(view, leg_id, attempt + 1, response))
-    services.wake()
+    wake_engine()
     return twiml(_offer_response(view, leg_id, attempt))
 
 
@@ -118,7 +118,7 @@ def after_bridge():
         if request.form.get("QueueResult") == "hangup":
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
-                services.wake()
+                wake_engine()
             return twiml(VoiceResponse())
     if (request.form.get("DialCallStatus") in ("completed", "answered")
             or request.form.get("QueueResult") == "bridged"):
@@ -161,6 +161,6 @@ def volunteer_status():
         ended = offers.status_changed(session, leg_id, form("CallStatus"),
                                       request.form.get("AnsweredBy", ""), utcnow())
     if ended:
-        services.wake()
+        wake_engine()
     return "", 204
 
