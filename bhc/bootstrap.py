@@ -13,6 +13,7 @@ from bhc.config import Config
 from bhc.db import Database
 from bhc.engine import Engine
 from bhc.urls import WebhookUrls
+from bhc.wakeup import Listener, notify
 
 log = logging.getLogger(__name__)
 TICK_JOB = "engine-tick"
@@ -29,13 +30,17 @@ class Exchange:
     urls: WebhookUrls
     scheduler: BackgroundScheduler | None = None
     network: object | None = None  # the simulated carrier, when this process hosts it
+    listener: Listener | None = None  # wake-ups from web workers in other processes
     _extra: dict = field(default_factory=dict)
 
     def wake(self) -> None:
-        """Ask the in-process engine for a step now rather than at its next poll."""
+        """Ask the engine for a step now rather than at its next poll: in this process when it
+        runs here, otherwise (a web worker of a city deployment) through PostgreSQL."""
         self.engine.request_step()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(timezone.utc))
+        elif self.db.is_postgres:
+            notify(self.db)
 
     def start_engine(self) -> None:
         """Resume every search left by an earlier process, then step on a timer and on wake."""
@@ -55,6 +60,9 @@ class Exchange:
         self.scheduler.add_job(self.anonymise_old_calls, "cron", id="retention", hour=3,
                                minute=30, timezone="Europe/Amsterdam", coalesce=True)
         self.scheduler.start()
+        if self.db.is_postgres:
+            self.listener = Listener(self.config.database.url, self.wake)
+            self.listener.start()
 
     def anonymise_old_calls(self) -> None:
         """The nightly retention job: call data older than [privacy] retention_months."""
@@ -70,6 +78,8 @@ class Exchange:
             log.exception("retention job failed; it runs again tomorrow")
 
     def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         if self.network is not None:

@@ -1,7 +1,8 @@
 """The web-only WSGI app for multi-worker servers: ``gunicorn bhc.wsgi:app``.
 
-The engine runs in a separate ``bhc worker``; webhooks only record facts in the database,
-where the worker picks them up on its next poll.
+The engine runs in a separate ``bhc worker``; webhooks only record facts in the database and,
+on PostgreSQL, wake the worker with a NOTIFY (``bhc.wakeup``); otherwise it sees them at its
+next poll.
 """
 
 from bhc import config

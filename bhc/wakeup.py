@@ -1,0 +1,82 @@
+"""Waking the engine across processes: PostgreSQL NOTIFY from web workers, LISTEN in the engine.
+
+A city runs webhooks in gunicorn workers and the engine in one ``bhc worker`` (DESIGN §8). The
+engine would otherwise see a volunteer's 1 or a caller's choice only at its next poll; a
+notification lets it act within milliseconds. Notifications carry no data: the database stays
+the only source of truth, and a lost notification costs at most one poll interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bhc.db import Database
+
+log = logging.getLogger(__name__)
+CHANNEL = "bhc_engine"
+# How long one wait for notifications lasts before checking whether to stop.
+LISTEN_TIMEOUT_S = 1.0
+# After the connection is lost: wait this long, doubling up to the maximum, before reconnecting.
+RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.5, 30.0
+
+
+def notify(db: Database) -> None:
+    """Tell whichever process runs the engine that something happened (PostgreSQL only)."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text(f"NOTIFY {CHANNEL}"))
+            connection.commit()
+    except Exception as exc:  # the engine's poll still picks the change up
+        log.warning("could not notify the engine: %s", exc.__class__.__name__)
+
+
+def libpq_conninfo(url: str) -> str:
+    """The SQLAlchemy URL as a libpq connection string (query options such as a search_path
+    are kept)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Listener:
+    """A thread that calls ``on_wake`` whenever a NOTIFY arrives on the channel."""
+
+    def __init__(self, url: str, on_wake: Callable[[], None]) -> None:
+        self.conninfo = libpq_conninfo(url)
+        self.on_wake = on_wake
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bhc-listen", daemon=True)
+        self.listening = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=LISTEN_TIMEOUT_S * 3)
+
+    def _run(self) -> None:
+        delay = RECONNECT_FIRST_S
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    delay = RECONNECT_FIRST_S
+                    # Anything may have happened while we were not listening.
+                    self.on_wake()
+                    while not self._stop.is_set():
+                        if any(True for _ in connection.notifies(timeout=LISTEN_TIMEOUT_S)):
+                            self.on_wake()
+            except Exception as exc:
+                self.listening.clear()
+                if self._stop.is_set():
+                    return
+                log.warning("engine wake-up listener lost its connection (%s); retrying in "
+                            "%.1f s", exc.__class__.__name__, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)
