@@ -22,8 +22,12 @@ from admin_ui import (  # noqa: F401 (routes)
     errors,
     neighbourhoods,
     participants,
+    prompts,
+    registration_callbacks,
     report,
     requests,
+    signups,
+    surveys,
 )
 from admin_ui.blueprint import blueprint
 from admin_ui.formatting import register_filters

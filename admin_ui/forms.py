@@ -96,6 +96,8 @@ class NeighbourhoodForm(FlaskForm):
                                 SelectChoice("custom", _l("Our own quiet hours:"))])
     quiet_range = StringField(_l("Own quiet hours, from-to (e.g. 21:00-08:00)"),
                               validators=[Length(max=20)])
+    auto_approve = BooleanField(_l("Approve web sign-ups automatically once their phone number "
+                                   "is confirmed"))
 
     def validate_quiet_range(self, field: StringField) -> None:
         if self.quiet.data == "custom" and not (field.data or "").strip():

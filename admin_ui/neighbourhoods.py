@@ -56,6 +56,7 @@ def neighbourhood_edit(neighbourhood_id: int):
             "postcodes": neighbourhood.postcodes.replace(",", ", "),
             "numbers": "\n".join(n.number for n in neighbourhood.numbers),
             **NeighbourhoodForm.quiet_fields(neighbourhood.quiet_hours),
+            "auto_approve": neighbourhood.auto_approve,
         })
         if form.validate_on_submit():
             quiet_before = neighbourhood.quiet_hours
@@ -68,6 +69,10 @@ def neighbourhood_edit(neighbourhood_id: int):
                 flash(texts.settings_error(exc), "error")
             else:
                 summary = f"settings of {neighbourhood.name}"
+                if neighbourhood.auto_approve != form.auto_approve.data:
+                    neighbourhood.auto_approve = form.auto_approve.data
+                    switched = "on" if neighbourhood.auto_approve else "off"
+                    summary += f"; auto-approve sign-ups {switched}"
                 if neighbourhood.quiet_hours != quiet_before:
                     summary += (f"; quiet hours {_quiet_summary(quiet_before)} -> "
                                 f"{_quiet_summary(neighbourhood.quiet_hours)}")

@@ -1,18 +1,19 @@
-"""The monthly report page and its CSV export, limited to the neighbourhoods the user sees."""
+"""The monthly report page, its charts and its CSV and PDF exports, limited to the
+neighbourhoods the user sees. The PDF is for sharing: counts under 5 withheld, as in the CSV."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, render_template, request
-from flask_babel import format_date
+from flask import Flask, Response, render_template, request
+from flask_babel import Babel, force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from admin_ui.auth import services, visible
 from admin_ui.blueprint import blueprint
-from admin_ui.language import selected_language
-from bhc import report
+from admin_ui.language import DEFAULT_LANGUAGE, selected_language
+from bhc import report, report_charts, report_pdf
 from bhc.db import utcnow
 from bhc.models import Category
 
@@ -31,7 +32,7 @@ def _scope() -> list[int] | None:
     return None if scope is None else sorted(scope)
 
 
-def _category_labels(db, language: str) -> dict[str, str]:
+def category_labels(db, language: str) -> dict[str, str]:
     """A label per slug; where neighbourhoods renamed a category, the first one by id."""
     labels: dict[str, str] = {}
     for category in db.scalars(select(Category).order_by(Category.id)):
@@ -39,20 +40,69 @@ def _category_labels(db, language: str) -> dict[str, str]:
     return labels
 
 
+def _month_title(month: str, pattern: str = "MMMM yyyy") -> str:
+    year, number = report.parse_month(month)
+    return format_date(date(year, number, 1), pattern)
+
+
+def _chartable(values: list) -> list[float | None]:
+    """Withheld figures ("<5") are not drawn."""
+    return [value if isinstance(value, int | float) else None for value in values]
+
+
+def _charts(data: dict, trend_name: str | None) -> dict:
+    """The page's charts in the reader's language: this month per neighbourhood, and the
+    last twelve months of the total or of one neighbourhood."""
+    charts = {}
+    rows = data["neighbourhoods"]
+    if any(row["requests"] for row in rows):
+        charts["neighbourhoods"] = report_charts.bar_chart(
+            "chart-neighbourhoods",
+            _("Requests and matches per neighbourhood, %(month)s",
+              month=_month_title(data["month"])),
+            [row["name"] for row in rows],
+            [(_("Requests"), _chartable([row["requests"] for row in rows])),
+             (_("Matches"), _chartable([row["matches"] for row in rows]))],
+            _("Count"))
+    history = data["history"]
+    series = next((row for row in history["neighbourhoods"] if row["name"] == trend_name),
+                  history["total"])
+    charts["trend_name"] = trend_name if series is not history["total"] else None
+    charts["trend_months"] = [_month_title(month, "MMM yyyy") for month in history["months"]]
+    charts["trend_series"] = series
+    charts["trend"] = report_charts.line_chart(
+        "chart-trend",
+        _("Requests and matches over the last twelve months: %(scope)s",
+          scope=charts["trend_name"] or _("all neighbourhoods together")),
+        charts["trend_months"],
+        [(_("Requests"), _chartable(series["requests"])),
+         (_("Matches"), _chartable(series["matches"]))],
+        _("Count"))
+    return charts
+
+
+def _render(template: str, data: dict, labels: dict, trend_name: str | None = None,
+            **context) -> str:
+    return render_template(template, month=data["month"], error=None, data=data,
+                           labels=labels, unmatched_keys=report.UNMATCHED_KEYS,
+                           title=_month_title(data["month"]),
+                           previous_title=_month_title(data["previous"]["month"]),
+                           charts=_charts(data, trend_name), **context)
+
+
 @blueprint.get("/report")
 def monthly_report():
     month = _month()
     try:
-        year, number = report.parse_month(month)
+        report.parse_month(month)
     except report.BadMonth:
         return render_template("admin/report.html", month=month, error=_bad_month(month),
                                data=None), 400
     with services().db.session() as db:
         data = report.monthly_report(db, month, _scope())
-        labels = _category_labels(db, selected_language())
-    return render_template("admin/report.html", month=month, error=None, data=data,
-                           labels=labels, unmatched_keys=report.UNMATCHED_KEYS,
-                           title=format_date(date(year, number, 1), "MMMM yyyy"))
+        labels = category_labels(db, selected_language())
+    return _render("admin/report.html", data, labels, request.args.get("trend") or None,
+                   shared=False)
 
 
 @blueprint.get("/report.csv")
@@ -66,3 +116,41 @@ def monthly_report_csv():
         data = report.monthly_report(db, month, _scope())
     return Response(report.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.csv"'})
+
+
+@blueprint.get("/report.pdf")
+def monthly_report_pdf():
+    month = _month()
+    try:
+        report.parse_month(month)
+    except report.BadMonth:
+        return Response(_bad_month(month), status=400, mimetype="text/plain")
+    with services().db.session() as db:
+        data = report.monthly_report(db, month, _scope())
+        labels = category_labels(db, selected_language())
+    return Response(shared_pdf(data, labels), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.pdf"'})
+
+
+def shared_pdf(data: dict, labels: dict[str, str]) -> bytes:
+    """The report as a PDF to share, in the current language; needs a request context."""
+    html = _render("admin/report_pdf.html", report_pdf.for_sharing(data), labels,
+                   shared=True)
+    return report_pdf.html_to_pdf(html)
+
+
+def pdf_outside_the_web(data: dict, labels: dict[str, str],
+                        language: str = DEFAULT_LANGUAGE) -> bytes:
+    """The same PDF for the command line: a bare app that knows only the templates, the
+    texts and the filters."""
+    from admin_ui import TRANSLATIONS
+    from admin_ui.formatting import register_filters
+
+    app = Flask(__name__)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    Babel(app, default_locale=DEFAULT_LANGUAGE, default_timezone="Europe/Amsterdam",
+          locale_selector=lambda: language)
+    register_filters(app)
+    app.register_blueprint(blueprint)
+    with app.test_request_context(), force_locale(language):
+        return shared_pdf(data, labels)

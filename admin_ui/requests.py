@@ -8,7 +8,7 @@ from sqlalchemy import select
 from admin_ui.auth import ensure_visible, services, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import selected_language
-from bhc import request_log
+from bhc import followups, request_log
 from bhc.db import utcnow
 from bhc.models import Category, HelpRequest
 
@@ -49,4 +49,5 @@ def request_detail(request_id: int):
         ensure_visible(help_request.neighbourhood_id)
         return render_template("admin/request_detail.html", help_request=help_request,
                                events=request_log.timeline(db, help_request),
+                               follow_ups=followups.for_request(db, help_request.id),
                                categories=_category_labels(db, selected_language()))

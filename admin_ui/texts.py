@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from bhc import blocking
+from bhc import blocking, self_service
 from bhc import exchange_settings as settings
 from bhc.models import AuditLog
 
@@ -77,18 +77,36 @@ AUDIT_ACTIONS = {
     "opt_in": _l("takes part again"),
     "block": _l("blocked a number"),
     "unblock": _l("unblocked a number"),
+    "approve_sign_up": _l("approved a web sign-up"),
+    "reject_sign_up": _l("rejected a web sign-up"),
+    "auto_approve_sign_up": _l("approved a web sign-up (the neighbourhood approves them "
+                               "automatically)"),
     # Written by bhc.offers when a volunteer presses 9 or 0 during a call offer.
     "paused by phone for a week": _l("paused for a week (pressed 9 during a call offer)"),
     "stopped being called, by phone": _l("stopped being called (pressed 0 during a call "
                                          "offer)"),
 }
-BY_PHONE_ACTIONS = {"paused by phone for a week", "stopped being called, by phone"}
+BY_PHONE_ACTIONS = {"paused by phone for a week", "stopped being called, by phone",
+                    *self_service.BY_PHONE_ACTIONS}
+# Written by bhc.self_service (the caller's own details by phone) and bhc.prompts_store.
+AUDIT_ACTIONS.update({
+    self_service.PAUSED_FOR_A_WEEK: _l("paused for a week (own details menu)"),
+    self_service.PAUSED_UNTIL_NEXT_CALL: _l("paused until they call again (own details menu)"),
+    self_service.RESUMED: _l("ended the pause (own details menu)"),
+    self_service.SIGN_UP_CALLBACK_ASKED: _l("asked to be called back to sign up"),
+    self_service.SIGN_UP_CALLBACK_DONE: _l("called back to sign up"),
+    "upload": _l("uploaded"),
+})
 
 AUDIT_OBJECTS = {
     "participant": _l("participant"),
     "neighbourhood": _l("neighbourhood"),
     "user": _l("user"),
     "blocked_number": _l("blocked number"),
+    "survey": _l("resident survey"),
+    "sign_up": _l("web sign-up"),
+    "recorded_prompt": _l("recorded prompt"),
+    "registration_callback": _l("sign-up call-back"),
 }
 
 # parse_row names the bad field first; the form shows a sentence on that field.
@@ -151,6 +169,8 @@ def audit_actor(entry: AuditLog) -> str:
         return entry.user.name or entry.user.email
     if entry.action in BY_PHONE_ACTIONS:
         return _("by phone")
+    if entry.action == "auto_approve_sign_up":
+        return _("automatically")
     return _("command line or a removed user")
 
 

@@ -22,6 +22,9 @@ def create_app(exchange: Exchange) -> Flask:
     import admin_ui
 
     admin_ui.init_app(app, exchange.config, exempt=(ivr_blueprint.name,))
+    from admin_ui.signup import blueprint as signup_blueprint
+
+    app.register_blueprint(signup_blueprint)  # the public sign-up page, /meedoen
 
     if exchange.network is not None:
 

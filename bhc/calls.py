@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bhc import self_service
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.models import BlockedNumber, Category, HelpRequest, Participant, RequestState
 from bhc.neighbourhoods import by_exchange_number, menu
@@ -59,6 +60,21 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class OwnDetails:
+    """A registered participant chose the menu of their own details (status, pause, resume)."""
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A participant paused until their next call asked to be called again."""
+
+
+@dataclass(frozen=True)
+class SignUpAsked:
+    """An unregistered caller asked a coordinator to call them back to sign them up."""
+
+
+@dataclass(frozen=True)
 class ToCoordinator:
     """The caller asked for the coordinator; ``open`` says whether the office is staffed now."""
 
@@ -68,6 +84,60 @@ class ToCoordinator:
 
 
 REPEAT_KEY, COORDINATOR_KEY = "*", "0"
+OWN_DETAILS_KEY = "8"  # preferred; another spare key when a category uses it
+SPARE_KEYS = "987654321"
+EXTRA_KEY = "#"  # when no digit is spare (the menu reads # as a key, not as "done")
+
+
+@dataclass(frozen=True)
+class MenuKeys:
+    """The keys of one caller's menu besides the categories, 0 and *.
+
+    ``languages`` offers every other language with a catalogue: the first (Dutch, else
+    English) on the configured language key, the others on spare keys counting down from 9,
+    then on #. ``own_details`` is the
+    self-service menu for a registered participant, the sign-up call-back for an unregistered
+    caller (None when the caller's number is unknown or no key is spare).
+    """
+
+    languages: tuple[tuple[str, str], ...]  # (key, language code)
+    own_details: str | None
+
+
+def menu_keys(category_keys: list[int], language: str, language_key: str,
+              own_details: bool) -> MenuKeys:
+    taken = {str(key) for key in category_keys} | {COORDINATOR_KEY, REPEAT_KEY}
+    spare = [key for key in SPARE_KEYS if key not in taken]
+
+    def claim(preferred: str | None) -> str | None:
+        if preferred is not None and preferred not in taken:
+            key = preferred
+        elif spare:
+            key = spare[0]
+        elif EXTRA_KEY not in taken:
+            key = EXTRA_KEY
+        else:
+            return None
+        taken.add(key)
+        if key in spare:
+            spare.remove(key)
+        return key
+
+    # Dutch and English keep their keys whatever catalogues are added.
+    others = sorted((code for code in available_languages() if code != language),
+                    key=lambda code: (code != DEFAULT_LANGUAGE, code != "en", code))
+    first = [(claim(language_key), others[0])] if others else []
+    own = claim(OWN_DETAILS_KEY) if own_details else None
+    rest = [(claim(None), code) for code in others[1:]]
+    languages = tuple((key, code) for key, code in first + rest if key is not None)
+    return MenuKeys(languages=languages, own_details=own)
+
+
+def keys_for(session: Session, request: HelpRequest, language_key: str) -> MenuKeys:
+    """The menu keys this caller hears now (the prompt and the choice agree on them)."""
+    categories = menu(session, request.neighbourhood_id)
+    return menu_keys([c.key for c in categories], request.language, language_key,
+                     own_details=request.caller is not None)
 
 
 @dataclass(frozen=True)
@@ -189,13 +259,15 @@ def set_callback_number(session: Session, request: HelpRequest, digits: str,
 
 def choose(
     session: Session, request: HelpRequest, digits: str, now: datetime, language_key: str,
-    default_language: str = DEFAULT_LANGUAGE, office: Office | None = None,
-) -> Chosen | LanguageSwitched | Repeat | ToCoordinator | Invalid | Closed:
+    office: Office | None = None,
+) -> (Chosen | LanguageSwitched | Repeat | ToCoordinator | OwnDetails | Resumed | SignUpAsked
+      | Invalid | Closed):
     """The caller pressed a key in the category menu.
 
-    Besides the categories: the language key, * to repeat, and 0 for the coordinator's office
-    (put through when it is open, otherwise the caller hears its hours). A chosen language is
-    remembered as the caller's first language for their next call.
+    Besides the categories: a key per other language, * to repeat, 0 for the coordinator's
+    office (put through when it is open, otherwise the caller hears its hours), and the key of
+    the caller's own details (see ``menu_keys``). A chosen language is remembered as the
+    caller's first language for their next call.
     """
     if request.state != RequestState.MENU:
         chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
@@ -203,15 +275,18 @@ def choose(
             return Chosen(chosen)  # a retried webhook: answer as before
         return Closed(request.state)
     digits = digits.strip()
-    if digits == language_key:
-        other = [code for code in available_languages() if code != request.language]
-        request.language = other[0] if request.language == default_language else default_language
+    keys = keys_for(session, request, language_key)
+    chosen_language = dict(keys.languages).get(digits)
+    if chosen_language is not None:
+        request.language = chosen_language
         if request.caller is not None:
             rest = [code for code in request.caller.language_list if code != request.language]
             request.caller.languages = ";".join([request.language, *rest])
         return LanguageSwitched(request.language)
     if digits == REPEAT_KEY:
         return Repeat()
+    if digits == keys.own_details:
+        return _own_details(session, request, now)
     if digits == COORDINATOR_KEY and office is not None and office.phone:
         staffed = office.is_open(now)
         if staffed:
@@ -230,8 +305,21 @@ def choose(
     ).rowcount
     session.refresh(request)
     if not moved:
-        return choose(session, request, digits, now, language_key, default_language)
+        return choose(session, request, digits, now, language_key)
     return Chosen(category)
+
+
+def _own_details(session: Session, request: HelpRequest,
+                 now: datetime) -> OwnDetails | Resumed | SignUpAsked:
+    caller = request.caller
+    if not self_service.is_registered(caller):
+        self_service.ask_sign_up_callback(session, caller, request.neighbourhood_id,
+                                          request.language, now)
+        return SignUpAsked()
+    if self_service.waits_to_resume(caller):
+        self_service.resume(session, caller, now)
+        return Resumed()
+    return OwnDetails()
 
 
 def _category(session: Session, neighbourhood_id: int, slug: str | None) -> Category | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.models import (
@@ -15,6 +15,7 @@ from bhc.models import (
     CallLeg,
     HelpRequest,
     Neighbourhood,
+    NeighbourhoodAdjacency,
     Participant,
     ParticipantCategory,
 )
@@ -55,85 +56,95 @@ def _local_midnight_utc(local_day: datetime) -> datetime:
     return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def cap_periods(local_now: datetime) -> tuple[datetime, datetime]:
+    """Where the caps start counting, in naive UTC: today's and this week's (Monday's)
+    midnight in Europe/Amsterdam."""
+    return (_local_midnight_utc(local_now),
+            _local_midnight_utc(local_now - timedelta(days=local_now.weekday())))
+
+
 def eligible_volunteers(
     session: Session, request: HelpRequest, now: datetime, quiet_hours: str,
-    caps: Caps = Caps(),
+    caps: Caps = Caps(), widen: bool = False,
 ) -> list[Volunteer]:
     """Helpers of the request's neighbourhood who consented, cover the category, are not paused,
     are not the caller, are on no other live call, were not yet rung for this request, are under
-    their daily and weekly caps, and whose availability (and the quiet hours, the
+    their daily and weekly caps, and whose availability (and the quiet hours, their
     neighbourhood's own if it has them) allow a call now; with their recent calls attached.
+    With ``widen``, once the own neighbourhood has nobody left: those of the adjacent ones.
 
-    Two queries whatever the size of the neighbourhood: the helpers who pass the filters (the
-    few live and already-asked volunteers are excluded through small sets, not per-row
-    subqueries), then one grouped pass over their recent call legs for caps and fairness.
+    One query whatever the size of the neighbourhood: its helpers (ix_participants_helpers)
+    with their call legs of the last month (ix_call_legs_volunteer_placed), grouped, so caps,
+    live calls, this request's own calls and the fairness facts are settled in the database.
+    Availability windows and quiet hours are texts, checked here on those few rows; so the
+    fairness order and its cut are left to the matching core rather than an SQL LIMIT.
     """
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
-    neighbourhood_quiet = session.get(Neighbourhood, request.neighbourhood_id).quiet_hours
-    if in_quiet_hours(quiet_hours if neighbourhood_quiet is None else neighbourhood_quiet,
-                      local_now.time()):
-        return []
-    on_live_call = select(CallLeg.volunteer_id).where(
-        CallLeg.status.in_(LIVE_LEG_STATUSES), CallLeg.volunteer_id.is_not(None))
-    asked_for_this = select(CallLeg.volunteer_id).where(
-        CallLeg.request_id == request.id, CallLeg.volunteer_id.is_not(None))
-    covers_category = exists().where(
-        ParticipantCategory.participant_id == Participant.id,
-        ParticipantCategory.slug == request.category_slug,
+    own = Participant.neighbourhood_id == request.neighbourhood_id
+    found = _eligible(session, request, own, now, local_now, quiet_hours, caps)
+    if found or not widen:
+        return found
+    adjacent = Participant.neighbourhood_id.in_(
+        select(NeighbourhoodAdjacency.adjacent_id)
+        .where(NeighbourhoodAdjacency.neighbourhood_id == request.neighbourhood_id))
+    return _eligible(session, request, adjacent, now, local_now, quiet_hours, caps)
+
+
+def _eligible(session: Session, request: HelpRequest, where_they_live, now: datetime,
+              local_now: datetime, quiet_hours: str, caps: Caps) -> list[Volunteer]:
+    day_start, week_start = cap_periods(local_now)
+    window_start = now - FAIRNESS_WINDOW
+    # Legs this far back decide everything: the caps, the fairness window, and live calls and
+    # this request's own calls (hours old at most).
+    since = min(week_start, window_start, request.created_at or window_start)
+    legs = func.count(CallLeg.id)
+    query = (
+        select(
+            Participant.id, Participant.phone, Participant.languages, Participant.availability,
+            legs.filter(CallLeg.placed_at >= window_start),
+            func.max(CallLeg.placed_at).filter(CallLeg.placed_at >= window_start),
+            Neighbourhood.quiet_hours,
+        )
+        .join(Neighbourhood, Neighbourhood.id == Participant.neighbourhood_id)
+        .join(ParticipantCategory, and_(ParticipantCategory.participant_id == Participant.id,
+                                        ParticipantCategory.slug == request.category_slug))
+        .outerjoin(CallLeg, and_(CallLeg.volunteer_id == Participant.id,
+                                 CallLeg.placed_at >= since))
+        .where(
+            where_they_live,
+            Participant.is_helper.is_(True),
+            Participant.call_consent.is_(True),
+            Participant.opted_out.is_(False),
+            or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
+        )
+        .group_by(Participant.id, Neighbourhood.id)
+        .having(
+            legs.filter(CallLeg.placed_at >= day_start) < caps.daily,
+            legs.filter(CallLeg.placed_at >= week_start) < caps.weekly,
+            legs.filter(CallLeg.status.in_(LIVE_LEG_STATUSES)) == 0,
+            legs.filter(CallLeg.request_id == request.id) == 0,
+        )
+        .order_by(Participant.id)
     )
-    query = select(
-        Participant.id, Participant.phone, Participant.languages, Participant.availability
-    ).where(
-        Participant.neighbourhood_id == request.neighbourhood_id,
-        Participant.is_helper.is_(True),
-        Participant.call_consent.is_(True),
-        Participant.opted_out.is_(False),
-        or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
-        covers_category,
-        Participant.id.not_in(on_live_call),
-        Participant.id.not_in(asked_for_this),
-    ).order_by(Participant.id)
     if request.caller_id is not None:
         query = query.where(Participant.id != request.caller_id)
+    quiet_now: dict[str | None, bool] = {}
     available = []
-    for volunteer_id, phone, languages, availability in session.execute(query):
+    for volunteer_id, phone, languages, availability, recent, last, own_quiet in \
+            session.execute(query):
+        if own_quiet not in quiet_now:
+            quiet_now[own_quiet] = in_quiet_hours(
+                quiet_hours if own_quiet is None else own_quiet, local_now.time())
+        if quiet_now[own_quiet]:
+            continue
         try:
             windows = _windows(availability)
         except AvailabilityError:
             continue  # unreadable availability: never ring at a time they did not agree to
         if is_available(windows, local_now):
             spoken = tuple(code.strip() for code in languages.split(";") if code.strip())
-            available.append(Volunteer(volunteer_id, phone, spoken))
-    return _under_caps(session, available, local_now, now, caps)
-
-
-def _under_caps(session: Session, volunteers: list[Volunteer], local_now: datetime,
-                now: datetime, caps: Caps) -> list[Volunteer]:
-    """Count each volunteer's calls today, this week and in the fairness window, in one pass."""
-    if not volunteers:
-        return []
-    day_start = _local_midnight_utc(local_now)
-    week_start = _local_midnight_utc(local_now - timedelta(days=local_now.weekday()))
-    window_start = now - FAIRNESS_WINDOW
-    rows = session.execute(
-        select(
-            CallLeg.volunteer_id,
-            func.count().filter(CallLeg.placed_at >= day_start),
-            func.count().filter(CallLeg.placed_at >= week_start),
-            func.count().filter(CallLeg.placed_at >= window_start),
-            func.max(CallLeg.placed_at),
-        )
-        .where(CallLeg.volunteer_id.in_([v.id for v in volunteers]),
-               CallLeg.placed_at >= min(week_start, window_start))
-        .group_by(CallLeg.volunteer_id)
-    )
-    stats = {volunteer_id: rest for volunteer_id, *rest in rows}
-    kept = []
-    for volunteer in volunteers:
-        today, week, recent, last = stats.get(volunteer.id, (0, 0, 0, None))
-        if today < caps.daily and week < caps.weekly:
-            kept.append(replace(volunteer, recent_calls=recent, last_asked_at=last))
-    return kept
+            available.append(Volunteer(volunteer_id, phone, spoken, recent, last))
+    return available
 
 
 def as_candidates(volunteers: list[Volunteer], language: str) -> list[Candidate]:

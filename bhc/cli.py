@@ -153,6 +153,38 @@ def import_participants(obj: Context, file: Path) -> None:
         raise SystemExit(1)
 
 
+@main.command("import-survey")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_survey_command(obj: Context, file: Path) -> None:
+    """Import resident survey answers from CSV; bad rows are listed by line, good rows are
+    imported, a respondent already in the wave is updated."""
+    from bhc import audit
+    from bhc.surveys import SurveyFileError, import_survey
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        with obj.database().session() as session:
+            result = import_survey(session, text, obj.config.survey, utcnow())
+            audit.record(session, user_id=None, action="import", object_type="survey",
+                         object_id=None, summary=f"{file.name} on the command line: "
+                         f"{result.imported} imported, {len(result.errors)} rows with errors",
+                         now=utcnow())
+    except SurveyFileError as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from None
+    for line, problem in result.errors:
+        click.echo(f"line {line}: {problem}", err=True)
+    click.echo(f"{result.imported} respondents imported ({result.created} new, "
+               f"{result.updated} updated), {len(result.errors)} rows with errors")
+    if result.errors:
+        raise SystemExit(1)
+
+
 @main.command("export-participant")
 @click.argument("phone")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -205,17 +237,20 @@ def erase_participant_command(obj: Context, phone: str, yes: bool) -> None:
 @main.command("report")
 @click.option("--month", required=True, help="The month the requests were made in, YYYY-MM "
               "(Europe/Amsterdam).")
-@click.option("--format", "output_format", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True,
-              help="json: exact figures; csv: for sharing, counts under 5 shown as <5.")
+@click.option("--format", "output_format", type=click.Choice(["json", "csv", "pdf"]),
+              default="json", show_default=True,
+              help="json: exact figures; csv and pdf: for sharing, counts under 5 shown as <5.")
+@click.option("--language", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="The language of the PDF.")
 @click.option("--neighbourhood", "names", multiple=True,
               help="Only this neighbourhood (repeat for more; default: all).")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report here instead of to standard output.")
 @click.pass_obj
-def report_command(obj: Context, month: str, output_format: str, names: tuple[str, ...],
-                   output: Path | None) -> None:
-    """The monthly report per neighbourhood and in total: exact JSON, or CSV for sharing."""
+def report_command(obj: Context, month: str, output_format: str, language: str,
+                   names: tuple[str, ...], output: Path | None) -> None:
+    """The monthly report per neighbourhood and in total: exact JSON, or CSV or PDF for
+    sharing."""
     import json
 
     from sqlalchemy import select
@@ -227,6 +262,10 @@ def report_command(obj: Context, month: str, output_format: str, names: tuple[st
         parse_month(month)
     except BadMonth as exc:
         raise click.ClickException(str(exc)) from None
+    stdout = sys.stdout.buffer
+    if output_format == "pdf" and not output and stdout.isatty():
+        raise click.ClickException("a PDF does not belong on a terminal: give --output FILE "
+                                   "or redirect the output")
     with obj.database().session() as session:
         ids = None
         if names:
@@ -237,15 +276,20 @@ def report_command(obj: Context, month: str, output_format: str, names: tuple[st
                 raise click.ClickException(f"neighbourhood {unknown[0]!r} does not exist")
             ids = [found[name] for name in names]
         data = monthly_report(session, month, ids)
+        if output_format == "pdf":  # the admin pages' template and texts, outside the web
+            from admin_ui.report import category_labels, pdf_outside_the_web
+
+            content = pdf_outside_the_web(data, category_labels(session, language), language)
     if output_format == "json":
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = to_csv(data)
+        content = (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    elif output_format == "csv":
+        content = to_csv(data).encode()
     if output:
-        output.write_text(text, encoding="utf-8")
+        output.write_bytes(content)
         click.echo(f"written to {output}")
     else:
-        click.echo(text, nl=False)
+        stdout.write(content)
+        stdout.flush()
 
 
 def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from matching.availability import AvailabilityError, is_time_range, parse_windows
+from matching.followup_timing import BadDelay, parse_delay
 
 SIMULATED_AUTH_TOKEN = "simulated-auth-token"
 SIMULATED_ACCOUNT_SID = "AC" + "0" * 32
@@ -60,6 +61,8 @@ class MatchingConfig:
     daily_cap: int = 3
     weekly_cap: int = 10
     poll_interval_s: float = 1.0
+    # Once the caller's own neighbourhood has no helpers left, ring those of adjacent ones.
+    widen_to_adjacent: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class CallbackConfig:
 class OfficeConfig:
     coordinator_phone: str = ""
     hours: str = "mo-fr 09:00-17:00"
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,10 @@ class IvrConfig:
     gather_timeout_s: int = 6
     hold_message_every_s: int = 20
     max_requests_per_hour: int = 4
+    # Per language code: the carrier's text-to-speech voice, and the Say language (default:
+    # the catalogue's Language header). In TOML a table, in the environment "nl=...,en=...".
+    voices: dict = field(default_factory=dict)
+    speech_languages: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,32 @@ class AdminConfig:
     session_hours: int = 8
     max_login_failures: int = 5
     login_lockout_minutes: int = 15
+
+
+# The measures of the pilots' evaluation; a survey CSV has item columns <scale>_1 .. <scale>_N.
+SURVEY_SCALES = ("cohesion", "solidarity", "liveability", "informal_care", "self_reliance")
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    """How many items each survey scale has, and which items are reverse-keyed (a 5 on
+    "people here hardly know each other" means low cohesion, so it is scored as 6 - answer)."""
+
+    cohesion_items: int = 3
+    solidarity_items: int = 3
+    liveability_items: int = 3
+    informal_care_items: int = 3
+    self_reliance_items: int = 3
+    reverse_items: str = ""  # item columns separated by ";", e.g. "cohesion_2;liveability_3"
+
+    def items(self) -> dict[str, list[str]]:
+        """The item columns of each scale, in order."""
+        return {scale: [f"{scale}_{n}" for n in range(1, getattr(self, f"{scale}_items") + 1)]
+                for scale in SURVEY_SCALES}
+
+    def reversed_items(self) -> frozenset[str]:
+        return frozenset(item.strip().lower() for item in self.reverse_items.split(";")
+                         if item.strip())
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,7 @@ class Config:
     office: OfficeConfig = field(default_factory=OfficeConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
 
     @property
     def auth_token(self) -> str:
@@ -165,8 +200,7 @@ def _check(config: Config) -> None:
         raise ConfigError("matching.quiet_hours must look like '21:00-08:00' or be empty")
     if not 1 <= config.server.port <= 65535:
         raise ConfigError("server.port must be between 1 and 65535")
-    if config.ivr.default_language not in ("nl", "en"):
-        raise ConfigError("ivr.default_language must be 'nl' or 'en'")
+    _check_languages(config.ivr)
     if not re.match(r"^[0-9*#]$", config.ivr.english_key):
         raise ConfigError("ivr.english_key must be one phone key")
     if config.ivr.max_requests_per_hour < 1:
@@ -176,6 +210,10 @@ def _check(config: Config) -> None:
             raise ConfigError(f"callback.{key} must be at least 1")
     if config.privacy.retention_months < 1:
         raise ConfigError("privacy.retention_months must be at least 1")
+    try:
+        parse_delay(config.followup.delay)
+    except BadDelay as exc:
+        raise ConfigError(f"followup.delay: {exc}") from None
     if config.office.coordinator_phone:
         from bhc.phones import InvalidPhoneNumber, to_e164
 
@@ -183,6 +221,9 @@ def _check(config: Config) -> None:
             to_e164(config.office.coordinator_phone)
         except InvalidPhoneNumber:
             raise ConfigError("office.coordinator_phone is not a valid phone number") from None
+    if config.office.email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                                                 config.office.email):
+        raise ConfigError("office.email is not an email address")
     try:
         parse_windows(config.office.hours)
     except AvailabilityError as exc:
@@ -192,11 +233,54 @@ def _check(config: Config) -> None:
     for key in ("session_hours", "max_login_failures", "login_lockout_minutes"):
         if getattr(config.admin, key) < 1:
             raise ConfigError(f"admin.{key} must be at least 1")
+    _check_survey(config.survey)
+
+
+def _check_survey(survey: SurveyConfig) -> None:
+    for scale in SURVEY_SCALES:
+        if not 0 <= getattr(survey, f"{scale}_items") <= 50:
+            raise ConfigError(f"survey.{scale}_items must be between 0 and 50")
+    known = {item for items in survey.items().values() for item in items}
+    for item in sorted(survey.reversed_items() - known):
+        raise ConfigError(f"survey.reverse_items: {item!r} is not an item of a scale "
+                          "(write e.g. cohesion_2, within the scale's item count)")
+
+
+def _check_languages(ivr: IvrConfig) -> None:
+    """Every language named must have a caller catalogue (bhc/translations/<code>)."""
+    from bhc.i18n import available_languages
+
+    known = available_languages()
+    if ivr.default_language not in known:
+        raise ConfigError(f"ivr.default_language must be one of {', '.join(known)} (a language "
+                          f"with a catalogue), not {ivr.default_language!r}")
+    patterns = {"voices": r"^[\w.:-]{1,60}$", "speech_languages": r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"}
+    for key, pattern in patterns.items():
+        for code, value in getattr(ivr, key).items():
+            if code not in known:
+                raise ConfigError(f"ivr.{key}: {code!r} is not a language with a catalogue "
+                                  f"({', '.join(known)})")
+            if not re.match(pattern, value):
+                raise ConfigError(f"ivr.{key}.{code}: {value!r} is not a valid value")
+
+
+def _table(name: str, value: Any) -> dict[str, str]:
+    """A table of strings: a TOML table, or "a=x, b=y" from the environment."""
+    if isinstance(value, str):
+        pairs = [item.split("=", 1) for item in re.split(r"[,;]", value) if item.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise ConfigError(f"{name} must look like 'nl=value, en=value', not {value!r}")
+        value = {code.strip(): text.strip() for code, text in pairs}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{name} must be a table of strings, e.g. {{ nl = \"...\" }}")
+    return dict(value)
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
     name = f"{section}.{key}"
     kind = type(default)
+    if kind is dict:
+        return _table(name, value)
     if kind is bool:
         if isinstance(value, bool):
             return value

@@ -111,6 +111,9 @@ def run_demo(config: Config, *, host: str | None, port: int | None, serve) -> No
         f"\nDe burenhulpcentrale draait / the exchange is running.\n"
         f"  Phone page: {base}/demo/phone\n"
         f"  Call {DEMO_NUMBER} ({DEMO_NEIGHBOURHOOD}) from {DEMO_CALLER}.\n"
+        f"  Sign-up page: {base}/meedoen (postcodes 2551-2555 are {DEMO_NEIGHBOURHOOD}); answer\n"
+        f"    the call with the code on the phone page, with the number you signed up with\n"
+        f"    as 'my number'.\n"
         f"  Coordinators' pages: {base}/admin/ (sign in as {DEMO_USER[0]},"
         f" password {DEMO_USER[1]})\n"
         f"  Stop with Ctrl-C.\n",

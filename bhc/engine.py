@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlalchemy import and_, case, exists, or_, select, update
 
-from bhc import callbacks, urls
+from bhc import callbacks, followups, signups, urls
 from bhc.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.carrier import Carrier, CarrierError
 from bhc.config import Config
@@ -105,6 +105,8 @@ class Engine:
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
+        self._place_verification_calls()
+        self._place_follow_ups()
 
     def _searches_to_advance(self) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have
@@ -231,6 +233,50 @@ class Engine:
                 session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
                                 .values(callback_call_sid=sid))
             log.info("phoning back %s for request %s", mask(phone), request_id)
+
+    def _place_follow_ups(self) -> None:
+        """Follow-up calls that are due; each row is marked 'placing' and committed before its
+        call is placed, so a crash never phones anyone twice."""
+        with self.db.session() as session:
+            calls = followups.claim_due(session, self.clock(),
+                                        followups.Timing.from_config(self.config))
+        for call in calls:
+            try:
+                sid = self.carrier.place_call(
+                    to=call.phone, from_=call.from_number,
+                    url=self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
+                    status_callback=self.urls.url(urls.FOLLOWUP_STATUS,
+                                                  followup=call.follow_up_id),
+                    timeout_s=self.config.matching.ring_timeout_s,
+                )
+            except CarrierError as exc:
+                log.warning("follow-up call to %s failed: %s", mask(call.phone), exc)
+                with self.db.session() as session:
+                    followups.placing_failed(session, call.follow_up_id, self.clock())
+                continue
+            with self.db.session() as session:
+                followups.placed(session, call.follow_up_id, sid)
+            log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
+                     mask(call.phone))
+
+    def _place_verification_calls(self) -> None:
+        """Web sign-ups waiting for the call that reads their code aloud (marked before the
+        call is placed: after a crash nobody is phoned twice; the page offers to call again)."""
+        with self.db.session() as session:
+            due = signups.claim_due_calls(session)
+        for call in due:
+            try:
+                sid = self.carrier.place_call(
+                    to=call.phone, from_=call.from_number,
+                    url=self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
+                    status_callback=self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id),
+                    timeout_s=self.config.matching.ring_timeout_s,
+                )
+            except CarrierError as exc:
+                log.warning("could not phone %s a sign-up code: %s", mask(call.phone), exc)
+                sid = None
+            with self.db.session() as session:
+                signups.call_placed(session, call.sign_up_id, sid)
 
     def _place(self, leg_id: int, phone: str, from_number: str) -> None:
         try:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from bhc import audit
+from bhc import audit, followups
 from bhc.calls import category_label
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.legs import TERMINAL, advance_status
@@ -174,6 +174,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
             volunteers_rung=len(request.legs),
         )
     )
+    followups.schedule(session, request.id)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))
 

@@ -1,4 +1,5 @@
-"""The coordinator's office: whether it is open now, and its hours as a caller hears them."""
+"""The coordinator's office: whether it is open now, and its hours as a caller hears them;
+and dates as a caller hears them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from matching.availability import Window, is_available, parse_windows
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,11 @@ def spoken_hours(hours: str, language: str) -> str:
                         start=_clock(w.start), end=_clock(w.end))
 
     return cat.text(" and ").join(window(w) for w in parse_windows(hours))
+
+
+def spoken_date(moment: datetime, language: str) -> str:
+    """A moment (naive UTC) as its day in Amsterdam: 'maandag 2 december'."""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    cat = catalogue(language)
+    return cat.text("%(weekday)s %(day)s %(month)s", weekday=cat.text(DAY_NAMES[local.weekday()]),
+                    day=local.day, month=cat.text(MONTH_NAMES[local.month - 1]))

@@ -16,10 +16,11 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, distinct, func, literal, select, union, union_all
+from sqlalchemy import and_, case, distinct, func, literal, select, true, union, union_all
 from sqlalchemy.orm import Session
 
-from bhc.models import HelpRequest, Match, Neighbourhood, RequestState
+from bhc import followups, network_figures, participation_figures, request_languages, surveys
+from bhc.models import CallLeg, HelpRequest, Match, Neighbourhood, Participant, RequestState
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 SMALL = 5  # counts under this are shown as "<5" in exports meant for sharing
@@ -89,8 +90,13 @@ def monthly_report(session: Session, month: str,
 
     Figures follow DESIGN §3. Beyond the contract: ``in_progress`` (requests still searching),
     ``repeat_contacts`` (pairs of the same asker and helper matched more than once in the month
-    in one neighbourhood; the total sums them) and unmatched reasons for call-backs. Ratios are
-    rounded to 4 decimals (reach to 6), times to 0.1 s, volunteers rung per match to 0.01.
+    in one neighbourhood; the total sums them), unmatched reasons for call-backs,
+    ``active_helpers`` (volunteers who answered a call for one of the month's requests) and
+    ``active_askers`` (known callers who made one), ``previous`` (the month before's key
+    figures), ``history`` (requests and matches of the last 12 months), the network figures of
+    ``bhc.network_figures`` and ``survey`` (the resident survey waves held by the month's end,
+    ``bhc.surveys.survey_summary``). Ratios are rounded to 4 decimals (reach to 6), times to
+    0.1 s, volunteers rung per match to 0.01.
     In "total", a resident in contact in several neighbourhoods counts once, and reach compares
     the residents of neighbourhoods with a household count with their summed households.
     """
@@ -101,18 +107,16 @@ def monthly_report(session: Session, month: str,
         query = query.where(Neighbourhood.id.in_(neighbourhood_ids or [-1]))
     neighbourhoods = list(session.scalars(query))
     ids = [n.id for n in neighbourhoods]
-    in_month = and_(HelpRequest.created_at >= start, HelpRequest.created_at < end,
-                    HelpRequest.category_slug.is_not(None))
-    if neighbourhood_ids is not None:  # for all, the month's range alone lets the index serve
-        in_month = and_(in_month, HelpRequest.neighbourhood_id.in_(ids or [-1]))
+    in_month = _requests_between(start, end, None if neighbourhood_ids is None else ids)
 
     figures: dict[int, dict] = defaultdict(_empty)  # tolerates a neighbourhood added meanwhile
     total = _empty()
     _add_counts(session, in_month, figures, total)
     _add_times(session, in_month, figures, total)
     with_households = [n.id for n in neighbourhoods if n.households is not None]
-    _add_residents(session, in_month, figures, total, with_households)
-    _add_repeat_contacts(session, in_month, figures, total)
+    _add_people_in_contact(session, in_month, figures, total, with_households)
+    _add_active_people(session, start, end, None if neighbourhood_ids is None else ids,
+                       figures, total)
 
     rows = []
     for n in neighbourhoods:
@@ -121,15 +125,23 @@ def monthly_report(session: Session, month: str,
     known = [n.households for n in neighbourhoods if n.households is not None]
     households = sum(known) if known else None
     total_row = _finish(total, households, reach_residents=total.pop("residents_with_households"))
+    followups.add_to_report(session, in_month, dict(zip(ids, rows)), total_row)
+    network_figures.add_network_figures(session, in_month, dict(zip(ids, rows)), total_row)
+    participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
+    request_languages.add_to_report(session, in_month, dict(zip(ids, rows)), total_row)
     return {"month": f"{year:04d}-{number:02d}",
-            "total": {"households": households, **total_row}, "neighbourhoods": rows}
+            "total": {"households": households, **total_row}, "neighbourhoods": rows,
+            "previous": _month_before(session, month, neighbourhoods, neighbourhood_ids),
+            "history": _history(session, month, neighbourhoods, neighbourhood_ids,
+                                figures, total),
+            "survey": surveys.survey_summary(session, end, neighbourhood_ids)}
 
 
 def _empty() -> dict:
     return {"requests": 0, "matches": 0, "abandoned": 0, "in_progress": 0, "rung": 0,
             "unmatched": dict.fromkeys(UNMATCHED_KEYS, 0), "times": [],
             "residents_in_contact": 0, "residents_with_households": 0,
-            "repeat_contacts": 0, "by_category": {}}
+            "repeat_contacts": 0, "by_category": {}, "active_helpers": 0, "active_askers": 0}
 
 
 def _add_counts(session: Session, in_month, figures: dict, total: dict) -> None:
@@ -176,44 +188,141 @@ def _add_times(session: Session, in_month, figures: dict, total: dict) -> None:
 _ALL, _WITH_HOUSEHOLDS = -1, -2  # rows of the residents query for the total
 
 
-def _add_residents(session: Session, in_month, figures: dict, total: dict,
-                   with_households: list[int]) -> None:
-    """Distinct askers and helpers of matches per neighbourhood, and overall (each resident
-    once), in one statement over the same set of (neighbourhood, resident)."""
+def _add_people_in_contact(session: Session, in_month, figures: dict, total: dict,
+                           with_households: list[int]) -> None:
+    """Residents in contact (distinct askers and helpers of matches; in the total each once)
+    and repeat contacts (pairs of the same asker and helper matched more than once in a
+    neighbourhood), in one statement that reads the month's matches once."""
+    matched = (select(HelpRequest.neighbourhood_id.label("neighbourhood_id"), Match.asker_id,
+                      Match.helper_id)
+               .select_from(HelpRequest).join(Match, Match.request_id == HelpRequest.id)
+               .where(in_month).cte("matched"))
     people = union(*(
-        select(HelpRequest.neighbourhood_id.label("neighbourhood_id"), person.label("person"))
-        .select_from(HelpRequest).join(Match, Match.request_id == HelpRequest.id)
-        .where(in_month, person.is_not(None))
-        for person in (Match.asker_id, Match.helper_id)
+        select(matched.c.neighbourhood_id, person.label("person")).where(person.is_not(None))
+        for person in (matched.c.asker_id, matched.c.helper_id)
     )).cte("people")
+    pairs = (select(matched.c.neighbourhood_id)
+             .where(matched.c.asker_id.is_not(None), matched.c.helper_id.is_not(None))
+             .group_by(matched.c.neighbourhood_id, matched.c.asker_id, matched.c.helper_id)
+             .having(func.count() > 1).subquery())
     counted = func.count(distinct(people.c.person))
     rows = session.execute(union_all(
-        select(people.c.neighbourhood_id, func.count()).group_by(people.c.neighbourhood_id),
-        select(literal(_ALL), counted),
-        select(literal(_WITH_HOUSEHOLDS), counted)
+        select(literal("residents_in_contact"), people.c.neighbourhood_id, func.count())
+        .group_by(people.c.neighbourhood_id),
+        select(literal("residents_in_contact"), literal(_ALL), counted),
+        select(literal("residents_with_households"), literal(_ALL), counted)
         .where(people.c.neighbourhood_id.in_(with_households or [-1])),
+        select(literal("repeat_contacts"), pairs.c.neighbourhood_id, func.count())
+        .group_by(pairs.c.neighbourhood_id),
     ))
-    for neighbourhood_id, residents in rows:
+    for kind, neighbourhood_id, count in rows:
         if neighbourhood_id == _ALL:
-            total["residents_in_contact"] = residents
-        elif neighbourhood_id == _WITH_HOUSEHOLDS:
-            total["residents_with_households"] = residents
+            total[kind] = count
         else:
-            figures[neighbourhood_id]["residents_in_contact"] = residents
+            figures[neighbourhood_id][kind] = count
+            if kind == "repeat_contacts":
+                total[kind] += count
 
 
-def _add_repeat_contacts(session: Session, in_month, figures: dict, total: dict) -> None:
-    """Pairs of the same asker and helper matched more than once in a neighbourhood."""
-    pairs = (select(HelpRequest.neighbourhood_id)
-             .select_from(HelpRequest).join(Match, Match.request_id == HelpRequest.id)
-             .where(in_month, Match.asker_id.is_not(None), Match.helper_id.is_not(None))
-             .group_by(HelpRequest.neighbourhood_id, Match.asker_id, Match.helper_id)
-             .having(func.count(Match.id) > 1)
-             .subquery())
-    for neighbourhood_id, count in session.execute(
-            select(pairs.c.neighbourhood_id, func.count()).group_by(pairs.c.neighbourhood_id)):
-        figures[neighbourhood_id]["repeat_contacts"] = count
-        total["repeat_contacts"] += count
+def _add_active_people(session: Session, start: datetime, end: datetime, ids: list[int] | None,
+                       figures: dict, total: dict) -> None:
+    """Participants of each neighbourhood who answered a call placed in the month (active
+    helpers) or made a request in it (active askers). An indexed EXISTS per participant keeps
+    the cost with the number of participants, not of the month's calls."""
+    answered = select(CallLeg.id).where(
+        CallLeg.volunteer_id == Participant.id, CallLeg.placed_at >= start,
+        CallLeg.placed_at < end, CallLeg.answered_at.is_not(None)).exists()
+    asked = select(HelpRequest.id).where(
+        HelpRequest.caller_id == Participant.id, HelpRequest.created_at >= start,
+        HelpRequest.created_at < end, HelpRequest.category_slug.is_not(None)).exists()
+    scope = true() if ids is None else Participant.neighbourhood_id.in_(ids or [-1])
+    rows = session.execute(union_all(*(
+        select(literal(kind), Participant.neighbourhood_id, func.count())
+        .where(scope, active).group_by(Participant.neighbourhood_id)
+        for kind, active in (("active_helpers", answered), ("active_askers", asked)))))
+    for kind, neighbourhood_id, count in rows:
+        total[kind] += count  # each participant belongs to one neighbourhood (or none)
+        if neighbourhood_id is not None:
+            figures[neighbourhood_id][kind] = count
+
+
+def _requests_between(start: datetime, end: datetime, ids: list[int] | None):
+    """Requests (a category was chosen) made in [start, end) in these neighbourhoods (None:
+    all; then the time range alone lets the index serve)."""
+    condition = and_(HelpRequest.created_at >= start, HelpRequest.created_at < end,
+                     HelpRequest.category_slug.is_not(None))
+    if ids is not None:
+        condition = and_(condition, HelpRequest.neighbourhood_id.in_(ids or [-1]))
+    return condition
+
+
+PREVIOUS_FIELDS = ("requests", "matches", "match_rate", "median_time_to_match_s",
+                   "residents_in_contact", "reach")
+HISTORY_MONTHS = 12
+
+
+def shift_month(month: str, by: int) -> str:
+    """The month ``by`` months after (negative: before) ``month``."""
+    year, number = parse_month(month)
+    index = year * 12 + number - 1 + by
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _month_before(session: Session, month: str, neighbourhoods: list[Neighbourhood],
+                    neighbourhood_ids: list[int] | None) -> dict:
+    """The previous month's key figures, to compare with (month over month)."""
+    previous = shift_month(month, -1)
+    ids = None if neighbourhood_ids is None else [n.id for n in neighbourhoods]
+    condition = _requests_between(*month_bounds(previous), ids)
+    figures: dict[int, dict] = defaultdict(_empty)
+    total = _empty()
+    _add_counts(session, condition, figures, total)
+    _add_times(session, condition, figures, total)
+    with_households = [n.id for n in neighbourhoods if n.households is not None]
+    _add_people_in_contact(session, condition, figures, total, with_households)
+
+    def key_figures(raw: dict, households: int | None, **kwargs) -> dict:
+        finished = _finish(raw, households, **kwargs)
+        return {field: finished[field] for field in PREVIOUS_FIELDS}
+
+    known = [n.households for n in neighbourhoods if n.households is not None]
+    return {"month": previous,
+            "total": key_figures(total, sum(known) if known else None,
+                                 reach_residents=total["residents_with_households"]),
+            "neighbourhoods": [{"name": n.name, **key_figures(figures[n.id], n.households)}
+                               for n in neighbourhoods]}
+
+
+def _history(session: Session, month: str, neighbourhoods: list[Neighbourhood],
+             neighbourhood_ids: list[int] | None, figures: dict, total: dict) -> dict:
+    """Requests and matches of the last 12 months up to ``month``, oldest first. The 11
+    earlier months come from one grouped query whose CASE puts each request in its Amsterdam
+    month; the report month's own counts are already known."""
+    months = [shift_month(month, by) for by in range(1 - HISTORY_MONTHS, 1)]
+    starts = [month_bounds(m)[0] for m in months]
+    ids = None if neighbourhood_ids is None else [n.id for n in neighbourhoods]
+    bucket = case(*((HelpRequest.created_at < boundary, index)
+                    for index, boundary in enumerate(starts[1:-1])), else_=len(starts) - 2)
+    counts = {n.id: {"requests": [0] * len(months), "matches": [0] * len(months)}
+              for n in neighbourhoods}
+    summed = {"requests": [0] * len(months), "matches": [0] * len(months)}
+    rows = session.execute(
+        select(bucket.label("month"), HelpRequest.neighbourhood_id, func.count(HelpRequest.id),
+               func.count(Match.id))
+        .outerjoin(Match, Match.request_id == HelpRequest.id)
+        .where(_requests_between(starts[0], starts[-1], ids))
+        .group_by("month", HelpRequest.neighbourhood_id))
+    for index, neighbourhood_id, requests, matches in rows:
+        for target in (counts.get(neighbourhood_id), summed):
+            if target is not None:
+                target["requests"][index] += requests
+                target["matches"][index] += matches
+    for neighbourhood_id, target in counts.items():
+        target["requests"][-1] = figures[neighbourhood_id]["requests"]
+        target["matches"][-1] = figures[neighbourhood_id]["matches"]
+    summed["requests"][-1], summed["matches"][-1] = total["requests"], total["matches"]
+    return {"months": months, "total": summed,
+            "neighbourhoods": [{"name": n.name, **counts[n.id]} for n in neighbourhoods]}
 
 
 def _finish(raw: dict, households: int | None, reach_residents: int | None = None) -> dict:
@@ -237,6 +346,8 @@ def _finish(raw: dict, households: int | None, reach_residents: int | None = Non
         "by_category": dict(sorted(raw["by_category"].items())),
         "in_progress": raw["in_progress"],
         "repeat_contacts": raw["repeat_contacts"],
+        "active_helpers": raw["active_helpers"],
+        "active_askers": raw["active_askers"],
     }
 
 
@@ -247,8 +358,10 @@ def _round(value: float | None, digits: int) -> float | None:
 # The CSV for sharing: the counts that could point at a few residents are shown as "<5", and
 # so are the figures derived from them.
 _COUNTS = ("requests", "matches", "abandoned", "in_progress", "residents_in_contact",
-           "repeat_contacts")
+           "repeat_contacts", "active_helpers", "active_askers", "followups_answered",
+           "help_given", "wants_contact_again", *network_figures.FIELDS)
 _DERIVED_FROM = {"match_rate": ("requests", "matches"),
+                 "help_given_rate": ("followups_answered", "help_given"),
                  "median_time_to_match_s": ("matches",), "p90_time_to_match_s": ("matches",),
                  "volunteers_rung_per_match": ("matches",), "reach": ("residents_in_contact",)}
 
@@ -259,7 +372,11 @@ def csv_columns(report: dict) -> list[str]:
     return (["neighbourhood", "households", "requests", "matches", "match_rate", "abandoned"]
             + [f"unmatched_{key}" for key in UNMATCHED_KEYS]
             + ["median_time_to_match_s", "p90_time_to_match_s", "volunteers_rung_per_match",
-               "residents_in_contact", "reach", "in_progress", "repeat_contacts"]
+               "residents_in_contact", "reach", "in_progress", "repeat_contacts",
+               "active_helpers", "active_askers"]
+            + ["followups_answered", "help_given", "help_given_rate", "wants_contact_again"]
+            + list(network_figures.FIELDS)
+            + [f"previous_{field}" for field in PREVIOUS_FIELDS]
             + [f"{slug}_{field}" for slug in slugs for field in ("requests", "matches")])
 
 
@@ -290,8 +407,20 @@ def to_csv(report: dict, total_label: str = "total") -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, restval=0, lineterminator="\n")
     writer.writeheader()
-    for row in report["neighbourhoods"]:
-        writer.writerow(csv_row(row, row["name"]))
-    writer.writerow(csv_row(report["total"], total_label))
+    previous = report["previous"]
+    for row, before in zip(report["neighbourhoods"], previous["neighbourhoods"], strict=True):
+        writer.writerow({**csv_row(row, row["name"]), **_previous_columns(before)})
+    writer.writerow({**csv_row(report["total"], total_label),
+                     **_previous_columns(previous["total"])})
     return buffer.getvalue()
+
+
+def _previous_columns(figures: dict) -> dict:
+    """The previous month's key figures, suppressed by the same rules."""
+    out = {}
+    for field in PREVIOUS_FIELDS:
+        sources = _DERIVED_FROM.get(field, (field,))
+        small = any(0 < figures[source] < SMALL for source in sources)
+        out[f"previous_{field}"] = "<5" if small else figures[field]
+    return {key: "" if value is None else value for key, value in out.items()}
 

@@ -22,6 +22,14 @@ CALLBACK_CHOICE = "/ivr/caller/callback"
 RESIDENT_ANSWER = "/ivr/callback/answer"
 RESIDENT_CHOICE = "/ivr/callback/choice"
 RESIDENT_STATUS = "/ivr/callback/status"
+OWN_DETAILS = "/ivr/caller/own-details"
+OWN_DETAILS_CHOICE = "/ivr/caller/own-details/choice"
+AUDIO = "/ivr/audio"  # GET: recorded prompts, fetched by the carrier without a signature
+FOLLOWUP_ANSWER = "/ivr/followup/answer"
+FOLLOWUP_KEY = "/ivr/followup/key"
+FOLLOWUP_STATUS = "/ivr/followup/status"
+VERIFY_CALL = "/ivr/verify/code"
+VERIFY_STATUS = "/ivr/verify/status"
 
 
 class WebhookUrls:

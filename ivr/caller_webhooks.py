@@ -7,14 +7,17 @@ import logging
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import callbacks, calls, offers, urls
+from bhc import callbacks, calls, offers, self_service, urls
 from bhc.calls import (
     BlockedCaller,
     Chosen,
     Closed,
     Invalid,
     LanguageSwitched,
+    OwnDetails,
     Repeat,
+    Resumed,
+    SignUpAsked,
     ToCoordinator,
     TooManyRequests,
     UnknownCall,
@@ -61,7 +64,7 @@ def voice():
                                         "This number is not in use for neighbour help. Goodbye."))
         if calls.needs_callback_number(help_request):
             return twiml(_ask_number(help_request.language, attempt=1))
-        return twiml(_menu(session, help_request, attempt=1, greeting=True))
+        return twiml(main_menu(session, help_request, attempt=1, greeting=True))
 
 
 def _ask_number(language: str, attempt: int,
@@ -76,8 +79,8 @@ def _ask_number(language: str, attempt: int,
     return response
 
 
-def _menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
-          response: VoiceResponse | None = None) -> VoiceResponse:
+def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
+              response: VoiceResponse | None = None) -> VoiceResponse:
     response = response or VoiceResponse()
     categories = menu(session, help_request.neighbourhood_id)
     if not categories:
@@ -89,13 +92,24 @@ def _menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
         language=help_request.language,
         neighbourhood=help_request.neighbourhood.name,
         categories=categories,
+        keys=calls.keys_for(session, help_request, config.english_key),
         action=url(urls.MENU, **{"try": attempt}),
-        language_key=config.english_key,
         timeout_s=config.gather_timeout_s,
         greeting=greeting,
         offers_coordinator=_office() is not None,
+        own_details=_own_details_offer(help_request),
     )
     return response
+
+
+def _own_details_offer(help_request: HelpRequest) -> str | None:
+    """What the caller's own-details key offers them (None: their number is unknown)."""
+    caller = help_request.caller
+    if caller is None:
+        return None
+    if not self_service.is_registered(caller):
+        return prompts.SIGN_UP
+    return prompts.RESUME if self_service.waits_to_resume(caller) else prompts.OWN_DETAILS
 
 
 @blueprint.post(urls.CALLER_NUMBER)
@@ -107,12 +121,12 @@ def caller_number():
         language = help_request.language
         if calls.set_callback_number(session, help_request, request.form.get("Digits", ""),
                                      utcnow()):
-            return twiml(_menu(session, help_request, attempt=1, greeting=True))
+            return twiml(main_menu(session, help_request, attempt=1, greeting=True))
         response = VoiceResponse()
         prompts.say(response, language, "That number was not recognised.")
         if attempt >= NUMBER_TRIES:
             prompts.say(response, language, "We will continue without your number.")
-            return twiml(_menu(session, help_request, attempt=1, greeting=True,
+            return twiml(main_menu(session, help_request, attempt=1, greeting=True,
                                response=response))
         return twiml(_ask_number(language, attempt + 1, response))
 
@@ -129,7 +143,7 @@ def menu_choice():
         now = utcnow()
         result = (
             calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
-                         services.config.ivr.default_language, office=_office())
+                         office=_office())
             if digits else Invalid()
         )
         if isinstance(result, Chosen):
@@ -137,7 +151,21 @@ def menu_choice():
             wake_engine()
             return twiml(response)
         if isinstance(result, (LanguageSwitched, Repeat)):
-            return twiml(_menu(session, help_request, attempt, greeting=False))
+            return twiml(main_menu(session, help_request, attempt, greeting=False))
+        if isinstance(result, OwnDetails):
+            response = VoiceResponse()
+            response.redirect(url(urls.OWN_DETAILS, status=1), method="POST")
+            return twiml(response)
+        if isinstance(result, (Resumed, SignUpAsked)):
+            response = VoiceResponse()
+            if isinstance(result, SignUpAsked):
+                prompts.say(response, language, "Thank you. A coordinator will call you back "
+                            "to sign you up.")
+            else:
+                prompts.say(response, language, "You will be called again when a neighbour "
+                            "asks for help.")
+            return twiml(main_menu(session, help_request, attempt, greeting=False,
+                                   response=response))
         if isinstance(result, ToCoordinator):
             return twiml(_to_coordinator(session, help_request, result, attempt))
         if isinstance(result, Closed):
@@ -150,7 +178,7 @@ def menu_choice():
                                         "again later. Goodbye."))
         prompts.say(response, language, "Sorry, that key is not in the menu." if digits
                     else "I did not hear a choice.")
-        return twiml(_menu(session, help_request, attempt + 1, greeting=False,
+        return twiml(main_menu(session, help_request, attempt + 1, greeting=False,
                            response=response))
 
 
@@ -172,7 +200,7 @@ def _to_coordinator(session, help_request: HelpRequest, office: ToCoordinator,
         return response
     prompts.say(response, language, "The coordinator can be reached %(hours)s.",
                 hours=spoken_hours(office.hours, language))
-    return _menu(session, help_request, attempt, greeting=False, response=response)
+    return main_menu(session, help_request, attempt, greeting=False, response=response)
 
 
 def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:

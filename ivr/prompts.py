@@ -1,16 +1,44 @@
-"""TwiML for what callers and volunteers hear, built with VoiceResponse from the catalogues."""
+"""TwiML for what callers and volunteers hear, built with VoiceResponse from the catalogues.
+
+Every message goes through ``say``: it plays the coordinators' recording of the message in that
+language where one exists, and otherwise speaks the text with the language's configured voice.
+"""
 
 from __future__ import annotations
 
+from flask import current_app, has_app_context
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bhc.i18n import available_languages, catalogue
+from bhc import prompts_store, urls
+from bhc.calls import MenuKeys
+from bhc.i18n import catalogue
 from bhc.models import Category
+from bhc.office import spoken_date
+from bhc.self_service import Status
+
+# What the key of the caller's own details does, by who is calling (see bhc.self_service).
+OWN_DETAILS = "Press %(key)s for your own details."
+RESUME = "You are not being called at the moment. Press %(key)s to be called again."
+SIGN_UP = "Press %(key)s if you would like a coordinator to call you back to sign up."
 
 
 def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
+    """One message: its recording if there is one (fixed messages only), else the text."""
+    exchange = current_app.extensions["bhc"] if has_app_context() else None
+    if exchange is not None and not values:
+        recording = prompts_store.index(exchange.db).of(language).get(
+            prompts_store.message_key(msgid))
+        if recording is not None:
+            node.play(exchange.urls.url(f"{urls.AUDIO}/{recording.file_name}"))
+            return
     cat = catalogue(language)
-    node.say(cat.text(msgid, **values), language=cat.speech_language)
+    speech = {"language": cat.speech_language}
+    if exchange is not None:
+        ivr = exchange.config.ivr
+        speech["language"] = ivr.speech_languages.get(language) or cat.speech_language
+        if ivr.voices.get(language):
+            speech["voice"] = ivr.voices[language]
+    node.say(cat.text(msgid, **values), **speech)
 
 
 def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
@@ -22,25 +50,40 @@ def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
     return response
 
 
+def _key_name(language: str, key: str) -> str:
+    return catalogue(language).text("hash") if key == "#" else key
+
+
+def _menu_gather(response: VoiceResponse, *, action: str, timeout_s: int,
+                 keys: set[str]) -> Gather:
+    # With # among the keys, it must be a key and not "done" (finishOnKey="" switches that off).
+    extra = {"finish_on_key": ""} if "#" in keys else {}
+    return response.gather(input="dtmf", num_digits=1, timeout=timeout_s, action=action,
+                           method="POST", **extra)
+
+
 def category_menu(
     response: VoiceResponse,
     *,
     language: str,
     neighbourhood: str,
     categories: list[Category],
+    keys: MenuKeys,
     action: str,
-    language_key: str,
     timeout_s: int,
     greeting: bool,
     offers_coordinator: bool = False,
+    own_details: str | None = None,
 ) -> None:
-    """Greeting (first time only), one key per category, the coordinator, the language key,
-    and how to hear it all again.
+    """Greeting (first time only), one key per category, the coordinator, the caller's own
+    details (``own_details`` is one of OWN_DETAILS, RESUME, SIGN_UP), how to hear it all
+    again, and a key per other language.
 
-    The offer of another language is spoken in that language, so those who need it understand it.
+    Keys come before what they do. The offer of another language is spoken in that language,
+    so those who need it understand it.
     """
-    gather = response.gather(input="dtmf", num_digits=1, timeout=timeout_s, action=action,
-                             method="POST")
+    used = {key for key, _ in keys.languages} | {keys.own_details or ""}
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=used)
     if greeting:
         say(gather, language, "Welcome to the neighbour help exchange of %(neighbourhood)s.",
             neighbourhood=neighbourhood)
@@ -49,12 +92,55 @@ def category_menu(
             category=category.label(language))
     if offers_coordinator:
         say(gather, language, "Press 0 to speak to the coordinator.")
+    if own_details is not None and keys.own_details is not None:
+        say(gather, language, own_details, key=_key_name(language, keys.own_details))
     say(gather, language, "Press star to hear this again.")
-    for other in available_languages():
-        if other != language:
-            say(gather, other, "For English, press %(key)s.", key=language_key)
-            break
+    for key, other in keys.languages:
+        say(gather, other, "Press %(key)s for this language.", key=_key_name(other, key))
     response.redirect(action, method="POST")
+
+
+def own_details_menu(response: VoiceResponse, *, language: str, status: Status,
+                     with_status: bool, category_labels: list[str], action: str,
+                     timeout_s: int) -> None:
+    """The caller's status (when ``with_status``), then what they can do: pause or resume
+    (helpers who take part), hear it again, go back to the main menu."""
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys={"#"})
+    if with_status:
+        _status(gather, language, status, category_labels)
+    if status.can_pause:
+        say(gather, language, "Press 1 to pause calls for a week.")
+        say(gather, language, "Press 2 to pause calls until you call again.")
+        if status.paused_until is not None:
+            say(gather, language, "Press 3 to be called again.")
+    say(gather, language, "Press star to hear this again.")
+    say(gather, language, "Press hash to go back to the menu.")
+    response.redirect(action, method="POST")
+
+
+def _status(node: Gather, language: str, status: Status, category_labels: list[str]) -> None:
+    if status.helper and status.asker:
+        say(node, language, "You are registered as a helper and as someone who asks for help.")
+    elif status.helper:
+        say(node, language, "You are registered as a helper.")
+    else:
+        say(node, language, "You are registered as someone who asks for help.")
+    if status.helper and category_labels:
+        *first, last = category_labels
+        joined = f"{', '.join(first)}{catalogue(language).text(' and ')}{last}" if first else last
+        say(node, language, "You help with %(categories)s.", categories=joined)
+    if status.opted_out:
+        say(node, language, "You have asked not to be called any more. To take part again, "
+            "please contact the coordinator.")
+    elif not status.helper:
+        return
+    elif status.paused_until_call:
+        say(node, language, "You are not being called until you ask for it again.")
+    elif status.paused_until is not None:
+        say(node, language, "You are not being called until %(date)s.",
+            date=spoken_date(status.paused_until, language))
+    else:
+        say(node, language, "You can be called when a neighbour asks for help.")
 
 
 def volunteer_offer(response: VoiceResponse, *, language: str, neighbourhood: str,

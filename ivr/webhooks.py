@@ -1,6 +1,13 @@
 """The IVR's webhooks, one module per person on the line, on one blueprint."""
 
-from ivr import callback_webhooks, caller_webhooks, volunteer_webhooks  # noqa: F401 (routes)
+from ivr import (  # noqa: F401 (routes)
+    callback_webhooks,
+    caller_webhooks,
+    followup_webhooks,
+    self_service_webhooks,
+    verification_webhooks,
+    volunteer_webhooks,
+)
 from ivr.blueprint import blueprint
 
 __all__ = ["blueprint"]

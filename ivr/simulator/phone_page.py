@@ -61,6 +61,7 @@ PHONE_PAGE = r"""<!doctype html>
   <select id="to"></select>
   <div class="row">
     <button id="callBtn" class="green">Bellen <small>call</small></button>
+    <button id="answerBtn" class="green" disabled>Opnemen <small>answer</small></button>
     <button id="hangBtn" class="red" disabled>Ophangen <small>hang up</small></button>
   </div>
   <div id="myStatus" class="status" aria-live="polite">Geen gesprek <small>no call</small></div>
@@ -124,6 +125,21 @@ PHONE_PAGE = r"""<!doctype html>
   }
   function act(method, path, body) { return api(method, path, body).then(poll).catch(function (e) { showError(e.message); }); }
   function isEnded(c) { return ENDED.indexOf(c.status) >= 0; }
+  // The number typed as "my number", written the way the network writes numbers (E.164, NL).
+  function myNumber() {
+    var n = $("from").value.replace(/[^\d+]/g, "");
+    if (n.indexOf("00") === 0) return "+" + n.slice(2);
+    if (n.charAt(0) === "0") return "+31" + n.slice(1);
+    return n;
+  }
+  // A call the exchange places to my number rings on my phone (a code, a call-back).
+  function adoptIncoming() {
+    var mine = calls.filter(function (c) { return c.sid === mySid; })[0];
+    if ((mine && !isEnded(mine)) || !myNumber()) return;
+    var incoming = calls.filter(function (c) {
+      return c.direction !== "inbound" && c.to === myNumber() && !isEnded(c); })[0];
+    if (incoming) { mySid = incoming.sid; sessionStorage.setItem("simMySid", mySid); }
+  }
 
   function renderTranscript(list, entries) {
     var atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 5;
@@ -142,11 +158,13 @@ PHONE_PAGE = r"""<!doctype html>
     var mine = calls.filter(function (c) { return c.sid === mySid; })[0];
     var active = mine && !isEnded(mine);
     $("callBtn").disabled = !!active;
+    $("answerBtn").disabled = !(mine && mine.direction !== "inbound" && mine.status === "ringing");
     $("hangBtn").disabled = !active;
     Array.prototype.forEach.call($("keypad").children, function (b) { b.disabled = !(mine && mine.status === "in-progress"); });
     var status = $("myStatus");
     if (!mine) { status.innerHTML = ""; status.appendChild(label("Geen gesprek", "no call")); $("myTranscript").innerHTML = ""; return; }
     var text = STATUS[mine.status] || mine.status;
+    if (mine.direction !== "inbound") text = "gebeld door / called by " + mine.from + " — " + text;
     if (mine.queue) text += " — in wachtrij / in queue: " + mine.queue;
     if (mine.bridged_with) text += " — doorverbonden / connected";
     if (mine.waiting_for_digits) text += " — toets in / enter digits";
@@ -237,7 +255,7 @@ PHONE_PAGE = r"""<!doctype html>
     return api("GET", "/control/calls").then(function (data) {
       var json = JSON.stringify(data);
       if (json === lastCallsJson) return;
-      lastCallsJson = json; calls = data;
+      lastCallsJson = json; calls = data; adoptIncoming();
       renderMine(); renderOthers(); renderPhones();
     }).catch(function (e) { showError("Simulator onbereikbaar / unreachable: " + e.message); });
   }
@@ -271,6 +289,7 @@ PHONE_PAGE = r"""<!doctype html>
       mySid = r.sid; sessionStorage.setItem("simMySid", mySid); lastCallsJson = ""; return poll();
     }).catch(function (e) { showError(e.message); });
   };
+  $("answerBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/answer", { as: "human" }); };
   $("hangBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/hangup", {}); };
   $("showEnded").onchange = function () { lastCallsJson = ""; poll(); };
   $("addPhone").onclick = function () {

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+
+import pytest
 
 from bhc import report
 from bhc.db import utcnow
-from tests.integration.test_report import seed_october
+from tests.integration.test_report import pdf_text, seed_october
 
 
 def _seed(exchange, neighbourhoods):
@@ -92,3 +95,49 @@ def test_a_neighbourhood_without_requests_says_so(admin, exchange, neighbourhood
     page = admin.get("/admin/report?month=2026-10").text
     duinoord = page[page.index("<th scope=\"row\">Duinoord"):]
     assert "Nog geen gegevens" in duinoord[:duinoord.index("</tr>")]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the charts, not the SQL
+def test_the_report_draws_its_charts_as_inline_svg_with_their_figures(admin, exchange,
+                                                                     neighbourhoods):
+    _seed(exchange, neighbourhoods)
+    page = admin.get("/admin/report?month=2026-10").text
+    assert page.count('<svg role="img"') == 2
+    assert "<?xml" not in page and 'width="' not in page[page.index("<svg"):][:300]
+    bars = page[page.index('id="chart-neighbourhoods"'):]
+    assert "<title id=\"chart-neighbourhoods-title\">Hulpvragen en matches per wijk" in bars
+    trend = page[page.index('id="chart-trend"'):]
+    assert "over de laatste twaalf maanden: alle wijken samen" in trend[:400]
+    # The table next to the trend chart: October's 15 requests and 7 matches in total.
+    table = trend[trend.index("<table"):trend.index("</table>")]
+    assert "<th scope=\"row\">okt 2026</th><td>15</td><td>7</td>" in table
+    assert "<th scope=\"row\">sep 2026</th><td>1</td><td>0</td>" in table
+    one = admin.get("/admin/report?month=2026-10&trend=Duinoord").text
+    assert "over de laatste twaalf maanden: Duinoord" in one
+    assert "<th scope=\"row\">okt 2026</th><td>4</td><td>2</td>" in one
+
+
+def test_the_report_compares_with_the_month_before(admin, exchange, neighbourhoods):
+    _seed(exchange, neighbourhoods)
+    page = admin.get("/admin/report?month=2026-11").text
+    compare = page[page.index("Vergeleken met oktober 2026"):]
+    segbroek = compare[compare.index("<th scope=\"row\">Segbroek"):]
+    row = re.sub(r">\s+<", "><", segbroek[:segbroek.index("</tr>")])
+    # November: 1 request, 1 match (500 s); October: 11 requests, 5 matches, 45%, 60 s.
+    # Reach of Segbroek's 12,000 households: 2 residents (0.02%), in October 6 (0.05%).
+    assert ("<td>1</td><td>11</td><td>1</td><td>5</td><td>100%</td><td>45%</td>"
+            "<td>500 s</td><td>60 s</td><td>0,02%</td><td>0,05%</td>") in row
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the PDF, not the SQL
+def test_the_pdf_export_is_a_pdf_with_small_numbers_hidden(admin, exchange, neighbourhoods):
+    _seed(exchange, neighbourhoods)
+    response = admin.get("/admin/report.pdf?month=2026-10")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "bhc-report-2026-10.pdf" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    assert "Maandrapport: oktober 2026" in text
+    assert "Segbroek" in text and "Duinoord" in text
+    assert "<5" in text
+    assert 'href="/admin/report.pdf?month=2026-10"' in admin.get("/admin/report?month=2026-10").text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bhc.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
@@ -80,3 +80,67 @@ def test_volunteers_speaking_the_callers_language_are_marked(exchange):
         by_id = {v.id: v.phone for v in found}
         assert {by_id[c.volunteer_id] for c in facts if c.speaks_caller_language} == {
             "+31612340006"}
+
+
+def participant(session, phone) -> Participant:
+    return session.scalar(select(Participant).where(Participant.phone == phone))
+
+
+def ring(session, request, phone, hours_ago=0.0, status="completed") -> CallLeg:
+    leg = CallLeg(request_id=request.id, volunteer_id=participant(session, phone).id,
+                  status=status, outcome=None if status == "ringing" else "no_answer",
+                  placed_at=NOW - timedelta(hours=hours_ago))
+    session.add(leg)
+    session.flush()
+    return leg
+
+
+def other_request(session, call_sid) -> HelpRequest:
+    earlier = open_request(session, 1)
+    earlier.call_sid = call_sid
+    session.flush()
+    return earlier
+
+
+def test_the_caller_someone_on_a_live_call_and_those_already_rung_are_left_out(exchange):
+    with exchange.db.session() as session:
+        elsewhere = other_request(session, "CAelsewhere")
+        request = open_request(session, 1)
+        request.caller_id = participant(session, CALLER).id
+        live = ring(session, elsewhere, "+31612340001", status="ringing")
+        ring(session, request, "+31612340002")
+        assert phones(session, request, caps=Caps(daily=10, weekly=10)) == set()
+        live.status = "completed"  # that other call ended
+        session.flush()
+        assert phones(session, request, caps=Caps(daily=10, weekly=10)) == {"+31612340001"}
+
+
+def test_fairness_facts_count_the_last_thirty_days(exchange):
+    with exchange.db.session() as session:
+        earlier = other_request(session, "CAearlier")
+        request = open_request(session, 1)
+        for days_ago in (2, 10, 40):
+            ring(session, earlier, "+31612340001", hours_ago=24 * days_ago)
+        ring(session, earlier, "+31612340002", hours_ago=24 * 45)
+        found = {v.phone: v for v in eligible_volunteers(session, request, NOW, "")}
+        assert (found["+31612340001"].recent_calls,
+                found["+31612340001"].last_asked_at) == (2, NOW - timedelta(days=2))
+        assert (found["+31612340002"].recent_calls, found["+31612340002"].last_asked_at) == (
+            0, None)
+
+
+def test_one_query_chooses_the_candidates(exchange):
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        session.flush()
+        event.listen(exchange.db.engine, "before_cursor_execute", count)
+        try:
+            found = eligible_volunteers(session, request, NOW, "")
+        finally:
+            event.remove(exchange.db.engine, "before_cursor_execute", count)
+        assert len(found) == 3 and len(statements) == 1

@@ -36,15 +36,20 @@ def seed_october(session, segbroek: int, duinoord: int) -> None:
         people[name] = _person(session, f"+3161112{index:04d}", duinoord)
 
     def request(where, created_at, slug, state, outcome=None, asker=None, helper=None,
-                seconds=None, rung=None):
+                seconds=None, rung=None, legs=()):
         row = HelpRequest(call_sid=f"CA{next(sids):032d}", neighbourhood_id=where,
                           caller_id=people.get(asker), category_slug=slug, state=state,
                           outcome=outcome, created_at=created_at, searching_since=created_at)
         session.add(row)
         session.flush()
+        for volunteer, answered in legs:  # legs that did not lead to the match
+            session.add(CallLeg(request_id=row.id, volunteer_id=people[volunteer],
+                                status="completed", placed_at=created_at,
+                                answered_at=created_at if answered else None,
+                                outcome="declined" if answered else "no_answer"))
         if state == "matched":
             leg = CallLeg(request_id=row.id, volunteer_id=people[helper], status="completed",
-                          outcome="accepted", placed_at=created_at)
+                          outcome="accepted", placed_at=created_at, answered_at=created_at)
             session.add(leg)
             session.flush()
             session.add(Match(request_id=row.id, leg_id=leg.id, helper_id=people[helper],
@@ -74,8 +79,10 @@ def seed_october(session, segbroek: int, duinoord: int) -> None:
     # Duinoord; D2's helper H1 lives in Segbroek (an adjacent neighbourhood's volunteer).
     request(duinoord, day(15), "groceries", "matched", "matched", "B1", "G1", 20.0, 1)
     request(duinoord, day(16), "dog-walking", "matched", "matched", "B2", "H1", 200.0, 5)
-    request(duinoord, day(17), "groceries", "unmatched", "no_answer", "B1")
-    request(duinoord, day(18), "groceries", "unmatched", "callback_declined", "B2")
+    # H3 did not answer for Duinoord; H2 answered and declined.
+    request(duinoord, day(17), "groceries", "unmatched", "no_answer", "B1", legs=[("H3", False)])
+    request(duinoord, day(18), "groceries", "unmatched", "callback_declined", "B2",
+            legs=[("H2", True)])
 
 
 def _unmatched(**counts):
@@ -84,6 +91,8 @@ def _unmatched(**counts):
     return {key: counts.get(key, 0) for key in keys}
 
 
+NO_FOLLOW_UPS = {"followups_answered": 0, "help_given": 0, "help_given_rate": None,
+                 "wants_contact_again": 0}
 SEGBROEK = {
     "name": "Segbroek", "households": 200,
     # 5-14 Oct minus the menu hang-up (9), the 23:30 evening one and the 1 Oct 00:30 one
@@ -104,6 +113,14 @@ SEGBROEK = {
                     "transport": {"requests": 3, "matches": 1}},
     "in_progress": 1,  # 1 October 00:30, still searching
     "repeat_contacts": 1,  # A1 with H1 on 5 and 6 October
+    # Its own participants: H1, H2, H3 answered (H2 also a call for Duinoord, which it
+    # declined); H1's answer on 1 November (Amsterdam) is November's.
+    "active_helpers": 3,
+    "active_askers": 3,  # A1, A2, A3; the unknown caller is not counted
+    **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    "pairs_in_contact": 3,  # A1-H1, A2-H2, A3-H2 (not H3 with the unknown caller)
+    "residents_both_roles": 0,  # see tests/integration/test_network_figures.py
+    "requests_by_language": {"nl": 11},  # see tests/integration/test_self_service.py
 }
 DUINOORD = {
     "name": "Duinoord", "households": 100,
@@ -121,6 +138,12 @@ DUINOORD = {
                     "groceries": {"requests": 3, "matches": 1}},
     "in_progress": 0,
     "repeat_contacts": 0,
+    "active_helpers": 1,  # G1; H1 and H2 (who answered for Duinoord) are Segbroek's
+    "active_askers": 2,  # B1, B2
+    **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    "pairs_in_contact": 2,  # B1-G1, B2-H1
+    "residents_both_roles": 0,
+    "requests_by_language": {"nl": 4},  # see tests/integration/test_self_service.py
 }
 TOTAL = {
     "households": 300,  # 200 + 100
@@ -142,8 +165,48 @@ TOTAL = {
                     "transport": {"requests": 3, "matches": 1}},
     "in_progress": 1,
     "repeat_contacts": 1,
+    "active_helpers": 4,  # G1, H1, H2, H3; H3's unanswered call for Duinoord does not count
+    "active_askers": 5,  # A1, A2, A3, B1, B2
+    **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    "pairs_in_contact": 5,  # the 3 of Segbroek and the 2 of Duinoord
+    "residents_both_roles": 0,
+    "requests_by_language": {"nl": 15},  # see tests/integration/test_self_service.py
 }
-OCTOBER = {"month": "2026-10", "total": TOTAL, "neighbourhoods": [DUINOORD, SEGBROEK]}
+# September: only Segbroek's request of 30 September 23:30 (Amsterdam), unmatched.
+SEPTEMBER_KEY_FIGURES = {
+    "month": "2026-09",
+    "total": {"requests": 1, "matches": 0, "match_rate": 0.0, "median_time_to_match_s": None,
+              "residents_in_contact": 0, "reach": 0.0},
+    "neighbourhoods": [
+        {"name": "Duinoord", "requests": 0, "matches": 0, "match_rate": None,
+         "median_time_to_match_s": None, "residents_in_contact": 0, "reach": 0.0},
+        {"name": "Segbroek", "requests": 1, "matches": 0, "match_rate": 0.0,
+         "median_time_to_match_s": None, "residents_in_contact": 0, "reach": 0.0}]}
+
+
+def _months_up_to(year: int, month: int) -> list[str]:
+    return [f"{(year * 12 + month - m) // 12:04d}-{(year * 12 + month - m) % 12 + 1:02d}"
+            for m in range(12, 0, -1)]
+
+
+def _history(months: list[str], total: dict, **by_name: dict) -> dict:
+    """Twelve months of requests and matches from {month: (requests, matches)}; others 0."""
+    def series(counts: dict) -> dict:
+        return {"requests": [counts.get(m, (0, 0))[0] for m in months],
+                "matches": [counts.get(m, (0, 0))[1] for m in months]}
+
+    return {"months": months, "total": series(total),
+            "neighbourhoods": [{"name": name, **series(counts)}
+                               for name, counts in by_name.items()]}
+
+
+OCTOBER = {"month": "2026-10", "total": TOTAL, "neighbourhoods": [DUINOORD, SEGBROEK],
+           "previous": SEPTEMBER_KEY_FIGURES,
+           "history": _history(_months_up_to(2026, 10),
+                               {"2026-09": (1, 0), "2026-10": (15, 7)},
+                               Duinoord={"2026-10": (4, 2)},
+                               Segbroek={"2026-09": (1, 0), "2026-10": (11, 5)}),
+           "survey": []}  # no survey waves: see tests/integration/test_surveys.py
 
 
 @pytest.fixture
@@ -181,6 +244,39 @@ def test_the_total_covers_only_the_chosen_neighbourhoods(database, october):
         report = monthly_report(session, "2026-10", [october["Duinoord"]])
     assert report["neighbourhoods"] == [DUINOORD]
     assert report["total"] == {key: value for key, value in DUINOORD.items() if key != "name"}
+
+
+def test_month_over_month_compares_with_the_month_before(database, october):
+    with database.session() as session:
+        november = monthly_report(session, "2026-11")
+    # November's own: the 1 November 00:30 (Amsterdam) match of A1 and H1 in Segbroek.
+    assert (november["total"]["requests"], november["total"]["matches"]) == (1, 1)
+    assert november["previous"] == {
+        "month": "2026-10",
+        "total": {"requests": 15, "matches": 7, "match_rate": 0.4667,  # 7 / 15
+                  "median_time_to_match_s": 60.0, "residents_in_contact": 9,
+                  "reach": 0.03},  # 9 / 300
+        "neighbourhoods": [
+            {"name": "Duinoord", "requests": 4, "matches": 2, "match_rate": 0.5,
+             "median_time_to_match_s": 110.0, "residents_in_contact": 4, "reach": 0.04},
+            {"name": "Segbroek", "requests": 11, "matches": 5, "match_rate": 0.4545,
+             "median_time_to_match_s": 60.0, "residents_in_contact": 6, "reach": 0.03}]}
+
+
+def test_the_history_puts_each_request_in_its_amsterdam_month(database, october):
+    """December's year: 30 Sept 23:30 in Amsterdam is September, 1 Oct 00:30 October and
+    1 Nov 00:30 (31 Oct 23:30 UTC, after summer time ended) November."""
+    with database.session() as session:
+        december = monthly_report(session, "2026-12")
+        only_duinoord = monthly_report(session, "2026-12", [october["Duinoord"]])
+    months = _months_up_to(2026, 12)
+    assert december["history"] == _history(
+        months, {"2026-09": (1, 0), "2026-10": (15, 7), "2026-11": (1, 1)},
+        Duinoord={"2026-10": (4, 2)},
+        Segbroek={"2026-09": (1, 0), "2026-10": (11, 5), "2026-11": (1, 1)})
+    assert only_duinoord["history"] == _history(months, {"2026-10": (4, 2)},
+                                                Duinoord={"2026-10": (4, 2)})
+    assert december["previous"]["total"]["median_time_to_match_s"] == 500.0
 
 
 def test_a_month_without_requests_has_zeros_and_no_ratios(database, october):
@@ -251,6 +347,11 @@ def test_cli_csv_suppresses_counts_under_five(database_url, october):
     assert duinoord["households"] == "100"
     assert (total["requests"], total["matches"], total["groceries_requests"]) == ("15", "7", "8")
     assert total["reach"] == "0.03"
+    assert (total["active_helpers"], total["active_askers"]) == ("<5", "5")
+    # September, the month before: one request in Segbroek, none matched.
+    assert (total["previous_requests"], total["previous_matches"]) == ("<5", "0")
+    assert total["previous_match_rate"] == "<5" and total["previous_reach"] == "0.0"
+    assert (duinoord["previous_requests"], duinoord["previous_match_rate"]) == ("0", "")
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "October", "2026-00"])
@@ -265,3 +366,29 @@ def test_cli_refuses_an_unknown_neighbourhood(database_url, october):
     result = run_report(database_url, "--month", "2026-10", "--neighbourhood", "Atlantis")
     assert result.exit_code != 0
     assert "neighbourhood 'Atlantis' does not exist" in result.output
+
+
+def pdf_text(content: bytes) -> str:
+    """The text a reader of the PDF sees (it must be a PDF)."""
+    from pypdf import PdfReader
+
+    assert content.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the PDF, not the SQL
+def test_cli_pdf_has_the_figures_with_small_numbers_hidden(database_url, october, tmp_path):
+    target = tmp_path / "october.pdf"
+    result = run_report(database_url, "--month", "2026-10", "--format", "pdf",
+                        "--output", str(target))
+    assert result.exit_code == 0, result.output
+    text = pdf_text(target.read_bytes())
+    assert "Maandrapport: oktober 2026" in text
+    assert "Segbroek 11 5 45% 60 s 108 s 2,2 6 200 3,00%" in text
+    assert "Duinoord <5 <5 <5" in text
+    assert "Vergeleken met september 2026" in text
+    english = run_report(database_url, "--month", "2026-10", "--format", "pdf",
+                         "--language", "en")
+    assert english.exit_code == 0
+    text = pdf_text(english.stdout_bytes)
+    assert "Monthly report: October 2026" in text and "Total 15 7 47%" in text

@@ -54,7 +54,7 @@ def test_caller_hears_greeting_and_the_menu_from_the_database(phone):
     assert "Welkom bij de burenhulpcentrale van Segbroek." in text
     assert "Druk 1 voor boodschappen doen." in text
     assert "Druk 7 voor helpdesk (computer, telefoon)." in text
-    assert "For English, press 9." in text
+    assert "Press 9 for English." in text
     assert verbs(response)[0] == "Gather"
 
 
@@ -101,7 +101,7 @@ def test_retried_voice_webhook_opens_one_request(phone, exchange):
 
 def test_wrong_key_repeats_the_menu_then_a_right_key_starts_the_search(phone, exchange):
     start(phone)
-    wrong = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="8")
+    wrong = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="0")
     assert "Sorry, die toets hoort niet bij het menu." in said(wrong)
     assert "Druk 1 voor boodschappen doen." in said(wrong)
     right = phone.post("/ivr/menu?try=2", CallSid=CALL, Digits="1")
@@ -124,7 +124,7 @@ def test_nine_switches_the_menu_to_english(phone, exchange):
     start(phone)
     response = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="9")
     assert "Press 1 for groceries." in said(response)
-    assert "Voor Nederlands, druk 9." in said(response)
+    assert "Druk 9 voor Nederlands." in said(response)
     chosen = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="3")
     assert "You asked for help with transport." in said(chosen)
 
@@ -387,7 +387,7 @@ def test_the_english_choice_is_remembered_for_the_next_call(phone, exchange):
     phone.post("/ivr/caller/status", CallSid=CALL, CallStatus="completed")
     next_call = start(phone, sid="CA" + "f" * 32)
     assert "Welcome to the neighbour help exchange of Segbroek." in said(next_call)
-    assert "Voor Nederlands, druk 9." in said(next_call)
+    assert "Druk 9 voor Nederlands." in said(next_call)
 
 
 def with_office(exchange, hours):

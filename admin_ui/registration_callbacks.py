@@ -1,0 +1,42 @@
+"""Sign-up call-backs on the dashboard: unregistered callers who asked by phone to be called
+back by a coordinator to sign up, and the button that marks one done."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from admin_ui.auth import ensure_visible, services, visible
+from admin_ui.blueprint import blueprint
+from admin_ui.forms import ButtonForm
+from bhc import self_service
+from bhc.db import utcnow
+from bhc.models import RegistrationCallback
+
+
+def _open_callbacks() -> list[RegistrationCallback]:
+    with services().db.session() as db:
+        callbacks = self_service.open_sign_up_callbacks(db, visible())
+        for callback in callbacks:
+            _ = callback.neighbourhood.name  # loaded for the template, after the session
+        return callbacks
+
+
+@blueprint.context_processor
+def _sign_up_callbacks():
+    """Lazily, so only the page that shows them (the dashboard) queries them."""
+    return {"open_sign_up_callbacks": _open_callbacks}
+
+
+@blueprint.post("/sign-up-callbacks/<int:callback_id>/done")
+def sign_up_callback_done(callback_id: int):
+    if ButtonForm().validate_on_submit():
+        with services().db.session() as db:
+            callback = db.get(RegistrationCallback, callback_id)
+            if callback is None:
+                abort(404)
+            ensure_visible(callback.neighbourhood_id)
+            if self_service.sign_up_callback_done(db, callback, current_user.id, utcnow()):
+                flash(_("Marked as called back."), "success")
+    return redirect(url_for("admin.dashboard"))

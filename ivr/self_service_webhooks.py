@@ -1,0 +1,115 @@
+"""Webhooks of a registered participant's own details by phone (status, pause, resume), and
+the public audio of recorded prompts that the carrier fetches for <Play>."""
+
+from __future__ import annotations
+
+from flask import Response, abort, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from bhc import calls, prompts_store, self_service, urls
+from bhc.db import utcnow
+from bhc.models import HelpRequest, RequestState
+from bhc.neighbourhoods import menu
+from bhc.office import spoken_date
+from ivr import prompts
+from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
+from ivr.caller_webhooks import MENU_TRIES, main_menu
+from ivr.signature import signed
+
+PAUSE_WEEK, PAUSE_UNTIL_CALL, RESUME, REPEAT, BACK = "1", "2", "3", "*", "#"
+AUDIO_MAX_AGE_S = 365 * 24 * 3600  # a recording's URL changes with every upload
+
+
+def _own_details(session, help_request: HelpRequest, attempt: int, with_status: bool,
+                 response: VoiceResponse | None = None) -> VoiceResponse:
+    response = response or VoiceResponse()
+    status = self_service.status(help_request.caller, utcnow())
+    labels = {c.slug: c.label(help_request.language)
+              for c in menu(session, help_request.neighbourhood_id)}
+    prompts.own_details_menu(
+        response, language=help_request.language, status=status, with_status=with_status,
+        category_labels=[labels.get(slug, slug) for slug in status.categories],
+        action=url(urls.OWN_DETAILS_CHOICE, **{"try": attempt}),
+        timeout_s=exchange().config.ivr.gather_timeout_s,
+    )
+    return response
+
+
+def _registered_caller_in_menu(session) -> HelpRequest | None:
+    """The call's request while its caller may use this menu; None when that is over."""
+    help_request = calls.request_for_call(session, form("CallSid"))
+    if help_request.state != RequestState.MENU or not self_service.is_registered(
+            help_request.caller):
+        return None
+    return help_request
+
+
+@blueprint.post(urls.OWN_DETAILS)
+@signed
+def own_details():
+    with exchange().db.session() as session:
+        help_request = _registered_caller_in_menu(session)
+        if help_request is None:
+            return _goodbye(session)
+        return twiml(_own_details(session, help_request, tries(), with_status=True))
+
+
+@blueprint.post(urls.OWN_DETAILS_CHOICE)
+@signed
+def own_details_choice():
+    attempt = tries()
+    digits = request.form.get("Digits", "").strip()
+    now = utcnow()
+    with exchange().db.session() as session:
+        help_request = _registered_caller_in_menu(session)
+        if help_request is None:
+            return _goodbye(session)
+        language, caller = help_request.language, help_request.caller
+        can_pause = self_service.status(caller, now).can_pause
+        response = VoiceResponse()
+        if digits == BACK:
+            return twiml(main_menu(session, help_request, attempt=1, greeting=False))
+        if digits == REPEAT:
+            return twiml(_own_details(session, help_request, attempt, with_status=True))
+        if can_pause and digits == PAUSE_WEEK:
+            until = self_service.pause_for_a_week(session, caller, now)
+            prompts.say(response, language, "You will not be called for a week, until %(date)s.",
+                        date=spoken_date(until, language))
+        elif can_pause and digits == PAUSE_UNTIL_CALL:
+            self_service.pause_until_next_call(session, caller, now)
+            prompts.say(response, language, "You will not be called until you call us again "
+                        "and ask for it.")
+        elif can_pause and digits == RESUME:
+            self_service.resume(session, caller, now)
+            prompts.say(response, language, "You will be called again when a neighbour asks "
+                        "for help.")
+        elif attempt >= MENU_TRIES:
+            calls.end_in_menu(session, help_request, now, outcome="no_choice")
+            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
+                                        "exchange. Goodbye."))
+        else:
+            prompts.say(response, language, "Sorry, that key is not in the menu." if digits
+                        else "I did not hear a choice.")
+            return twiml(_own_details(session, help_request, attempt + 1, with_status=False,
+                                      response=response))
+        return twiml(_own_details(session, help_request, 1, with_status=False,
+                                  response=response))
+
+
+def _goodbye(session) -> Response:
+    help_request = calls.request_for_call(session, form("CallSid"))
+    return twiml(prompts.spoken(help_request.language, "Thank you for calling the neighbour "
+                                "help exchange. Goodbye."))
+
+
+@blueprint.get(f"{urls.AUDIO}/<int:prompt_id>-<token>.<ext>")
+def recorded_prompt(prompt_id: int, token: str, ext: str):
+    """A recording for <Play>. No signature: the carrier fetches media without one, so the
+    URL carries a random token instead; it changes with each upload, so it can be cached."""
+    with exchange().db.session() as session:
+        prompt = prompts_store.audio(session, prompt_id, token)
+        if prompt is None or prompts_store.EXTENSIONS.get(prompt.content_type) != ext:
+            abort(404)
+        response = Response(prompt.audio, mimetype=prompt.content_type)
+    response.headers["Cache-Control"] = f"public, max-age={AUDIO_MAX_AGE_S}, immutable"
+    return response

@@ -1,0 +1,134 @@
+"""Joining through the web as a resident would: the form by keyboard alone, the code phoned by
+the exchange through the simulated carrier, and a coordinator approving the sign-up."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+
+from bhc import signups
+from bhc.db import utcnow
+from bhc.users import create_user
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+NUMBER = "06 1234 5678"
+PHONE = "+31612345678"
+COORDINATOR = ("coco@example.nl", "correct horse battery")
+
+
+@pytest.fixture(autouse=True)
+def quick_residents(monkeypatch):
+    """A script fills in the form faster than a person; the limit has its own tests."""
+    monkeypatch.setattr(signups, "MIN_FILL_SECONDS", 0)
+
+
+def tab_to(page, element_id: str, limit: int = 40) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"#{element_id} cannot be reached with Tab")
+
+
+def sign_up_by_keyboard(page, base: str, postcode: str = "2551 AB") -> None:
+    """Every field reached with Tab, choices made with the arrow and space keys."""
+    page.goto(f"{base}/meedoen")
+    tab_to(page, "name")
+    page.keyboard.type("Joke Jansen")
+    for field, text in (("phone", NUMBER), ("postcode", postcode), ("house_number", "12a")):
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == field
+        page.keyboard.type(text)
+    tab_to(page, "role-0")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # both: help and ask for help
+    tab_to(page, "categories-0")
+    page.keyboard.press("Space")  # groceries
+    tab_to(page, "consent")
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # past the hidden honeypot, straight to the button
+    assert page.evaluate("document.activeElement.textContent") == "Aanmelden"
+    page.keyboard.press("Enter")
+
+
+def control(base: str, path: str, body: dict) -> dict:
+    """The simulated carrier's control API, as a person's phone uses it."""
+    request = urllib.request.Request(f"{base}/sim/control{path}", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+
+
+def ringing_call_to(live, number: str) -> str:
+    live.net.wait_for(lambda net: any(c["to"] == number and c["status"] == "ringing"
+                                      for c in net.calls()), timeout=10)
+    return next(c["sid"] for c in live.net.calls() if c["to"] == number)
+
+
+def heard_code(text: str) -> str:
+    found = re.search(r"Uw code is: ([\d, ]+)\.", text)
+    assert found, text
+    return found[1].replace(", ", "")
+
+
+def test_a_resident_inside_signs_up_verifies_by_phone_and_is_approved(live, page):
+    base = live.config.server.public_url
+    sign_up_by_keyboard(page, base)
+    page.get_by_text("We bellen u nu op +31 6 ****5678.").wait_for()
+
+    sid = ringing_call_to(live, PHONE)
+    control(base, f"/calls/{sid}/answer", {"as": "human"})
+    live.net.wait_for(lambda net: "Nog een keer, uw code is" in net.heard(sid), timeout=10)
+    code = heard_code(live.net.heard(sid))
+    page.get_by_label("Code").fill(code)
+    page.get_by_label("Code").press("Enter")
+    page.get_by_text("Uw telefoonnummer is bevestigd.").wait_for()
+
+    with live.exchange.db.session() as session:
+        create_user(session, email=COORDINATOR[0], name="Coco", role="coordinator",
+                    password=COORDINATOR[1], neighbourhood_names=["Segbroek"], now=utcnow())
+    page.goto(f"{base}/admin/login")
+    page.get_by_label("E-mailadres").fill(COORDINATOR[0])
+    page.get_by_label("Wachtwoord").fill(COORDINATOR[1])
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("link", name="1 aanmelding via de website wacht op goedkeuring").click()
+    page.get_by_role("button", name="Goedkeuren Joke Jansen").click()
+    page.get_by_text("Joke Jansen doet nu mee.").wait_for()
+    page.goto(f"{base}/admin/participants?q=Joke")
+    page.get_by_role("cell", name="Joke Jansen").first.wait_for()
+
+
+def test_a_postcode_outside_every_neighbourhood_is_told_whom_to_contact(live, page):
+    live.exchange.config = live.config.replace(office={"coordinator_phone": "070 345 6789",
+                                                       "email": "wijk@example.nl"})
+    sign_up_by_keyboard(page, live.config.server.public_url, postcode="9999 ZZ")
+    alert = page.get_by_role("alert")
+    alert.get_by_text("Helaas: postcode 9999 ZZ ligt buiten de wijken").wait_for()
+    assert alert.get_by_role("link", name="070 345 6789").get_attribute("href") == \
+        "tel:+31703456789"
+    assert alert.get_by_role("link", name="wijk@example.nl").is_visible()
+    postcode = page.get_by_label("Postcode")
+    assert postcode.get_attribute("aria-invalid") == "true"
+    assert "postcode-errors" in postcode.get_attribute("aria-describedby")
+    assert not live.calls_to(PHONE)
+
+
+def test_the_demo_phone_page_rings_for_the_number_that_signed_up(live, page, browser):
+    base = live.config.server.public_url
+    sign_up_by_keyboard(page, base)
+    page.get_by_text("We bellen u nu op").wait_for()
+    phone = browser.new_context(locale="nl-NL").new_page()
+    phone.goto(f"{base}/demo/phone")
+    phone.locator("#from").fill(NUMBER)
+    phone.get_by_role("button", name="Opnemen").first.click()
+    phone.locator("#myTranscript").get_by_text("Nog een keer, uw code is").wait_for()
+    code = heard_code(phone.locator("#myTranscript").inner_text())
+    phone.context.close()
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name="Bevestigen").click()
+    page.get_by_text("Uw telefoonnummer is bevestigd.").wait_for()
