@@ -6,18 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, or_, select, update
+from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc import audit
 from bhc.models import (
     AuditLog,
     CallLeg,
+    FollowUp,
     HelpRequest,
     Match,
     Neighbourhood,
     Participant,
     ParticipantCategory,
+    RegistrationCallback,
+    SignUp,
+    SignUpAttempt,
 )
 from bhc.phones import mask, to_e164
 
@@ -62,6 +66,16 @@ def export_participant(session: Session, phone: str) -> dict:
     changes = session.scalars(select(AuditLog).where(
         AuditLog.object_type == "participant", AuditLog.object_id == person.id)
         .order_by(AuditLog.id)).all()
+    follow_ups = session.execute(
+        select(FollowUp, Match.request_id).join(Match, FollowUp.match_id == Match.id)
+        .where(or_(and_(FollowUp.side == "helper", Match.helper_id == person.id),
+                   and_(FollowUp.side == "asker", Match.asker_id == person.id)))
+        .order_by(FollowUp.id)).all()
+    sign_ups = session.scalars(select(SignUp).where(SignUp.phone == person.phone)
+                               .order_by(SignUp.id)).all()
+    callbacks = session.scalars(select(RegistrationCallback)
+                                .where(RegistrationCallback.phone == person.phone)
+                                .order_by(RegistrationCallback.id)).all()
     return {
         "participant": {
             "name": person.name, "phone": person.phone, "postcode": person.postcode,
@@ -83,6 +97,18 @@ def export_participant(session: Session, phone: str) -> dict:
         "matches": [
             {"at": _when(m.matched_at), "role": "helper" if m.helper_id == person.id else "asker",
              "request": m.request_id} for m in matches],
+        "follow_up_calls": [
+            {"request": request_id, "as": f.side, "state": f.state,
+             "answered_at": _when(f.answered_at), "helped": f.helped,
+             "wants_contact_again": f.wants_contact_again, "could_help": f.could_help}
+            for f, request_id in follow_ups],
+        "web_sign_ups": [
+            {"at": _when(s.created_at), "name": s.name, "postcode": s.postcode,
+             "house_number": s.house_number, "state": s.state,
+             "consent_given_at": _when(s.consent_at), "verified_at": _when(s.verified_at)}
+            for s in sign_ups],
+        "asked_to_be_called_to_register": [
+            {"at": _when(c.requested_at), "done_at": _when(c.done_at)} for c in callbacks],
         "changes_by_coordinators": [
             {"at": _when(a.at), "action": a.action, "summary": a.summary} for a in changes],
     }
@@ -92,6 +118,11 @@ def erase_participant(session: Session, phone: str, now: datetime) -> int:
     """Remove a person's personal data; their requests, calls and matches stay as anonymous
     rows so that every report total stays the same. Returns the participant's id."""
     person = _find(session, phone)
+    number = person.phone
+    _forget_number(session, number, SignUp.phone == number)
+    session.execute(update(FollowUp).where(FollowUp.match_id.in_(
+        select(Match.id).where(or_(Match.helper_id == person.id, Match.asker_id == person.id))))
+        .values(call_sid=None))
     person.name, person.postcode, person.house_number = "", "", ""
     person.phone = f"erased-{person.id}"
     person.availability, person.languages = "", ""
@@ -110,6 +141,19 @@ def erase_participant(session: Session, phone: str, now: datetime) -> int:
     audit.record(session, user_id=None, action="erased on request", object_type="participant",
                  object_id=person.id, summary="personal data erased", now=now)
     return person.id
+
+
+def _forget_number(session: Session, number: str | None, sign_ups) -> None:
+    """Sign-ups (as ``sign_ups`` selects them) lose their personal data but still count as
+    sign-ups; requests to be called to register and rate-limit traces of ``number`` lose it."""
+    session.execute(update(SignUp).where(sign_ups).values(
+        name="", phone="", postcode="", house_number="", availability="", code_nonce=None,
+        call_sid=None))
+    if number:
+        session.execute(update(RegistrationCallback)
+                        .where(RegistrationCallback.phone == number).values(phone=""))
+        session.execute(update(SignUpAttempt)
+                        .where(SignUpAttempt.phone == number).values(phone=""))
 
 
 @dataclass(frozen=True)
@@ -138,4 +182,13 @@ def anonymise_old_calls(session: Session, now: datetime, retention_months: int) 
     session.execute(update(HelpRequest).where(HelpRequest.created_at < cutoff,
                                               ~HelpRequest.call_sid.startswith("anon-"))
                     .values(call_sid="anon-" + HelpRequest.id.cast(String)))
+    session.execute(update(FollowUp).where(FollowUp.match_id.in_(
+        select(Match.id).where(Match.request_id.in_(old))), FollowUp.call_sid.is_not(None))
+        .values(call_sid=None))
+    # A sign-up older than the retention period is either a participant by now (who is kept in
+    # the participants table) or came to nothing.
+    _forget_number(session, None, and_(SignUp.created_at < cutoff, SignUp.phone != ""))
+    session.execute(update(RegistrationCallback)
+                    .where(RegistrationCallback.requested_at < cutoff,
+                           RegistrationCallback.phone != "").values(phone=""))
     return Anonymised(requests=requests, legs=legs)

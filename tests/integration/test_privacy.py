@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from bhc.cli import main
 from bhc.db import utcnow
-from bhc.models import CallLeg, HelpRequest, Match, Participant
+from bhc.models import (
+    CallLeg,
+    FollowUp,
+    HelpRequest,
+    Match,
+    Participant,
+    RegistrationCallback,
+    SignUp,
+)
 from bhc.privacy import anonymise_old_calls, erase_participant, export_participant
 from tests.integration.conftest import CALLER
 
@@ -91,3 +99,63 @@ def test_cli_export_and_erase(exchange, tmp_path):
     assert erased.exit_code == 0 and "****0001" in erased.output
     again = runner.invoke(main, ["erase-participant", "0612340001", "--yes"], env=env)
     assert again.exit_code == 1 and "no participant" in again.output
+
+
+def a_follow_up_and_a_sign_up(session, when: datetime, phone: str = HELPER) -> None:
+    """The helper's answered follow-up of the latest match, the web sign-up they came in
+    through, and an unregistered caller's wish to be called to register."""
+    match = session.scalar(select(Match).order_by(Match.id.desc()))
+    session.add(FollowUp(match_id=match.id, side="helper", state="answered",
+                         call_sid=f"CAfollow{match.id}", could_help=True, answered_at=when))
+    session.add(SignUp(neighbourhood_id=1, name="Ria", phone=phone, postcode="2551AB",
+                       house_number="7", is_helper=True, state="approved", consent_at=when,
+                       created_at=when, call_sid=f"CAverify{match.id}"))
+    session.add(RegistrationCallback(neighbourhood_id=1, phone="+31612349999",
+                                     requested_at=when))
+
+
+def test_export_holds_follow_up_answers_and_the_web_sign_up(exchange):
+    with exchange.db.session() as session:
+        a_match(session, utcnow(), "CA1")
+        a_follow_up_and_a_sign_up(session, utcnow())
+        data = export_participant(session, HELPER)
+    assert data["follow_up_calls"][0]["as"] == "helper"
+    assert data["follow_up_calls"][0]["could_help"] is True
+    assert data["web_sign_ups"][0]["name"] == "Ria"
+    assert data["web_sign_ups"][0]["consent_given_at"] is not None
+
+
+def test_erase_also_clears_the_sign_up_and_the_follow_up_call(exchange):
+    with exchange.db.session() as session:
+        a_match(session, utcnow(), "CA1")
+        a_follow_up_and_a_sign_up(session, utcnow())
+        erase_participant(session, HELPER, utcnow())
+    with exchange.db.session() as session:
+        sign_up = session.scalar(select(SignUp))
+        assert (sign_up.name, sign_up.phone, sign_up.postcode, sign_up.call_sid) == (
+            "", "", "", None)
+        assert sign_up.state == "approved"  # it still counts as a sign-up
+        follow_up = session.scalar(select(FollowUp))
+        assert follow_up.call_sid is None and follow_up.could_help is True
+        # someone else's wish to be called is not theirs to erase
+        assert session.scalar(select(RegistrationCallback)).phone == "+31612349999"
+
+
+def test_retention_clears_old_sign_ups_follow_ups_and_registration_requests(exchange):
+    now = utcnow()
+    with exchange.db.session() as session:
+        a_match(session, now - timedelta(days=800), "CAold")
+        a_follow_up_and_a_sign_up(session, now - timedelta(days=800))
+        a_match(session, now - timedelta(days=10), "CAnew")
+        a_follow_up_and_a_sign_up(session, now - timedelta(days=10), phone="+31612340002")
+    with exchange.db.session() as session:
+        anonymise_old_calls(session, now, retention_months=24)
+    with exchange.db.session() as session:
+        old_sign_up, new_sign_up = session.scalars(select(SignUp).order_by(SignUp.id)).all()
+        assert (old_sign_up.name, old_sign_up.phone) == ("", "")
+        assert (new_sign_up.name, new_sign_up.phone) == ("Ria", "+31612340002")
+        old_follow_up, new_follow_up = session.scalars(select(FollowUp).order_by(FollowUp.id))
+        assert old_follow_up.call_sid is None and new_follow_up.call_sid is not None
+        old_wish, new_wish = session.scalars(select(RegistrationCallback)
+                                             .order_by(RegistrationCallback.id)).all()
+        assert (old_wish.phone, new_wish.phone) == ("", "+31612349999")
