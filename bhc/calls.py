@@ -133,11 +133,10 @@ def menu_keys(category_keys: list[int], language: str, language_key: str,
     return MenuKeys(languages=languages, own_details=own)
 
 
-def keys_for(session: Session, request: HelpRequest, language_key: str) -> MenuKeys:
+def keys_for(request: HelpRequest, categories: list[Category], language_key: str) -> MenuKeys:
     """The menu keys this caller hears now (the prompt and the choice agree on them)."""
-    categories = menu(session, request.neighbourhood_id)
     return menu_keys([c.key for c in categories], request.language, language_key,
-                     own_details=request.caller is not None)
+                     own_details=request.caller_id is not None)
 
 
 @dataclass(frozen=True)
@@ -275,7 +274,8 @@ def choose(
             return Chosen(chosen)  # a retried webhook: answer as before
         return Closed(request.state)
     digits = digits.strip()
-    keys = keys_for(session, request, language_key)
+    categories = menu(session, request.neighbourhood_id)
+    keys = keys_for(request, categories, language_key)
     chosen_language = dict(keys.languages).get(digits)
     if chosen_language is not None:
         request.language = chosen_language
@@ -292,9 +292,7 @@ def choose(
         if staffed:
             _abandon(session, request, now, "to_coordinator", (RequestState.MENU,))
         return ToCoordinator(open=staffed, phone=office.phone, hours=office.hours)
-    category = next(
-        (c for c in menu(session, request.neighbourhood_id) if digits == str(c.key)), None
-    )
+    category = next((c for c in categories if digits == str(c.key)), None)
     if category is None:
         return Invalid()
     moved = session.execute(

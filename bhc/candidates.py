@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.models import (
@@ -80,58 +80,76 @@ def eligible_volunteers(
     fairness order and its cut are left to the matching core rather than an SQL LIMIT.
     """
     local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
-    own = Participant.neighbourhood_id == request.neighbourhood_id
-    found = _eligible(session, request, own, now, local_now, quiet_hours, caps)
-    if found or not widen:
-        return found
-    adjacent = Participant.neighbourhood_id.in_(
-        select(NeighbourhoodAdjacency.adjacent_id)
-        .where(NeighbourhoodAdjacency.neighbourhood_id == request.neighbourhood_id))
-    return _eligible(session, request, adjacent, now, local_now, quiet_hours, caps)
-
-
-def _eligible(session: Session, request: HelpRequest, where_they_live, now: datetime,
-              local_now: datetime, quiet_hours: str, caps: Caps) -> list[Volunteer]:
     day_start, week_start = cap_periods(local_now)
     window_start = now - FAIRNESS_WINDOW
-    # Legs this far back decide everything: the caps, the fairness window, and live calls and
-    # this request's own calls (hours old at most).
-    since = min(week_start, window_start, request.created_at or window_start)
+    values = dict(
+        neighbourhood_id=request.neighbourhood_id, slug=request.category_slug, now=now,
+        request_id=request.id if request.id is not None else 0, caller_id=request.caller_id,
+        day_start=day_start, week_start=week_start, window_start=window_start,
+        daily=caps.daily, weekly=caps.weekly,
+        # Legs this far back decide everything: the caps, the fairness window, and live calls
+        # and this request's own calls (hours old at most).
+        since=min(week_start, window_start, request.created_at or window_start),
+    )
+    has_caller = request.caller_id is not None
+    found = _available(session.execute(_statement(False, has_caller), values), local_now,
+                       quiet_hours)
+    if found or not widen:
+        return found
+    return _available(session.execute(_statement(True, has_caller), values), local_now,
+                      quiet_hours)
+
+
+@lru_cache(maxsize=4)
+def _statement(adjacent: bool, has_caller: bool):
+    """The query, built once (its parameters bound at execution): building it costs about as
+    much as running it."""
     legs = func.count(CallLeg.id)
+    if adjacent:
+        where_they_live = Participant.neighbourhood_id.in_(
+            select(NeighbourhoodAdjacency.adjacent_id)
+            .where(NeighbourhoodAdjacency.neighbourhood_id == bindparam("neighbourhood_id")))
+    else:
+        where_they_live = Participant.neighbourhood_id == bindparam("neighbourhood_id")
     query = (
         select(
             Participant.id, Participant.phone, Participant.languages, Participant.availability,
-            legs.filter(CallLeg.placed_at >= window_start),
-            func.max(CallLeg.placed_at).filter(CallLeg.placed_at >= window_start),
+            legs.filter(CallLeg.placed_at >= bindparam("window_start")),
+            func.max(CallLeg.placed_at).filter(CallLeg.placed_at >= bindparam("window_start")),
             Neighbourhood.quiet_hours,
         )
         .join(Neighbourhood, Neighbourhood.id == Participant.neighbourhood_id)
         .join(ParticipantCategory, and_(ParticipantCategory.participant_id == Participant.id,
-                                        ParticipantCategory.slug == request.category_slug))
+                                        ParticipantCategory.slug == bindparam("slug")))
         .outerjoin(CallLeg, and_(CallLeg.volunteer_id == Participant.id,
-                                 CallLeg.placed_at >= since))
+                                 CallLeg.placed_at >= bindparam("since")))
         .where(
             where_they_live,
             Participant.is_helper.is_(True),
             Participant.call_consent.is_(True),
             Participant.opted_out.is_(False),
-            or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
+            or_(Participant.paused_until.is_(None), Participant.paused_until <= bindparam("now")),
         )
         .group_by(Participant.id, Neighbourhood.id)
         .having(
-            legs.filter(CallLeg.placed_at >= day_start) < caps.daily,
-            legs.filter(CallLeg.placed_at >= week_start) < caps.weekly,
+            legs.filter(CallLeg.placed_at >= bindparam("day_start")) < bindparam("daily"),
+            legs.filter(CallLeg.placed_at >= bindparam("week_start")) < bindparam("weekly"),
             legs.filter(CallLeg.status.in_(LIVE_LEG_STATUSES)) == 0,
-            legs.filter(CallLeg.request_id == request.id) == 0,
+            legs.filter(CallLeg.request_id == bindparam("request_id")) == 0,
         )
         .order_by(Participant.id)
     )
-    if request.caller_id is not None:
-        query = query.where(Participant.id != request.caller_id)
+    if has_caller:
+        query = query.where(Participant.id != bindparam("caller_id"))
+    return query
+
+
+def _available(rows, local_now: datetime, quiet_hours: str) -> list[Volunteer]:
+    """Those whose availability and quiet hours (their neighbourhood's, else the default)
+    allow a call now."""
     quiet_now: dict[str | None, bool] = {}
     available = []
-    for volunteer_id, phone, languages, availability, recent, last, own_quiet in \
-            session.execute(query):
+    for volunteer_id, phone, languages, availability, recent, last, own_quiet in rows:
         if own_quiet not in quiet_now:
             quiet_now[own_quiet] = in_quiet_hours(
                 quiet_hours if own_quiet is None else own_quiet, local_now.time())

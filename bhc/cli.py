@@ -95,6 +95,24 @@ def neighbourhood_add(obj: Context, name: str, phone: str, postcodes: str,
         raise click.ClickException(str(exc)) from None
 
 
+@neighbourhood.command("adjoin")
+@click.argument("name")
+@click.argument("others", nargs=-1, required=True)
+@click.option("--remove", is_flag=True, help="Forget that they border each other.")
+@click.pass_obj
+def neighbourhood_adjoin(obj: Context, name: str, others: tuple[str, ...], remove: bool) -> None:
+    """Record that NAME borders OTHERS (both ways): with [matching] widen_to_adjacent, a search
+    that runs out of helpers in one goes on in the others."""
+    from bhc.adjacency import AdjacencyError, adjacent_names, adjoin
+
+    try:
+        with obj.database().session() as session:
+            adjoin(session, name, list(others), remove=remove)
+            click.echo(f"{name} borders: {', '.join(adjacent_names(session, name)) or '-'}")
+    except AdjacencyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.group()
 def user() -> None:
     """People who sign in to the coordinators' web UI."""

@@ -151,7 +151,8 @@ class Engine:
             volunteers = []
             if open_slots(search, limits):
                 volunteers = eligible_volunteers(
-                    session, request, now, self.config.matching.quiet_hours, self.caps
+                    session, request, now, self.config.matching.quiet_hours, self.caps,
+                    widen=self.config.matching.widen_to_adjacent,
                 )
             candidates = as_candidates(volunteers, request.language)
             action = next_action(search, candidates, limits, now, self.rng)

@@ -16,7 +16,18 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, literal, select, true, union, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bhc import followups, network_figures, participation_figures, request_languages, surveys
@@ -111,10 +122,8 @@ def monthly_report(session: Session, month: str,
 
     figures: dict[int, dict] = defaultdict(_empty)  # tolerates a neighbourhood added meanwhile
     total = _empty()
-    _add_counts(session, in_month, figures, total)
-    _add_times(session, in_month, figures, total)
     with_households = [n.id for n in neighbourhoods if n.households is not None]
-    _add_people_in_contact(session, in_month, figures, total, with_households)
+    _add_month_figures(session, in_month, figures, total, with_households)
     _add_active_people(session, start, end, None if neighbourhood_ids is None else ids,
                        figures, total)
 
@@ -144,84 +153,80 @@ def _empty() -> dict:
             "repeat_contacts": 0, "by_category": {}, "active_helpers": 0, "active_askers": 0}
 
 
-def _add_counts(session: Session, in_month, figures: dict, total: dict) -> None:
-    """One scan of the month's requests, grouped by neighbourhood, category, state, outcome."""
-    rows = session.execute(
-        select(HelpRequest.neighbourhood_id, HelpRequest.category_slug, HelpRequest.state,
-               HelpRequest.outcome, func.count(HelpRequest.id), func.count(Match.id),
-               func.coalesce(func.sum(Match.volunteers_rung), 0))
-        .outerjoin(Match, Match.request_id == HelpRequest.id)
-        .where(in_month)
-        .group_by(HelpRequest.neighbourhood_id, HelpRequest.category_slug, HelpRequest.state,
-                  HelpRequest.outcome)
-    )
-    for neighbourhood_id, slug, state, outcome, requests, matches, rung in rows:
-        for target in (figures[neighbourhood_id], total):
-            target["requests"] += requests
-            target["matches"] += matches
-            target["rung"] += rung
-            category = target["by_category"].setdefault(slug, {"requests": 0, "matches": 0})
-            category["requests"] += requests
-            category["matches"] += matches
-            if state == RequestState.ABANDONED:
-                target["abandoned"] += requests
-            elif state == RequestState.SEARCHING:
-                target["in_progress"] += requests
-            elif state in _UNMATCHED_STATES:
-                key = ("callback_pending" if state == RequestState.CALLBACK_DUE
-                       else _UNMATCHED_OUTCOMES.get(outcome, "other"))
-                target["unmatched"][key] += requests
-
-
-def _add_times(session: Session, in_month, figures: dict, total: dict) -> None:
-    """The month's times to match with their neighbourhood, for percentiles in Python."""
-    rows = session.execute(
-        select(HelpRequest.neighbourhood_id, Match.time_to_match_s)
-        .join(Match, Match.request_id == HelpRequest.id)
-        .where(in_month)
-    )
-    for neighbourhood_id, seconds in rows:
-        figures[neighbourhood_id]["times"].append(seconds)
-        total["times"].append(seconds)
-
-
-_ALL, _WITH_HOUSEHOLDS = -1, -2  # rows of the residents query for the total
-
-
-def _add_people_in_contact(session: Session, in_month, figures: dict, total: dict,
-                           with_households: list[int]) -> None:
-    """Residents in contact (distinct askers and helpers of matches; in the total each once)
-    and repeat contacts (pairs of the same asker and helper matched more than once in a
-    neighbourhood), in one statement that reads the month's matches once."""
-    matched = (select(HelpRequest.neighbourhood_id.label("neighbourhood_id"), Match.asker_id,
-                      Match.helper_id)
-               .select_from(HelpRequest).join(Match, Match.request_id == HelpRequest.id)
-               .where(in_month).cte("matched"))
-    people = union(*(
-        select(matched.c.neighbourhood_id, person.label("person")).where(person.is_not(None))
-        for person in (matched.c.asker_id, matched.c.helper_id)
-    )).cte("people")
-    pairs = (select(matched.c.neighbourhood_id)
-             .where(matched.c.asker_id.is_not(None), matched.c.helper_id.is_not(None))
-             .group_by(matched.c.neighbourhood_id, matched.c.asker_id, matched.c.helper_id)
+def _add_month_figures(session: Session, in_month, figures: dict, total: dict,
+                       with_households: list[int]) -> None:
+    """The figures of the month's requests and their matches, from one statement that joins
+    the two once (the join is most of the cost): counts by neighbourhood, category, state and
+    outcome; each match's time (for the percentiles, in Python); residents in contact (in the
+    total each once); repeat contacts (the same asker and helper matched more than once in a
+    neighbourhood). Its rows are (kind, neighbourhood, category, state, outcome, value,
+    matches, volunteers rung)."""
+    month = (select(HelpRequest.neighbourhood_id, HelpRequest.category_slug,
+                    HelpRequest.state, HelpRequest.outcome, Match.id.label("match_id"),
+                    Match.time_to_match_s, Match.volunteers_rung, Match.asker_id,
+                    Match.helper_id)
+             .outerjoin(Match, Match.request_id == HelpRequest.id)
+             .where(in_month).cte("month"))
+    c = month.c
+    people = union(*(select(c.neighbourhood_id, person.label("person"))
+                     .where(person.is_not(None)) for person in (c.asker_id, c.helper_id))
+                   ).cte("people")
+    pairs = (select(c.neighbourhood_id).where(c.asker_id.is_not(None), c.helper_id.is_not(None))
+             .group_by(c.neighbourhood_id, c.asker_id, c.helper_id)
              .having(func.count() > 1).subquery())
-    counted = func.count(distinct(people.c.person))
+    residents = func.count(distinct(people.c.person))
+    nothing = (null(), null(), null())
     rows = session.execute(union_all(
-        select(literal("residents_in_contact"), people.c.neighbourhood_id, func.count())
-        .group_by(people.c.neighbourhood_id),
-        select(literal("residents_in_contact"), literal(_ALL), counted),
-        select(literal("residents_with_households"), literal(_ALL), counted)
-        .where(people.c.neighbourhood_id.in_(with_households or [-1])),
-        select(literal("repeat_contacts"), pairs.c.neighbourhood_id, func.count())
-        .group_by(pairs.c.neighbourhood_id),
+        select(literal("counts"), c.neighbourhood_id, c.category_slug, c.state, c.outcome,
+               func.count(), func.count(c.match_id),
+               func.coalesce(func.sum(c.volunteers_rung), 0))
+        .group_by(c.neighbourhood_id, c.category_slug, c.state, c.outcome),
+        select(literal("time"), c.neighbourhood_id, *nothing, c.time_to_match_s, null(), null())
+        .where(c.match_id.is_not(None)),
+        select(literal("residents_in_contact"), people.c.neighbourhood_id, *nothing,
+               func.count(), null(), null()).group_by(people.c.neighbourhood_id),
+        select(literal("residents_in_contact"), literal(_ALL), *nothing, residents, null(),
+               null()),
+        select(literal("residents_with_households"), literal(_ALL), *nothing, residents,
+               null(), null()).where(people.c.neighbourhood_id.in_(with_households or [-1])),
+        select(literal("repeat_contacts"), pairs.c.neighbourhood_id, *nothing, func.count(),
+               null(), null()).group_by(pairs.c.neighbourhood_id),
     ))
-    for kind, neighbourhood_id, count in rows:
-        if neighbourhood_id == _ALL:
-            total[kind] = count
+    for kind, neighbourhood_id, slug, state, outcome, value, matches, rung in rows:
+        if kind == "counts":
+            _add_counts(figures[neighbourhood_id], total, slug, state, outcome, int(value),
+                        matches, rung)
+        elif kind == "time":
+            figures[neighbourhood_id]["times"].append(value)
+            total["times"].append(value)
+        elif neighbourhood_id == _ALL:
+            total[kind] = int(value)
         else:
-            figures[neighbourhood_id][kind] = count
+            figures[neighbourhood_id][kind] = int(value)
             if kind == "repeat_contacts":
-                total[kind] += count
+                total[kind] += int(value)
+
+
+def _add_counts(figures: dict, total: dict, slug: str, state: str, outcome: str | None,
+                requests: int, matches: int, rung: int) -> None:
+    for target in (figures, total):
+        target["requests"] += requests
+        target["matches"] += matches
+        target["rung"] += rung
+        category = target["by_category"].setdefault(slug, {"requests": 0, "matches": 0})
+        category["requests"] += requests
+        category["matches"] += matches
+        if state == RequestState.ABANDONED:
+            target["abandoned"] += requests
+        elif state == RequestState.SEARCHING:
+            target["in_progress"] += requests
+        elif state in _UNMATCHED_STATES:
+            key = ("callback_pending" if state == RequestState.CALLBACK_DUE
+                   else _UNMATCHED_OUTCOMES.get(outcome, "other"))
+            target["unmatched"][key] += requests
+
+
+_ALL = -1  # rows about the total
 
 
 def _add_active_people(session: Session, start: datetime, end: datetime, ids: list[int] | None,
@@ -276,10 +281,8 @@ def _month_before(session: Session, month: str, neighbourhoods: list[Neighbourho
     condition = _requests_between(*month_bounds(previous), ids)
     figures: dict[int, dict] = defaultdict(_empty)
     total = _empty()
-    _add_counts(session, condition, figures, total)
-    _add_times(session, condition, figures, total)
     with_households = [n.id for n in neighbourhoods if n.households is not None]
-    _add_people_in_contact(session, condition, figures, total, with_households)
+    _add_month_figures(session, condition, figures, total, with_households)
 
     def key_figures(raw: dict, households: int | None, **kwargs) -> dict:
         finished = _finish(raw, households, **kwargs)

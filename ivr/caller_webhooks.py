@@ -92,11 +92,11 @@ def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
         language=help_request.language,
         neighbourhood=help_request.neighbourhood.name,
         categories=categories,
-        keys=calls.keys_for(session, help_request, config.english_key),
+        keys=calls.keys_for(help_request, categories, config.english_key),
         action=url(urls.MENU, **{"try": attempt}),
         timeout_s=config.gather_timeout_s,
         greeting=greeting,
-        offers_coordinator=_office() is not None,
+        offers_coordinator=office() is not None,
         own_details=_own_details_offer(help_request),
     )
     return response
@@ -143,7 +143,7 @@ def menu_choice():
         now = utcnow()
         result = (
             calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
-                         office=_office())
+                         office=office())
             if digits else Invalid()
         )
         if isinstance(result, Chosen):
@@ -154,7 +154,7 @@ def menu_choice():
             return twiml(main_menu(session, help_request, attempt, greeting=False))
         if isinstance(result, OwnDetails):
             response = VoiceResponse()
-            response.redirect(url(urls.OWN_DETAILS, status=1), method="POST")
+            response.redirect(url(urls.OWN_DETAILS), method="POST")
             return twiml(response)
         if isinstance(result, (Resumed, SignUpAsked)):
             response = VoiceResponse()
@@ -167,7 +167,7 @@ def menu_choice():
             return twiml(main_menu(session, help_request, attempt, greeting=False,
                                    response=response))
         if isinstance(result, ToCoordinator):
-            return twiml(_to_coordinator(session, help_request, result, attempt))
+            return twiml(to_coordinator(session, help_request, result, attempt))
         if isinstance(result, Closed):
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
@@ -182,24 +182,26 @@ def menu_choice():
                            response=response))
 
 
-def _office() -> Office | None:
-    office = exchange().config.office
-    return Office(office.coordinator_phone, office.hours) if office.coordinator_phone else None
+def office() -> Office | None:
+    """The coordinator's office, when a phone number for it is configured."""
+    settings = exchange().config.office
+    return (Office(settings.coordinator_phone, settings.hours) if settings.coordinator_phone
+            else None)
 
 
-def _to_coordinator(session, help_request: HelpRequest, office: ToCoordinator,
-                    attempt: int) -> VoiceResponse:
+def to_coordinator(session, help_request: HelpRequest, asked: ToCoordinator,
+                   attempt: int) -> VoiceResponse:
     """Put the caller through to the coordinator, or tell them when the office is staffed."""
     response = VoiceResponse()
     language = help_request.language
-    if office.open:
+    if asked.open:
         prompts.say(response, language, "One moment please, you are being put through to the "
                     "coordinator.")
         exchange_number = help_request.neighbourhood.numbers[0].number
-        response.dial(office.phone, caller_id=exchange_number)
+        response.dial(asked.phone, caller_id=exchange_number)
         return response
     prompts.say(response, language, "The coordinator can be reached %(hours)s.",
-                hours=spoken_hours(office.hours, language))
+                hours=spoken_hours(asked.hours, language))
     return main_menu(session, help_request, attempt, greeting=False, response=response)
 
 
@@ -282,6 +284,7 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
                                  method="POST", timeout=exchange().config.ivr.gather_timeout_s)
         prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
                     "as a neighbour can help.")
+        prompts.say(gather, language, "Press star to hear this again.")
     return prompts.spoken(language, "Please try again later. Goodbye.", response)
 
 
@@ -292,7 +295,10 @@ def callback_choice():
     with services.db.session() as session:
         help_request = calls.request_for_call(session, form("CallSid"))
         language = help_request.language
-        if request.form.get("Digits", "").strip() == "1" and callbacks.request_callback(
+        digits = request.form.get("Digits", "").strip()
+        if digits == calls.REPEAT_KEY:
+            return twiml(_unmatched(help_request))
+        if digits == "1" and callbacks.request_callback(
                 session, help_request, utcnow(), services.config.callback.give_up_after_h):
             wake_engine()
             return twiml(prompts.spoken(language, "We will call you back on this number as soon "

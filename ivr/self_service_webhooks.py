@@ -1,23 +1,21 @@
-"""Webhooks of a registered participant's own details by phone (status, pause, resume), and
-the public audio of recorded prompts that the carrier fetches for <Play>."""
+"""Webhooks of a registered participant's own details by phone: status, pause, resume."""
 
 from __future__ import annotations
 
-from flask import Response, abort, request
+from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import calls, prompts_store, self_service, urls
+from bhc import calls, self_service, urls
 from bhc.db import utcnow
 from bhc.models import HelpRequest, RequestState
 from bhc.neighbourhoods import menu
 from bhc.office import spoken_date
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
-from ivr.caller_webhooks import MENU_TRIES, main_menu
+from ivr.caller_webhooks import MENU_TRIES, main_menu, office, to_coordinator
 from ivr.signature import signed
 
 PAUSE_WEEK, PAUSE_UNTIL_CALL, RESUME, REPEAT, BACK = "1", "2", "3", "*", "#"
-AUDIO_MAX_AGE_S = 365 * 24 * 3600  # a recording's URL changes with every upload
 
 
 def _own_details(session, help_request: HelpRequest, attempt: int, with_status: bool,
@@ -71,6 +69,11 @@ def own_details_choice():
             return twiml(main_menu(session, help_request, attempt=1, greeting=False))
         if digits == REPEAT:
             return twiml(_own_details(session, help_request, attempt, with_status=True))
+        if digits == calls.COORDINATOR_KEY and office() is not None:
+            asked = calls.choose(session, help_request, digits, now,
+                                 exchange().config.ivr.english_key, office=office())
+            if isinstance(asked, calls.ToCoordinator):
+                return twiml(to_coordinator(session, help_request, asked, attempt=1))
         if can_pause and digits == PAUSE_WEEK:
             until = self_service.pause_for_a_week(session, caller, now)
             prompts.say(response, language, "You will not be called for a week, until %(date)s.",
@@ -100,16 +103,3 @@ def _goodbye(session) -> Response:
     help_request = calls.request_for_call(session, form("CallSid"))
     return twiml(prompts.spoken(help_request.language, "Thank you for calling the neighbour "
                                 "help exchange. Goodbye."))
-
-
-@blueprint.get(f"{urls.AUDIO}/<int:prompt_id>-<token>.<ext>")
-def recorded_prompt(prompt_id: int, token: str, ext: str):
-    """A recording for <Play>. No signature: the carrier fetches media without one, so the
-    URL carries a random token instead; it changes with each upload, so it can be cached."""
-    with exchange().db.session() as session:
-        prompt = prompts_store.audio(session, prompt_id, token)
-        if prompt is None or prompts_store.EXTENSIONS.get(prompt.content_type) != ext:
-            abort(404)
-        response = Response(prompt.audio, mimetype=prompt.content_type)
-    response.headers["Cache-Control"] = f"public, max-age={AUDIO_MAX_AGE_S}, immutable"
-    return response

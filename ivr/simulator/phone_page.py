@@ -253,9 +253,10 @@ PHONE_PAGE = r"""<!doctype html>
 
   function poll() {
     return api("GET", "/control/calls").then(function (data) {
-      var json = JSON.stringify(data);
-      if (json === lastCallsJson) return;
-      lastCallsJson = json; calls = data; adoptIncoming();
+      var json = JSON.stringify(data), before = mySid;
+      calls = data; adoptIncoming();  // also when "my number" was typed after the call began
+      if (json === lastCallsJson && before === mySid) return;
+      lastCallsJson = json;
       renderMine(); renderOthers(); renderPhones();
     }).catch(function (e) { showError("Simulator onbereikbaar / unreachable: " + e.message); });
   }

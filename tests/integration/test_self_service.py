@@ -277,3 +277,25 @@ def test_spoken_dates_are_in_the_callers_language():
 
     assert spoken_date(datetime(2026, 12, 1, 23, 30), "nl") == "woensdag 2 december"
     assert spoken_date(datetime(2026, 12, 1, 23, 30), "en") == "Wednesday 2 December"
+
+
+@SQLITE_ONLY
+def test_star_repeats_the_call_back_offer_of_an_unmatched_caller(phone, exchange):
+    start(phone)
+    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="5")  # nobody covers "a chat"
+    exchange.engine.tick()
+    again = phone.post("/ivr/caller/callback", CallSid=CALL, Digits="*")
+    assert "Druk 1 als u wilt dat we u terugbellen" in said(again)
+    assert "Druk sterretje om dit nog eens te horen." in said(again)
+    assert request_of(exchange).state == "unmatched"
+
+
+@SQLITE_ONLY
+def test_zero_in_the_own_details_menu_reaches_the_coordinator_too(exchange):
+    exchange.config = exchange.config.replace(office={"coordinator_phone": "+31703000000",
+                                                      "hours": "mo-su 00:00-24:00"})
+    phone = SignedClient(exchange)
+    own_details(phone)
+    response = choose(phone, "0")
+    assert "u wordt doorverbonden met de coördinator" in said(response)
+    assert ET.fromstring(response.data).find("Dial").text == "+31703000000"
