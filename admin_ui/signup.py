@@ -190,8 +190,9 @@ def done():
         sign_up = _current_sign_up(db)
         if sign_up is None or sign_up.state == SignUpState.PENDING_VERIFICATION:
             return redirect(url_for("signup.start"))
-        return render_template("admin/signup_done.html", approved=sign_up.state ==
-                               SignUpState.APPROVED, neighbourhood=sign_up.neighbourhood.name)
+        return render_template("admin/signup_done.html", state=sign_up.state,
+                               neighbourhood=sign_up.neighbourhood.name,
+                               contact=coordinator_contact())
 
 
 @blueprint.errorhandler(CSRFError)

@@ -34,7 +34,7 @@ def bar_chart(chart_id: str, title: str, names: list[str],
               series: list[tuple[str, list[float | None]]], value_label: str) -> Markup:
     """Horizontal grouped bars: one group per name (e.g. per neighbourhood), one bar per
     series. None draws no bar (a figure withheld or missing)."""
-    figure = Figure(figsize=(WIDTH_IN, 1.0 + 0.32 * len(series) * max(len(names), 1)))
+    figure = Figure(figsize=(WIDTH_IN, 0.8 + 0.2 * len(series) * max(len(names), 1)))
     axes = figure.add_subplot()
     height = 0.8 / max(len(series), 1)
     positions = range(len(names))

@@ -9,6 +9,9 @@ limits kept in the database, so every web worker applies the same ones.
 The code is never stored, not even hashed (six digits hash back in a second): it is an HMAC of a
 random nonce under the server's secret, so the webhook that reads it aloud and the page that
 checks it can both derive it while the database alone reveals nothing.
+
+Personal data stays only as long as needed: a decided sign-up keeps no name, number or address
+(the participant, or nobody, holds them), and one never confirmed is deleted after a week.
 """
 
 from __future__ import annotations
@@ -45,8 +48,10 @@ MAX_CODE_ATTEMPTS = 5
 MIN_FILL_SECONDS = 3.0  # people need longer than this to fill in the form; scripts do not
 SUBMITS_PER_CLIENT_PER_HOUR = 10
 CALLS_PER_PHONE_PER_HOUR = 3
+CALLS_PER_PHONE_PER_DAY = 6  # nobody can make the exchange pester a number that is not theirs
 SECONDS_BETWEEN_CALLS = 60
 ATTEMPTS_KEPT = timedelta(days=1)
+UNVERIFIED_KEPT = timedelta(days=7)  # a sign-up whose number was never confirmed, then deleted
 CONSENT_SOURCE = "web sign-up"
 
 # When a resident may be called, as the form offers it; outside quiet hours (21:00-08:00).
@@ -215,11 +220,13 @@ def count_submission(session: Session, client: str, now: datetime) -> None:
 
 
 def _count_call(session: Session, phone: str, now: datetime) -> None:
-    calls = list(session.scalars(select(SignUpAttempt.at).where(
+    today = list(session.scalars(select(SignUpAttempt.at).where(
         SignUpAttempt.kind == "call", SignUpAttempt.phone == phone,
-        SignUpAttempt.at >= now - timedelta(hours=1))))
-    if len(calls) >= CALLS_PER_PHONE_PER_HOUR:
-        raise TooManyCalls(f"{mask(phone)} was called {len(calls)} times this hour")
+        SignUpAttempt.at >= now - timedelta(days=1))))
+    calls = [at for at in today if at >= now - timedelta(hours=1)]
+    if len(calls) >= CALLS_PER_PHONE_PER_HOUR or len(today) >= CALLS_PER_PHONE_PER_DAY:
+        raise TooManyCalls(f"{mask(phone)} was called {len(calls)} times this hour, "
+                           f"{len(today)} today")
     last = max(calls, default=None)
     if last is not None and now - last < timedelta(seconds=SECONDS_BETWEEN_CALLS):
         raise CallTooSoon(SECONDS_BETWEEN_CALLS - int((now - last).total_seconds()))
@@ -235,6 +242,8 @@ def submit(session: Session, data: SignUpData, now: datetime) -> SignUp:
     A number with a sign-up still awaiting its code gets that sign-up updated and called again;
     a number that takes part or awaits approval is refused without saying more.
     """
+    session.execute(delete(SignUp).where(SignUp.state == SignUpState.PENDING_VERIFICATION,
+                                         SignUp.created_at < now - UNVERIFIED_KEPT))
     phone = to_e164(data.phone)
     postcode = normalise_postcode(data.postcode)
     neighbourhood = find_neighbourhood(session, postcode)
@@ -417,6 +426,7 @@ def approve(session: Session, sign_up_id: int, user_id: int | None, now: datetim
                  object_id=participant.id,
                  summary=f"{sign_up.name} ({mask(sign_up.phone)}) web sign-up {how}", now=now)
     log.info("sign-up %s %s: participant %s", sign_up.id, how, participant.id)
+    _forget_person(sign_up)
     return participant
 
 
@@ -432,4 +442,11 @@ def reject(session: Session, sign_up_id: int, user_id: int, now: datetime) -> Si
     audit.record(session, user_id=user_id, action="reject_sign_up", object_type="sign_up",
                  object_id=sign_up.id,
                  summary=f"{sign_up.name} ({mask(sign_up.phone)}) web sign-up rejected", now=now)
+    session.refresh(sign_up)
+    _forget_person(sign_up)
     return sign_up
+
+
+def _forget_person(sign_up: SignUp) -> None:
+    """Once decided, the sign-up is only a record of how someone joined (or that they did not)."""
+    sign_up.name = sign_up.phone = sign_up.postcode = sign_up.house_number = ""

@@ -83,7 +83,7 @@ def test_a_resident_inside_signs_up_verifies_by_phone_and_is_approved(live, page
 
     sid = ringing_call_to(live, PHONE)
     control(base, f"/calls/{sid}/answer", {"as": "human"})
-    live.net.wait_for(lambda net: "Nog een keer, uw code is" in net.heard(sid), timeout=10)
+    live.net.wait_for(lambda net: "Uw code is: " in net.heard(sid), timeout=10)
     code = heard_code(live.net.heard(sid))
     page.get_by_label("Code").fill(code)
     page.get_by_label("Code").press("Enter")
@@ -126,7 +126,7 @@ def test_the_demo_phone_page_rings_for_the_number_that_signed_up(live, page, bro
     phone.goto(f"{base}/demo/phone")
     phone.locator("#from").fill(NUMBER)
     phone.get_by_role("button", name="Opnemen").first.click()
-    phone.locator("#myTranscript").get_by_text("Nog een keer, uw code is").wait_for()
+    phone.locator("#myTranscript").get_by_text("Uw code is: ").wait_for()
     code = heard_code(phone.locator("#myTranscript").inner_text())
     phone.context.close()
     page.get_by_label("Code").fill(code)

@@ -121,6 +121,9 @@ SEGBROEK = {
     "pairs_in_contact": 3,  # A1-H1, A2-H2, A3-H2 (not H3 with the unknown caller)
     "residents_both_roles": 0,  # see tests/integration/test_network_figures.py
     "requests_by_language": {"nl": 11},  # see tests/integration/test_self_service.py
+    # registered in September (source "coordinator"): none joined in October
+    "participants": 6, "participants_per_1000_households": 30.0,
+    "signups": {"web": 0, "phone": 0, "coordinator": 0},
 }
 DUINOORD = {
     "name": "Duinoord", "households": 100,
@@ -144,6 +147,9 @@ DUINOORD = {
     "pairs_in_contact": 2,  # B1-G1, B2-H1
     "residents_both_roles": 0,
     "requests_by_language": {"nl": 4},  # see tests/integration/test_self_service.py
+    # registered in September (source "coordinator"): none joined in October
+    "participants": 3, "participants_per_1000_households": 30.0,
+    "signups": {"web": 0, "phone": 0, "coordinator": 0},
 }
 TOTAL = {
     "households": 300,  # 200 + 100
@@ -171,6 +177,9 @@ TOTAL = {
     "pairs_in_contact": 5,  # the 3 of Segbroek and the 2 of Duinoord
     "residents_both_roles": 0,
     "requests_by_language": {"nl": 15},  # see tests/integration/test_self_service.py
+    # registered in September (source "coordinator"): none joined in October
+    "participants": 9, "participants_per_1000_households": 30.0,
+    "signups": {"web": 0, "phone": 0, "coordinator": 0},
 }
 # September: only Segbroek's request of 30 September 23:30 (Amsterdam), unmatched.
 SEPTEMBER_KEY_FIGURES = {

@@ -116,6 +116,27 @@ def test_the_right_code_verifies_and_approval_creates_the_participant_with_conse
     assert entry.object_id == person.id and PHONE not in entry.summary
 
 
+def test_a_decided_sign_up_keeps_no_personal_data(exchange):
+    approved = sign_up(exchange)
+    verify(exchange, approved, code_of(exchange, approved))
+    approve(exchange, approved)
+    rejected = sign_up(exchange, phone="+31612345679")
+    with exchange.db.session() as session:
+        signups.reject(session, rejected, None, utcnow())
+    for sign_up_id in (approved, rejected):
+        row = load(exchange, sign_up_id)
+        assert (row.name, row.phone, row.postcode, row.house_number) == ("", "", "", "")
+    assert load(exchange, approved).participant_id == participant(exchange).id
+
+
+def test_a_sign_up_never_confirmed_is_deleted_after_a_week(exchange):
+    start = utcnow()
+    stale = sign_up(exchange, now=start)
+    fresh = sign_up(exchange, now=start + timedelta(days=6), phone="+31612345679")
+    sign_up(exchange, now=start + timedelta(days=7, minutes=1), phone="+31612345670")
+    assert load(exchange, stale) is None and load(exchange, fresh) is not None
+
+
 def test_approving_twice_creates_one_participant(exchange):
     sign_up_id = sign_up(exchange)
     verify(exchange, sign_up_id, code_of(exchange, sign_up_id))
@@ -181,6 +202,11 @@ def test_calling_again_keeps_a_valid_code_and_is_rate_limited(exchange):
     with pytest.raises(signups.TooManyCalls):
         again(timedelta(minutes=6))  # the fourth call within the hour
     again(timedelta(minutes=61))
+    again(timedelta(minutes=63))
+    again(timedelta(minutes=65))  # the sixth today
+    with pytest.raises(signups.TooManyCalls):
+        again(timedelta(minutes=130))
+    again(timedelta(hours=24, minutes=1))
 
 
 def test_a_postcode_outside_every_neighbourhood_is_refused(exchange):
