@@ -12,12 +12,15 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from bhc import urls
 from bhc.calls import UnknownCall
 from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("ivr", __name__)
+# How long a caller on hold waits in silence before we try again when a webhook failed.
+OUTAGE_HOLD_PAUSE_S = 5
 
 
 def twiml(response: VoiceResponse) -> Response:
@@ -40,6 +43,14 @@ def tries() -> int:
         return max(1, int(request.args.get("try", "1")))
     except ValueError:
         return 1
+
+
+def _queue_time_s() -> int:
+    """How long the caller has waited in the queue, as the carrier reports it."""
+    try:
+        return int(request.form.get("QueueTime", "0"))
+    except ValueError:
+        return 0
 
 
 def url(path: str, **query: object) -> str:
@@ -86,6 +97,12 @@ def _unexpected(error):
     if isinstance(error, HTTPException):
         return error
     log.exception("webhook %s failed", request.path)
+    if request.path == urls.HOLD and _queue_time_s() < exchange().config.matching.max_wait_s:
+        # A caller on hold stays in the queue through a short blip: the carrier fetches the
+        # hold webhook again after the pause, and the search goes on once the database is back.
+        response = VoiceResponse()
+        response.pause(length=OUTAGE_HOLD_PAUSE_S)
+        return twiml(response)
     return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Sorry, something went wrong on our side. "
                                 "Please call again in a few minutes. Goodbye."))
 

@@ -174,3 +174,17 @@ def test_an_outage_at_any_point_of_a_search_loses_nothing(phone, exchange, carri
     with exchange.db.session() as session:
         live = session.scalars(select(CallLeg).where(CallLeg.outcome.is_(None))).all()
         assert live == []
+
+
+def test_a_caller_on_hold_stays_in_the_queue_through_a_blip(phone, exchange, carrier, outage):
+    sid = "CA" + "c" * 32
+    ask_for_groceries(phone, sid)
+    outage.down()
+    response = phone.post("/ivr/caller/hold", CallSid=sid, QueueTime="40")
+    assert [node.tag for node in ET.fromstring(response.data)] == ["Pause"]
+    # Past the longest wait the caller is not kept in silence: they hear the apology.
+    response = phone.post("/ivr/caller/hold", CallSid=sid, QueueTime="100000")
+    assert "er ging bij ons iets mis" in response.get_data(as_text=True)
+    outage.up()
+    response = phone.post("/ivr/caller/hold", CallSid=sid, QueueTime="45")
+    assert "We zoeken nog naar een buur" in response.get_data(as_text=True)
