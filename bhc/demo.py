@@ -1,4 +1,5 @@
-"""The demo: a sample neighbourhood, twenty volunteers and the simulated phone network."""
+"""The demo: a sample neighbourhood, twenty volunteers, three months of history and the simulated
+phone network."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bhc import urls
 from bhc.bootstrap import Exchange, build
 from bhc.config import Config
 from bhc.db import utcnow
+from bhc.demo_history import seed_history
 from bhc.models import ExchangeNumber, Neighbourhood, Participant, Role, User
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.participants import import_csv
@@ -59,6 +61,8 @@ def seed(exchange: Exchange) -> None:
                             source="demo")
     if result.errors:
         raise RuntimeError(f"the sample data has errors: {result.errors}")
+    with exchange.db.session() as session:
+        seed_history(session, DEMO_NEIGHBOURHOOD, utcnow(), exchange.config)
     with exchange.db.session() as session:
         email, password = DEMO_USER
         if session.scalar(select(User).where(User.email == email)) is None:
