@@ -139,8 +139,11 @@ def seed(live: Live) -> None:
                                     placed_at=utcnow() - timedelta(days=3)))
 
 
-def running(database_url: str, time_scale: float = TIME_SCALE):
+def running(database_url: str, time_scale: float = TIME_SCALE, **config_changes):
+    """A seeded, running exchange; ``config_changes`` are config sections to override."""
     live = Live(database_url, time_scale)
+    if config_changes:
+        live.config = live.config.replace(**config_changes)
     try:
         live.start()
         seed(live)

@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bhc.db import utcnow
-from bhc.demo import connect_numbers
 from bhc.models import FollowUp
 from bhc.report import monthly_report
-from tests.e2e.conftest import CALLER, VOLUNTEERS, Live, seed
+from tests.e2e.conftest import CALLER, VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, ask_for_groceries, assert_bridged, phones
 
 pytestmark = pytest.mark.e2e
@@ -23,15 +22,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def live(database_url):
     """The running exchange of the e2e tests, with follow-ups a second after a match."""
-    live = Live(database_url)
-    live.config = live.config.replace(followup={"delay": "1"})
-    try:
-        live.start()
-        seed(live)
-        connect_numbers(live.exchange)
-        yield live
-    finally:
-        live.stop()
+    yield from running(database_url, followup={"delay": "1"})
 
 
 def answered_follow_ups(live) -> list[FollowUp]:

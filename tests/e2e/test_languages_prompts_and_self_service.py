@@ -9,8 +9,7 @@ import pytest
 
 from bhc import prompts_store
 from bhc.db import utcnow
-from bhc.demo import connect_numbers
-from tests.e2e.conftest import VOLUNTEERS, Live, seed
+from tests.e2e.conftest import VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, CONNECTED, assert_bridged, phones
 from tests.integration.test_recorded_prompts import MP3
 
@@ -93,16 +92,7 @@ def test_a_helper_pauses_by_phone_and_is_not_rung_until_they_resume(live):
 
 
 def office_live(database_url, hours):
-    live = Live(database_url)
-    live.config = live.config.replace(office={"coordinator_phone": COORDINATOR,
-                                              "hours": hours})
-    try:
-        live.start()
-        seed(live)
-        connect_numbers(live.exchange)
-        yield live
-    finally:
-        live.stop()
+    yield from running(database_url, office={"coordinator_phone": COORDINATOR, "hours": hours})
 
 
 @pytest.fixture
