@@ -12,52 +12,33 @@ not earlier months, so the figure is comparable from month to month.
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, literal, select, union, union_all
-from sqlalchemy.orm import Session
-
-from bhc.models import HelpRequest, Match
+from collections import Counter
+from collections.abc import Collection
+from operator import itemgetter
 
 FIELDS = ("pairs_in_contact", "residents_both_roles")
-_ALL = -1  # the total's rows in the union below
 
 
-def add_network_figures(session: Session, in_month, rows: dict[int, dict], total: dict) -> None:
+def add_network_figures(matches: Collection[tuple[int, int | None, int | None]],
+                        rows: dict[int, dict], total: dict) -> None:
     """Set ``pairs_in_contact`` and ``residents_both_roles`` on each neighbourhood's report
-    row (by neighbourhood id) and on the total, for the requests ``in_month`` selects."""
+    row (by neighbourhood id) and on the total, from the month's distinct (neighbourhood,
+    asker, helper) of its matches, which ``bhc.report`` reads once for all its figures of
+    matches (counting in sets here measured several times faster than DISTINCT in SQL)."""
     for row in (*rows.values(), total):
         row.update(dict.fromkeys(FIELDS, 0))
-    matched = (select(HelpRequest.neighbourhood_id.label("neighbourhood_id"),
-                      Match.asker_id, Match.helper_id)
-               .select_from(HelpRequest).join(Match, Match.request_id == HelpRequest.id)
-               .where(in_month).cte("matched"))
-    first = case((matched.c.asker_id < matched.c.helper_id, matched.c.asker_id),
-                 else_=matched.c.helper_id)
-    second = case((matched.c.asker_id < matched.c.helper_id, matched.c.helper_id),
-                  else_=matched.c.asker_id)
-    pairs = (select(matched.c.neighbourhood_id, first.label("first"), second.label("second"))
-             .where(matched.c.asker_id.is_not(None), matched.c.helper_id.is_not(None))
-             .distinct().cte("pairs"))
-    roles = union(*(select(matched.c.neighbourhood_id, person.label("person"),
-                           literal(role).label("role")).where(person.is_not(None))
-                    for person, role in ((matched.c.asker_id, "asker"),
-                                         (matched.c.helper_id, "helper")))).cte("roles")
-    both_here = (select(roles.c.neighbourhood_id).group_by(roles.c.neighbourhood_id,
-                                                           roles.c.person)
-                 .having(func.count(roles.c.role.distinct()) == 2).subquery())
-    both_anywhere = (select(roles.c.person).group_by(roles.c.person)
-                     .having(func.count(roles.c.role.distinct()) == 2).subquery())
-    distinct_pairs = select(pairs.c.first, pairs.c.second).distinct().subquery()
-    statement = union_all(
-        select(literal("pairs_in_contact"), pairs.c.neighbourhood_id, func.count())
-        .group_by(pairs.c.neighbourhood_id),
-        select(literal("pairs_in_contact"), literal(_ALL), func.count())
-        .select_from(distinct_pairs),
-        select(literal("residents_both_roles"), both_here.c.neighbourhood_id, func.count())
-        .group_by(both_here.c.neighbourhood_id),
-        select(literal("residents_both_roles"), literal(_ALL), func.count())
-        .select_from(both_anywhere),
-    )
-    for field, neighbourhood_id, count in session.execute(statement):
-        target = total if neighbourhood_id == _ALL else rows.get(neighbourhood_id)
-        if target is not None:
-            target[field] = count
+    askers = set(map(itemgetter(0, 1), matches))
+    helpers = set(map(itemgetter(0, 2), matches))
+    for neighbourhood_id in set(map(itemgetter(0), matches)):  # unknown callers: no role
+        askers.discard((neighbourhood_id, None))
+        helpers.discard((neighbourhood_id, None))
+    pairs = {(n, one, other) if one < other else (n, other, one)
+             for n, one, other in matches if one is not None and other is not None}
+    both = askers & helpers
+    for field, found in (("pairs_in_contact", pairs), ("residents_both_roles", both)):
+        for neighbourhood_id, count in Counter(map(itemgetter(0), found)).items():
+            if neighbourhood_id in rows:
+                rows[neighbourhood_id][field] = count
+    total["pairs_in_contact"] = len({pair[1:] for pair in pairs})
+    total["residents_both_roles"] = len(set(map(itemgetter(1), askers))
+                                        & set(map(itemgetter(1), helpers)))

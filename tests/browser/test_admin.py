@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from argon2 import PasswordHasher
+from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -173,6 +174,9 @@ def test_the_report_of_a_seeded_month_shows_the_figures_worked_out_by_hand(as_ad
     chart = as_admin.get_by_role("img", name=re.compile("Hulpvragen en matches per wijk"))
     assert chart.is_visible()
     assert chart.evaluate("node => node.tagName") == "svg"
+    # The charts with their tables, to axe-core: nothing serious or critical.
+    violations = Axe().run(as_admin).response["violations"]
+    assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
 
 
 def test_the_pages_switch_to_english(browser, site):
