@@ -26,3 +26,4 @@ bench: install
 	$(BIN)/python benchmarks/strategies.py
 	$(BIN)/python benchmarks/webhooks.py
 	$(BIN)/python benchmarks/candidates.py
+	$(BIN)/python benchmarks/report.py

@@ -386,8 +386,9 @@ _DERIVED_FROM = {"match_rate": ("requests", "matches"),
 
 
 def csv_columns(report: dict) -> list[str]:
-    slugs = sorted({slug for row in [report["total"], *report["neighbourhoods"]]
-                    for slug in row["by_category"]})
+    rows = [report["total"], *report["neighbourhoods"]]
+    slugs = sorted({slug for row in rows for slug in row["by_category"]})
+    languages = sorted({code for row in rows for code in row["requests_by_language"]})
     return (["neighbourhood", "households", "requests", "matches", "match_rate", "abandoned"]
             + [f"unmatched_{key}" for key in UNMATCHED_KEYS]
             + ["median_time_to_match_s", "p90_time_to_match_s", "volunteers_rung_per_match",
@@ -395,6 +396,9 @@ def csv_columns(report: dict) -> list[str]:
                "active_helpers", "active_askers"]
             + ["followups_answered", "help_given", "help_given_rate", "wants_contact_again"]
             + list(network_figures.FIELDS)
+            + ["participants", "participants_per_1000_households"]
+            + [f"signups_{channel}" for channel in participation_figures.CHANNELS]
+            + [f"requests_in_{code}" for code in languages]
             + [f"previous_{field}" for field in PREVIOUS_FIELDS]
             + [f"{slug}_{field}" for slug in slugs for field in ("requests", "matches")])
 
@@ -413,6 +417,13 @@ def csv_row(row: dict, name: str) -> dict:
         out[field] = "<5" if small else row[field]
     for key, count in row["unmatched"].items():
         out[f"unmatched_{key}"] = _suppressed(count)
+    out["participants"] = _suppressed(row["participants"])
+    out["participants_per_1000_households"] = ("<5" if 0 < row["participants"] < SMALL
+                                               else row["participants_per_1000_households"])
+    for channel, count in row["signups"].items():
+        out[f"signups_{channel}"] = _suppressed(count)
+    for code, count in row["requests_by_language"].items():
+        out[f"requests_in_{code}"] = _suppressed(count)
     for slug, counts in row["by_category"].items():
         out[f"{slug}_requests"] = _suppressed(counts["requests"])
         out[f"{slug}_matches"] = _suppressed(counts["matches"])

@@ -361,6 +361,13 @@ def test_cli_csv_suppresses_counts_under_five(database_url, october):
     assert (total["previous_requests"], total["previous_matches"]) == ("<5", "0")
     assert total["previous_match_rate"] == "<5" and total["previous_reach"] == "0.0"
     assert (duinoord["previous_requests"], duinoord["previous_match_rate"]) == ("0", "")
+    # Who takes part, how they came in and which language the requests were in.
+    assert (segbroek["participants"], segbroek["participants_per_1000_households"]) == (
+        "6", "30.0")
+    assert (duinoord["participants"], duinoord["participants_per_1000_households"]) == (
+        "<5", "<5")
+    assert segbroek["signups_web"] == "0" and total["participants"] == "9"
+    assert (segbroek["requests_in_nl"], duinoord["requests_in_nl"]) == ("11", "<5")
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "October", "2026-00"])
