@@ -7,9 +7,11 @@ import io
 import re
 
 import pytest
+from sqlalchemy import select
 
 from bhc import report
 from bhc.db import utcnow
+from bhc.models import FollowUp, Match
 from tests.integration.test_report import pdf_text, seed_october
 
 
@@ -141,3 +143,21 @@ def test_the_pdf_export_is_a_pdf_with_small_numbers_hidden(admin, exchange, neig
     assert "Segbroek" in text and "Duinoord" in text
     assert "<5" in text
     assert 'href="/admin/report.pdf?month=2026-10"' in admin.get("/admin/report?month=2026-10").text
+
+
+def test_follow_up_answers_show_as_the_help_given_rate(admin, exchange, neighbourhoods):
+    _seed(exchange, neighbourhoods)
+    page = admin.get("/admin/report?month=2026-10").text
+    assert "Nog geen gegevens: er is nog geen nabelgesprek" in page
+    with exchange.db.session() as session:
+        matches = session.scalars(select(Match).order_by(Match.id)).all()[:2]
+        # One asker was helped, one was not: a help-given rate of 50%.
+        for match, helped in zip(matches, (True, False)):
+            session.add(FollowUp(match_id=match.id, side="asker", state="answered",
+                                 helped=helped, wants_contact_again=helped,
+                                 answered_at=utcnow()))
+    page = admin.get("/admin/report?month=2026-10").text
+    section = page[page.index("Na de match: nabelgesprekken"):]
+    total = section[section.index('<th scope="row">Totaal</th>'):]
+    assert [cell for cell in re.findall(r"<td>([^<]*)</td>", total)[:4]] == [
+        "2", "1", "50%", "1"]
