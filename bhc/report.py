@@ -16,13 +16,13 @@ import re
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bhc import followups, network_figures, participation_figures, request_languages, surveys
+from bhc.match_people import MonthMatches
 from bhc.models import CallLeg, HelpRequest, Match, Neighbourhood, Participant, RequestState
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
@@ -129,8 +129,7 @@ def monthly_report(session: Session, month: str,
     households = sum(known) if known else None
     total_row = _finish(total, households, reach_residents=total.pop("residents_with_households"))
     followups.add_to_report(session, in_month, dict(zip(ids, rows)), total_row)
-    with _collector_paused():
-        network_figures.add_network_figures(matches, dict(zip(ids, rows)), total_row)
+    network_figures.add_network_figures(matches, dict(zip(ids, rows)), total_row)
     participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
     request_languages.add_to_report(languages, dict(zip(ids, rows)), total_row)
     return {"month": f"{year:04d}-{number:02d}",
@@ -174,7 +173,7 @@ def _add_month_figures(session: Session, in_month, figures: dict, total: dict,
                    Match.helper_id)
             .join(Match, Match.request_id == HelpRequest.id).where(in_month)).all()
         return languages, (_add_match_rows(tuple(zip(*rows)), figures, total, with_households)
-                           if rows else ())
+                           if rows else MonthMatches.none())
 
 
 @contextmanager
@@ -191,10 +190,10 @@ def _collector_paused():
 
 
 def _add_match_rows(columns: tuple, figures: dict, total: dict,
-                    with_households: list[int]) -> None:
+                    with_households: list[int]) -> MonthMatches:
     """Matches, volunteers rung, times, residents in contact and repeat contacts from the
-    month's matches, column by column so that most of the counting runs in C (Counter, set).
-    Returns the distinct (neighbourhood, asker, helper) among them."""
+    month's matches, column by column so that the counting runs in C (Counter, numpy).
+    Returns the month's matches as arrays for the network figures."""
     neighbourhood, slug, seconds, rung, asker, helper = columns
     for (neighbourhood_id, category), matches in Counter(zip(neighbourhood, slug)).items():
         for target in (figures[neighbourhood_id], total):
@@ -210,23 +209,17 @@ def _add_match_rows(columns: tuple, figures: dict, total: dict,
         figures[neighbourhood_id]["rung"] = rung_by[neighbourhood_id]
     total["times"], total["rung"] = list(seconds), sum(rung)
 
-    people = set(zip(neighbourhood, asker))  # (neighbourhood, resident), each once
-    people.update(zip(neighbourhood, helper))
-    people.difference_update((n, None) for n in times)  # unknown callers
-    for neighbourhood_id, residents in Counter(map(itemgetter(0), people)).items():
+    month = MonthMatches.of(neighbourhood, asker, helper)
+    for neighbourhood_id, residents in month.residents_per_neighbourhood().items():
         figures[neighbourhood_id]["residents_in_contact"] = residents
-    total["residents_in_contact"] = len(set(map(itemgetter(1), people)))
-    known = set(with_households)
+    total["residents_in_contact"] = month.residents()
     total["residents_with_households"] = (
-        total["residents_in_contact"] if known.issuperset(times)
-        else len({person for n, person in people if n in known}))
-
-    triples = Counter(zip(neighbourhood, asker, helper))
-    for (neighbourhood_id, one, other), count in triples.items():
-        if count > 1 and one is not None and other is not None:  # the same pair again
-            figures[neighbourhood_id]["repeat_contacts"] += 1
-            total["repeat_contacts"] += 1
-    return triples.keys()
+        total["residents_in_contact"] if set(with_households).issuperset(times)
+        else month.residents(with_households))
+    for neighbourhood_id, pairs in month.repeat_contacts_per_neighbourhood().items():
+        figures[neighbourhood_id]["repeat_contacts"] = pairs
+        total["repeat_contacts"] += pairs
+    return month
 
 
 def _add_requests(figures: dict, total: dict, slug: str, state: str, outcome: str | None,
