@@ -119,7 +119,9 @@ def after_bridge():
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
                 wake_engine()
-            return twiml(VoiceResponse())
+            gone = VoiceResponse()
+            gone.hangup()  # nobody is on the line any more
+            return twiml(gone)
     if (request.form.get("DialCallStatus") in ("completed", "answered")
             or request.form.get("QueueResult") == "bridged"):
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
