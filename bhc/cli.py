@@ -24,6 +24,7 @@ def _setup_logging(verbose: bool = False) -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one line per header
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a line per SVG style in a PDF
 
 
 class Context:

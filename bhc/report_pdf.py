@@ -5,6 +5,7 @@ PDF by WeasyPrint."""
 from __future__ import annotations
 
 import copy
+import logging
 
 # The CSV's rules: the counts that could point at a few residents, and what they'd reveal.
 from bhc.report import _COUNTS, _DERIVED_FROM, SMALL
@@ -18,7 +19,8 @@ def is_small(value) -> bool:
 
 def _withhold(row: dict) -> None:
     """In place: small counts, and what is derived from them, become "<5"."""
-    small = {field for field in _COUNTS if field in row and is_small(row[field])}
+    small = {field for field in (*_COUNTS, "participants")
+             if field in row and is_small(row[field])}
     for field, sources in _DERIVED_FROM.items():
         if field in row and small.intersection(sources):
             row[field] = WITHHELD
@@ -27,6 +29,12 @@ def _withhold(row: dict) -> None:
     if "unmatched" in row:
         row["unmatched"] = {key: WITHHELD if is_small(count) else count
                             for key, count in row["unmatched"].items()}
+    if "participants" in small:
+        row["participants_per_1000_households"] = WITHHELD
+    for breakdown in ("signups", "requests_by_language"):
+        if breakdown in row:
+            row[breakdown] = {key: WITHHELD if is_small(count) else count
+                              for key, count in row[breakdown].items()}
     for counts in row.get("by_category", {}).values():
         for field, count in counts.items():
             if is_small(count):
@@ -51,4 +59,8 @@ def html_to_pdf(html: str) -> bytes:
     """Print a self-contained HTML page (inline SVG and CSS) to PDF."""
     from weasyprint import HTML  # imported here: loading Pango takes a moment
 
+    # WeasyPrint logs its progress, and every SVG style it leaves to the SVG renderer, as
+    # hundreds of lines: noise for a coordinator running `bhc report --format pdf`.
+    for name in ("weasyprint", "weasyprint.progress"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     return HTML(string=html).write_pdf()

@@ -42,3 +42,13 @@ def test_small_counts_and_the_figures_derived_from_them_are_withheld():
     assert shared["history"]["total"] == {"requests": ["<5", 12], "matches": [0, "<5"]}
     assert shared["history"]["neighbourhoods"][0]["requests"] == ["<5", 12]
     assert report["total"]["matches"] == 3  # the exact report is left as it was
+
+
+def test_participation_and_language_counts_are_withheld_too():
+    row = _row(participants=3, participants_per_1000_households=0.25,
+               signups={"web": 2, "phone": 0, "coordinator": 9},
+               requests_by_language={"nl": 10, "en": 2})
+    shared = for_sharing({"month": "2026-10", "total": row, "neighbourhoods": []})["total"]
+    assert (shared["participants"], shared["participants_per_1000_households"]) == ("<5", "<5")
+    assert shared["signups"] == {"web": "<5", "phone": 0, "coordinator": 9}
+    assert shared["requests_by_language"] == {"nl": 10, "en": "<5"}
