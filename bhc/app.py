@@ -6,6 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, redirect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bhc.bootstrap import Exchange
 
@@ -35,6 +36,12 @@ def create_app(exchange: Exchange) -> Flask:
             from bhc.demo import DEMO_CALLER
 
             return redirect("/sim/phone?" + urlencode({"from": DEMO_CALLER}))
+
+    if exchange.config.server.trusted_proxies:
+        # Behind a proxy every request would seem to come from it: take the client's address
+        # (and scheme and host) from the headers of the proxies we were told to trust.
+        hops = exchange.config.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.get("/healthz")
     def healthz():

@@ -31,6 +31,9 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 16
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers to trust
+    # (0: none, the app faces the internet itself).
+    trusted_proxies: int = 0
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ def _check(config: Config) -> None:
         for key in ("account_sid", "auth_token"):
             if not getattr(config.twilio, key):
                 raise ConfigError(f"twilio.{key} is required when carrier.kind = 'twilio'")
+    if not 0 <= config.server.trusted_proxies <= 5:
+        raise ConfigError("server.trusted_proxies must be a number of proxies from 0 to 5")
     if not re.match(r"^https?://[^/\s]+", config.server.public_url):
         raise ConfigError("server.public_url must be an http(s) URL")
     if not re.match(r"^https?://[^/\s]+", config.twilio.api_base_url):
