@@ -105,13 +105,20 @@ def monthly_report():
                    shared=False)
 
 
-@blueprint.get("/report.csv")
-def monthly_report_csv():
-    month = _month()
+def _refuse_bad_month(month: str) -> Response | None:
+    """A download of a month not written as YYYY-MM gets a plain 400 saying so."""
     try:
         report.parse_month(month)
     except report.BadMonth:
         return Response(_bad_month(month), status=400, mimetype="text/plain")
+    return None
+
+
+@blueprint.get("/report.csv")
+def monthly_report_csv():
+    month = _month()
+    if refused := _refuse_bad_month(month):
+        return refused
     with services().db.session() as db:
         data = report.monthly_report(db, month, _scope())
     return Response(report.to_csv(data), mimetype="text/csv", headers={
@@ -121,10 +128,8 @@ def monthly_report_csv():
 @blueprint.get("/report.pdf")
 def monthly_report_pdf():
     month = _month()
-    try:
-        report.parse_month(month)
-    except report.BadMonth:
-        return Response(_bad_month(month), status=400, mimetype="text/plain")
+    if refused := _refuse_bad_month(month):
+        return refused
     with services().db.session() as db:
         data = report.monthly_report(db, month, _scope())
         labels = category_labels(db, selected_language())

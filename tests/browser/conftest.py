@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from werkzeug.serving import make_server
 
-from tests.e2e.conftest import running
+from bhc import config as config_module
+from bhc import users
+from bhc.app import create_app
+from bhc.bootstrap import build
+from tests.e2e.conftest import free_port, running
+from tests.integration.conftest import FakeCarrier
 
 # A person clicks more slowly than a script presses keys: run the phone network at 1/3 of real
 # time here, so a menu is not repeated (and the call ended) before the click lands.
@@ -44,3 +54,29 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@contextmanager
+def served_site(sqlite_template: Path, folder: Path):
+    """The coordinators' pages served over HTTP on a copy of the migrated SQLite template,
+    with the carrier faked: yields the exchange (to seed) and its URL."""
+    path = folder / "bhc.sqlite3"
+    shutil.copy(sqlite_template, path)
+    port = free_port()
+    config = config_module.from_mapping({
+        "server": {"public_url": f"http://127.0.0.1:{port}", "port": port},
+        "database": {"url": f"sqlite:///{path}"},
+        "matching": {"quiet_hours": ""},
+    })
+    with pytest.MonkeyPatch.context() as patch:
+        # Argon2 at production cost takes ~0.1 s a hash; these tests sign in several times.
+        patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                       parallelism=1))
+        exchange = build(config, carrier=FakeCarrier())
+        server = make_server("127.0.0.1", port, create_app(exchange), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield exchange, config.server.public_url
+        finally:
+            server.shutdown()
+            exchange.stop()

@@ -3,29 +3,22 @@ the pages stay usable at 200% zoom (a 1280x800 screen is 640x400 CSS pixels then
 
 from __future__ import annotations
 
-import shutil
-import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bhc import config as config_module
 from bhc import users
-from bhc.app import create_app
 from bhc.blocking import block_number
-from bhc.bootstrap import build
 from bhc.db import utcnow
 from bhc.models import Participant
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.signups import SignUpData, submit
 from tests.admin.helpers import matched_request
-from tests.e2e.conftest import free_port
-from tests.integration.conftest import FakeCarrier, volunteer
+from tests.browser.conftest import served_site
+from tests.integration.conftest import volunteer
 
 PASSWORD = "correct horse battery"
 ADMIN = "ada@example.nl"
@@ -94,27 +87,8 @@ def _seed(exchange) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def site(sqlite_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("a11y") / "bhc.sqlite3"
-    shutil.copy(sqlite_template, path)
-    port = free_port()
-    config = config_module.from_mapping({
-        "server": {"public_url": f"http://127.0.0.1:{port}", "port": port},
-        "database": {"url": f"sqlite:///{path}"},
-        "matching": {"quiet_hours": ""},
-    })
-    with pytest.MonkeyPatch.context() as patch:
-        # Argon2 at production cost takes ~0.1 s a hash; these tests sign in several times.
-        patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                       parallelism=1))
-        exchange = build(config, carrier=FakeCarrier())
-        paths = _seed(exchange)
-        server = make_server("127.0.0.1", port, create_app(exchange), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield Site(config.server.public_url, paths)
-        finally:
-            server.shutdown()
-            exchange.stop()
+    with served_site(sqlite_template, tmp_path_factory.mktemp("a11y")) as (exchange, url):
+        yield Site(url, _seed(exchange))
 
 
 def _sign_in(page, site: Site, email: str) -> None:

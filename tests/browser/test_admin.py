@@ -5,26 +5,19 @@ refusals (another neighbourhood's page, a form without its CSRF token)."""
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from argon2 import PasswordHasher
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bhc import config as config_module
 from bhc import users
-from bhc.app import create_app
-from bhc.bootstrap import build
 from bhc.db import utcnow
 from bhc.models import Participant
 from bhc.neighbourhoods import add_neighbourhood
-from tests.e2e.conftest import free_port
-from tests.integration.conftest import FakeCarrier, volunteer
+from tests.browser.conftest import served_site
+from tests.integration.conftest import volunteer
 from tests.integration.test_report import seed_october
 
 PASSWORD = "correct horse battery"
@@ -38,19 +31,7 @@ def site(sqlite_template, tmp_path_factory):
     """One live server for the module: Segbroek (200 households) and Duinoord (100) with the
     requests of October 2026 from the report tests, an administrator and Duinoord's
     coordinator."""
-    path = tmp_path_factory.mktemp("admin") / "bhc.sqlite3"
-    shutil.copy(sqlite_template, path)
-    port = free_port()
-    config = config_module.from_mapping({
-        "server": {"public_url": f"http://127.0.0.1:{port}", "port": port},
-        "database": {"url": f"sqlite:///{path}"},
-        "matching": {"quiet_hours": ""},
-    })
-    with pytest.MonkeyPatch.context() as patch:
-        # Argon2 at production cost takes ~0.1 s a hash; these tests sign in several times.
-        patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                       parallelism=1))
-        exchange = build(config, carrier=FakeCarrier())
+    with served_site(sqlite_template, tmp_path_factory.mktemp("admin")) as (exchange, url):
         with exchange.db.session() as session:
             segbroek = add_neighbourhood(session, "Segbroek", "+31702000001", ["2551"], 200)
             duinoord = add_neighbourhood(session, "Duinoord", "+31702000002", ["2518"], 100)
@@ -60,13 +41,7 @@ def site(sqlite_template, tmp_path_factory):
                               password=PASSWORD, neighbourhood_names=[], now=utcnow())
             users.create_user(session, email=COORDINATOR, name="Coco", role="coordinator",
                               password=PASSWORD, neighbourhood_names=["Duinoord"], now=utcnow())
-        server = make_server("127.0.0.1", port, create_app(exchange), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield SimpleNamespace(url=config.server.public_url, db=exchange.db)
-        finally:
-            server.shutdown()
-            exchange.stop()
+        yield SimpleNamespace(url=url, db=exchange.db)
 
 
 def _sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
