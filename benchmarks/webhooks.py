@@ -4,7 +4,7 @@ Every webhook the simulated carrier sends is timed from its side (connect, reque
 The baseline is a trivial Flask endpoint returning fixed TwiML, served by waitress with the same
 thread count, hit with the same requests at the same moments, in the same run.
 
-    python benchmarks/webhooks.py [--calls 50] [--database-url URL] [--threads 16]
+    python benchmarks/webhooks.py [--calls 50] [--database-url URL] [--threads 16] [--pin]
 """
 
 from __future__ import annotations
@@ -72,10 +72,29 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError(f"{url} did not come up")
 
 
+# With --pin: the CPUs the servers (bhc and the baseline alike) run on; the simulated carrier
+# and the load it makes keep the others. None: everything shares every CPU.
+SERVER_CPUS: set[int] | None = None
+
+
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     """A server in its own process, as in production (and so no GIL shared with the phones)."""
+    cpus = SERVER_CPUS
     return subprocess.Popen([sys.executable, *args], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+
+
+def pin_servers_apart() -> str:
+    """Give the servers the first CPU and this process (the carrier) the rest, so that what is
+    measured is the server, not its competition with the simulated phones for the CPU."""
+    global SERVER_CPUS
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return "not pinned: one CPU"
+    SERVER_CPUS = {cpus[0]}
+    os.sched_setaffinity(0, set(cpus[1:]))
+    return f"servers on CPU {cpus[0]}, carrier on CPU {','.join(map(str, cpus[1:]))}"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -316,6 +335,8 @@ def main() -> None:
     parser.add_argument("--strategy", default="waves", choices=("waves", "sequential"))
     parser.add_argument("--split", action="store_true",
                         help="web app (waitress) and engine (bhc worker) in separate processes")
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on one CPU, the simulated carrier on the others")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--serve-bhc", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -329,6 +350,8 @@ def main() -> None:
 
     backend = (args.database_url or "sqlite").split(":")[0]
     mode = "web + worker processes" if args.split else "bhc serve (web and engine in one process)"
+    if args.pin:
+        mode += f", {pin_servers_apart()}"
     print(f"{args.calls} concurrent calls, {args.volunteers} volunteers, {backend}, "
           f"waitress threads={args.threads}, {mode}, strategy {args.strategy}, "
           f"{args.rounds} round(s)")
