@@ -31,10 +31,13 @@ def local_day(moment: datetime | None) -> str:
     return format_date(moment, "d MMMM yyyy") if moment else ""
 
 
-def figure(value: float | None, kind: str = "number") -> str:
-    """A report figure in the reader's language; a dash where there is none (no requests)."""
+def figure(value: float | str | None, kind: str = "number") -> str:
+    """A report figure in the reader's language; a dash where there is none (no requests);
+    a figure withheld from a shared export ("<5") as it is."""
     if value is None:
         return "–"
+    if isinstance(value, str):
+        return value
     if kind == "rate":
         return format_percent(value, "#,##0%")
     if kind == "reach":
