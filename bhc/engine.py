@@ -217,15 +217,11 @@ class Engine:
                 session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
                                 .values(callback_call_sid="placing"))
         for request_id, phone, from_number in waiting:
-            try:
-                sid = self.carrier.place_call(
-                    to=phone, from_=from_number,
-                    url=self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
-                    status_callback=self.urls.url(urls.RESIDENT_STATUS, request=request_id),
-                    timeout_s=self.config.matching.ring_timeout_s,
-                )
-            except CarrierError as exc:
-                log.warning("could not phone back %s: %s", mask(phone), exc)
+            sid = self._dial(phone, from_number,
+                             self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
+                             self.urls.url(urls.RESIDENT_STATUS, request=request_id),
+                             "call-back")
+            if isinstance(sid, CarrierError):
                 with self.db.session() as session:
                     callbacks.fail(session, request_id, "callback_unreachable", self.clock())
                 self.request_step()
@@ -242,16 +238,11 @@ class Engine:
             calls = followups.claim_due(session, self.clock(),
                                         followups.Timing.from_config(self.config))
         for call in calls:
-            try:
-                sid = self.carrier.place_call(
-                    to=call.phone, from_=call.from_number,
-                    url=self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
-                    status_callback=self.urls.url(urls.FOLLOWUP_STATUS,
-                                                  followup=call.follow_up_id),
-                    timeout_s=self.config.matching.ring_timeout_s,
-                )
-            except CarrierError as exc:
-                log.warning("follow-up call to %s failed: %s", mask(call.phone), exc)
+            sid = self._dial(call.phone, call.from_number,
+                             self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
+                             self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id),
+                             "follow-up call")
+            if isinstance(sid, CarrierError):
                 with self.db.session() as session:
                     followups.placing_failed(session, call.follow_up_id, self.clock())
                 continue
@@ -266,34 +257,35 @@ class Engine:
         with self.db.session() as session:
             due = signups.claim_due_calls(session)
         for call in due:
-            try:
-                sid = self.carrier.place_call(
-                    to=call.phone, from_=call.from_number,
-                    url=self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
-                    status_callback=self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id),
-                    timeout_s=self.config.matching.ring_timeout_s,
-                )
-            except CarrierError as exc:
-                log.warning("could not phone %s a sign-up code: %s", mask(call.phone), exc)
-                sid = None
+            sid = self._dial(call.phone, call.from_number,
+                             self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
+                             self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id),
+                             "sign-up code call")
             with self.db.session() as session:
-                signups.call_placed(session, call.sign_up_id, sid)
+                signups.call_placed(session, call.sign_up_id,
+                                    None if isinstance(sid, CarrierError) else sid)
+
+    def _dial(self, to: str, from_: str, answer_url: str, status_url: str,
+              what: str) -> str | CarrierError:
+        """Place one call and return its sid. A carrier error (after the adapter's retries) is
+        logged and returned rather than raised: each caller records it and goes on."""
+        try:
+            return self.carrier.place_call(to=to, from_=from_, url=answer_url,
+                                           status_callback=status_url,
+                                           timeout_s=self.config.matching.ring_timeout_s)
+        except CarrierError as exc:
+            log.warning("could not place the %s to %s: %s", what, mask(to), exc)
+            return exc
 
     def _place(self, leg_id: int, phone: str, from_number: str) -> None:
-        try:
-            sid = self.carrier.place_call(
-                to=phone,
-                from_=from_number,
-                url=self.urls.url(urls.OFFER, leg=leg_id),
-                status_callback=self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
-                timeout_s=self.config.matching.ring_timeout_s,
-            )
-        except CarrierError as exc:
-            log.warning("call to volunteer %s failed (leg %s): %s", mask(phone), leg_id, exc)
+        sid = self._dial(phone, from_number, self.urls.url(urls.OFFER, leg=leg_id),
+                         self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
+                         f"volunteer call (leg {leg_id})")
+        if isinstance(sid, CarrierError):
             with self.db.session() as session:
                 session.execute(
                     update(CallLeg).where(CallLeg.id == leg_id, CallLeg.status == "placing")
-                    .values(status="failed", outcome="failed", error=str(exc)[:200],
+                    .values(status="failed", outcome="failed", error=str(sid)[:200],
                             ended_at=self.clock())
                 )
             return
