@@ -44,16 +44,27 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_schema():
+def require_postgres() -> None:
+    """Skip where PostgreSQL cannot be reached, except under CI, where that is an error."""
     problem = _postgres_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
         pytest.skip(f"PostgreSQL not reachable: {problem}")
-    url = fresh_schema(POSTGRES_URL, SCHEMA)
-    database = Database(url)
+
+
+def migrated_postgres_schema(schema: str) -> Database:
+    """A fresh, migrated PostgreSQL schema of this name (drop it with drop_schema)."""
+    require_postgres()
+    database = Database(fresh_schema(POSTGRES_URL, schema))
     database.upgrade()
+    return database
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    database = migrated_postgres_schema(SCHEMA)
+    url = database.url
     database.dispose()
     yield url
     drop_schema(POSTGRES_URL, SCHEMA)

@@ -29,12 +29,12 @@ import requests
 from sqlalchemy import func, select
 from waitress.server import create_server
 
-from bhc.db import Database, drop_schema, fresh_schema, utcnow
+from bhc.db import Database, drop_schema, utcnow
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
 from bhc.neighbourhoods import add_neighbourhood
 from bhc.participants import ParticipantData, save
 from ivr.simulator import SimulatedNetwork
-from tests.conftest import POSTGRES_URL, _postgres_available
+from tests.conftest import POSTGRES_URL, migrated_postgres_schema
 from tests.e2e.conftest import free_port
 
 pytestmark = pytest.mark.e2e
@@ -56,14 +56,8 @@ ALL_ENDED_WITHIN_S = 45
 @pytest.fixture
 def city_database():
     """A fresh PostgreSQL schema of its own, migrated; dropped afterwards."""
-    problem = _postgres_available()
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is required under CI but unreachable: {problem}")
-        pytest.skip(f"the city deployment runs on PostgreSQL, which is not reachable: {problem}")
     schema = f"bhc_city_{os.getpid()}"
-    database = Database(fresh_schema(POSTGRES_URL, schema))
-    database.upgrade()
+    database = migrated_postgres_schema(schema)
     try:
         yield database
     finally:
