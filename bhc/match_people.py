@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -79,17 +80,20 @@ class MonthMatches:
         known = people != UNKNOWN
         return _distinct((self.neighbourhood[known] << 32) | people[known])
 
+    # Both are needed for the residents in contact and again for the residents in both roles.
+    @cached_property
     def askers(self) -> np.ndarray:
         """Distinct packed (neighbourhood, asker)."""
         return self._packed(self.asker)
 
+    @cached_property
     def helpers(self) -> np.ndarray:
         """Distinct packed (neighbourhood, helper)."""
         return self._packed(self.helper)
 
     def residents_per_neighbourhood(self) -> dict[int, int]:
         """Distinct askers and helpers of each neighbourhood's matches."""
-        return _per_neighbourhood(_distinct(np.concatenate([self.askers(), self.helpers()])))
+        return _per_neighbourhood(_distinct(np.concatenate([self.askers, self.helpers])))
 
     def residents(self, neighbourhoods: Sequence[int] | None = None) -> int:
         """Distinct residents in contact over all (or these) neighbourhoods, each once."""
@@ -127,7 +131,7 @@ class MonthMatches:
     def both_roles(self) -> tuple[dict[int, int], int]:
         """Residents who asked in one match and helped in another: per neighbourhood, and
         anywhere among these matches."""
-        per = _per_neighbourhood(np.intersect1d(self.askers(), self.helpers(),
+        per = _per_neighbourhood(np.intersect1d(self.askers, self.helpers,
                                                 assume_unique=True))
         anywhere = np.intersect1d(_distinct(self.asker[self.asker != UNKNOWN]),
                                   _distinct(self.helper[self.helper != UNKNOWN]),
