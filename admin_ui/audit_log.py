@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from admin_ui.auth import ensure_admin, services
 from admin_ui.blueprint import blueprint
-from bhc.models import AuditLog
+from bhc.audit.models import AuditLog
 
 PER_PAGE = 50
 

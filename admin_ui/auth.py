@@ -26,9 +26,10 @@ from werkzeug.exceptions import Forbidden
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, LoginForm
 from admin_ui.language import LANGUAGES
-from bhc import users
 from bhc.db import utcnow
-from bhc.models import Neighbourhood, Role, User
+from bhc.neighbourhoods.models import Neighbourhood
+from bhc.users import services as users
+from bhc.users.models import Role, User
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static", "admin.language"}
 

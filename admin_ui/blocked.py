@@ -15,9 +15,10 @@ from admin_ui import texts
 from admin_ui.auth import ensure_visible, services
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import BlockForm, ButtonForm
-from bhc import blocking
 from bhc.db import utcnow
-from bhc.models import BlockedNumber, Participant, User
+from bhc.people import blocking
+from bhc.people.models import BlockedNumber, Participant
+from bhc.users.models import User
 
 
 def _blockers(db: Session, numbers: list[BlockedNumber]) -> dict[int, User]:

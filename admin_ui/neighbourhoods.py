@@ -11,9 +11,10 @@ from admin_ui import texts
 from admin_ui.auth import ensure_visible, services, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import MenuForm, NeighbourhoodForm
-from bhc import audit, exchange_settings
+from bhc.audit import services as audit
 from bhc.db import utcnow
-from bhc.models import Neighbourhood
+from bhc.neighbourhoods import settings as exchange_settings
+from bhc.neighbourhoods.models import Neighbourhood
 
 
 def _neighbourhood(db: Session, neighbourhood_id: int) -> Neighbourhood:

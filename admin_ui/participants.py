@@ -14,10 +14,13 @@ from admin_ui.auth import ensure_visible, services, visible, visible_neighbourho
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
 from admin_ui.language import selected_language
-from bhc import audit, blocking, roster
+from bhc.audit import services as audit
+from bhc.audit.models import AuditLog
 from bhc.db import utcnow
-from bhc.models import AuditLog, Category, Neighbourhood, Participant
-from bhc.participants import RowError, import_csv
+from bhc.neighbourhoods.models import Category, Neighbourhood
+from bhc.people import blocking, roster
+from bhc.people.models import Participant
+from bhc.people.participants import RowError, import_csv
 from bhc.phones import mask
 
 

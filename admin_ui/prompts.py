@@ -16,10 +16,10 @@ from sqlalchemy import select
 from admin_ui.auth import ensure_admin, services
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
-from bhc import prompts_store
 from bhc.db import utcnow
 from bhc.i18n import available_languages, catalogue
-from bhc.models import RecordedPrompt
+from bhc.prompts import recordings
+from bhc.prompts.models import RecordedPrompt
 
 
 class RecordingForm(FlaskForm):
@@ -30,7 +30,7 @@ def _bad_audio(reason: str) -> str:
     return {
         "empty": _("The file is empty."),
         "too_large": _("The file is larger than %(megabytes)s MB.",
-                       megabytes=prompts_store.MAX_BYTES // (1024 * 1024)),
+                       megabytes=recordings.MAX_BYTES // (1024 * 1024)),
     }.get(reason, _("This is not an MP3 or WAV file."))
 
 
@@ -39,8 +39,8 @@ def _checked(key: str, language: str) -> str:
     if language not in available_languages():
         abort(404)
     try:
-        return prompts_store.message_for(key)
-    except prompts_store.UnknownMessage:
+        return recordings.message_for(key)
+    except recordings.UnknownMessage:
         abort(404)
 
 
@@ -48,14 +48,14 @@ def _checked(key: str, language: str) -> str:
 def recorded_prompts():
     ensure_admin()
     languages = available_languages()
-    messages = [(prompts_store.message_key(msgid),
+    messages = [(recordings.message_key(msgid),
                  {code: catalogue(code).text(msgid) for code in languages})
-                for msgid in prompts_store.recordable_messages()]
+                for msgid in recordings.recordable_messages()]
     with services().db.session() as db:
-        recordings = prompts_store.listing(db)
+        saved = recordings.listing(db)
     return render_template("admin/prompts.html", languages=languages, messages=messages,
-                           recordings=recordings, form=RecordingForm(),
-                           max_megabytes=prompts_store.MAX_BYTES // (1024 * 1024))
+                           recordings=saved, form=RecordingForm(),
+                           max_megabytes=recordings.MAX_BYTES // (1024 * 1024))
 
 
 @blueprint.post("/prompts/<key>/<language>")
@@ -66,15 +66,15 @@ def upload_prompt(key: str, language: str):
     if not form.validate_on_submit():
         flash(_("Nothing was uploaded: please choose an MP3 or WAV file."), "error")
         return redirect(url_for("admin.recorded_prompts"))
-    data = form.audio.data.read(prompts_store.MAX_BYTES + 1)
+    data = form.audio.data.read(recordings.MAX_BYTES + 1)
     try:
         with services().db.session() as db:
-            prompts_store.save(db, key=key, language=language, data=data,
+            recordings.save(db, key=key, language=language, data=data,
                                user_id=current_user.id, now=utcnow())
-    except prompts_store.BadAudio as exc:
+    except recordings.BadAudio as exc:
         flash(_("Nothing was uploaded: %(reason)s", reason=_bad_audio(exc.reason)), "error")
     else:
-        prompts_store.index(services().db).forget()
+        recordings.index(services().db).forget()
         flash(_("The recording is uploaded: callers hear it from now on."), "success")
     return redirect(url_for("admin.recorded_prompts", _anchor=f"m-{key}"))
 
@@ -88,7 +88,7 @@ def delete_prompt(key: str, language: str):
             prompt = db.scalar(select(RecordedPrompt).where(
                 RecordedPrompt.message_key == key, RecordedPrompt.language == language))
             if prompt is not None:
-                prompts_store.delete(db, prompt, user_id=current_user.id, now=utcnow())
-        prompts_store.index(services().db).forget()
+                recordings.delete(db, prompt, user_id=current_user.id, now=utcnow())
+        recordings.index(services().db).forget()
         flash(_("The recording is deleted: callers hear the spoken text again."), "success")
     return redirect(url_for("admin.recorded_prompts", _anchor=f"m-{key}"))

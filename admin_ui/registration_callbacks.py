@@ -10,9 +10,9 @@ from flask_login import current_user
 from admin_ui.auth import ensure_visible, services, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
-from bhc import self_service
 from bhc.db import utcnow
-from bhc.models import RegistrationCallback
+from bhc.people import self_service
+from bhc.people.models import RegistrationCallback
 
 
 def _open_callbacks() -> list[RegistrationCallback]:

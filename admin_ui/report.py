@@ -13,9 +13,12 @@ from sqlalchemy import select
 from admin_ui.auth import services, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.language import DEFAULT_LANGUAGE, selected_language
-from bhc import report, report_charts, report_pdf
 from bhc.db import utcnow
-from bhc.models import Category
+from bhc.neighbourhoods.models import Category
+from bhc.reports import charts as report_charts
+from bhc.reports import monthly as report
+from bhc.reports import pdf as report_pdf
+from bhc.reports import sharing
 
 
 def _month() -> str:
@@ -139,7 +142,7 @@ def monthly_report_pdf():
 
 def shared_pdf(data: dict, labels: dict[str, str]) -> bytes:
     """The report as a PDF to share, in the current language; needs a request context."""
-    html = _render("admin/report_pdf.html", report_pdf.for_sharing(data), labels,
+    html = _render("admin/report_pdf.html", sharing.for_sharing(data), labels,
                    shared=True)
     return report_pdf.html_to_pdf(html)
 

@@ -8,9 +8,11 @@ from sqlalchemy import select
 from admin_ui.auth import ensure_visible, services, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import selected_language
-from bhc import followups, request_log
+from bhc.calls import request_log
+from bhc.calls.models import HelpRequest
 from bhc.db import utcnow
-from bhc.models import Category, HelpRequest
+from bhc.followups import services as followups
+from bhc.neighbourhoods.models import Category
 
 
 def _category_labels(db, language: str) -> dict[tuple[int, str], str]:

@@ -29,10 +29,11 @@ from werkzeug.exceptions import HTTPException
 from admin_ui.forms import ButtonForm
 from admin_ui.language import selected_language
 from admin_ui.signup_forms import CodeForm, SignUpForm
-from bhc import signups
 from bhc.db import utcnow
-from bhc.models import Category, SignUpState
+from bhc.neighbourhoods.models import Category
 from bhc.phones import mask
+from bhc.signups import services as signups
+from bhc.signups.models import SignUpState
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("signup", __name__, url_prefix="/meedoen", template_folder="templates")

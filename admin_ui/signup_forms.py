@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from admin_ui.forms import CheckboxesField
-from bhc import signups
 from bhc.phones import InvalidPhoneNumber, to_e164
+from bhc.signups import services as signups
 
 ROLES = {"helper": (True, False), "asker": (False, True), "both": (True, True)}
 # Each language in its own name: the reader looks for theirs.

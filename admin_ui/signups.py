@@ -11,9 +11,10 @@ from admin_ui.auth import ensure_visible, services, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
 from admin_ui.language import selected_language
-from bhc import signups
 from bhc.db import utcnow
-from bhc.models import Category, SignUp, SignUpState
+from bhc.neighbourhoods.models import Category
+from bhc.signups import services as signups
+from bhc.signups.models import SignUp, SignUpState
 
 
 def awaiting_sign_ups() -> int:

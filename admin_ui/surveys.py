@@ -11,8 +11,10 @@ from flask_login import current_user
 from admin_ui.auth import services, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ImportForm
-from bhc import audit, report, surveys
+from bhc.audit import services as audit
 from bhc.db import utcnow
+from bhc.reports import monthly as report
+from bhc.surveys import services as surveys
 
 # bhc.surveys.MESSAGES for coordinators; the values are filled in by name.
 PROBLEMS = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from bhc import blocking, self_service
-from bhc import exchange_settings as settings
-from bhc.models import AuditLog
+from bhc.audit.models import AuditLog
+from bhc.neighbourhoods import settings
+from bhc.people import blocking, self_service
 
 STATES = {
     "menu": _l("in the menu"),

@@ -27,21 +27,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from bhc.candidates import (  # noqa: E402
+from bhc.calls.candidates import (  # noqa: E402
     LOCAL,
     Caps,
     as_candidates,
     cap_periods,
     eligible_volunteers,
 )
+from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
-from bhc.models import (  # noqa: E402
-    LIVE_LEG_STATUSES,
-    CallLeg,
-    HelpRequest,
-    Participant,
-    ParticipantCategory,
-)
+from bhc.people.models import Participant, ParticipantCategory  # noqa: E402
 from matching.availability import in_quiet_hours, is_available, parse_windows  # noqa: E402
 
 SLUGS = ("groceries", "odd-jobs", "transport", "babysitting", "chat", "dog-walking", "helpdesk")

@@ -28,16 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bhc import report  # noqa: E402
+from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema  # noqa: E402
-from bhc.models import (  # noqa: E402
-    CallLeg,
-    HelpRequest,
-    Match,
-    Neighbourhood,
-    Participant,
-    RequestState,
-)
+from bhc.neighbourhoods.models import Neighbourhood  # noqa: E402
+from bhc.people.models import Participant  # noqa: E402
+from bhc.reports import monthly as report  # noqa: E402
 
 MONTH = "2026-10"
 SLUGS = ("groceries", "odd-jobs", "transport", "babysitting", "chat", "dog-walking", "helpdesk")

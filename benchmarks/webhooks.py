@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
+from bhc.calls.models import HelpRequest  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
-from bhc.models import HelpRequest  # noqa: E402
-from bhc.neighbourhoods import add_neighbourhood  # noqa: E402
-from bhc.participants import ParticipantData, save  # noqa: E402
+from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
+from bhc.people.participants import ParticipantData, save  # noqa: E402
 from ivr.simulator import SimulatedNetwork  # noqa: E402
 
 EXCHANGE = "+31702000001"

@@ -33,7 +33,7 @@ def create_app(exchange: Exchange) -> Flask:
         def demo_phone():
             """The simulated phone lives with the simulated carrier, under /sim; it starts as
             a registered resident of the sample neighbourhood."""
-            from bhc.demo import DEMO_CALLER
+            from bhc.demo.setup import DEMO_CALLER
 
             return redirect("/sim/phone?" + urlencode({"from": DEMO_CALLER}))
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bhc.carrier import Carrier
+from bhc.calls.carrier import Carrier
+from bhc.calls.urls import WebhookUrls
 from bhc.config import Config
 from bhc.db import Database
 from bhc.engine import Engine
-from bhc.urls import WebhookUrls
 from bhc.wakeup import Listener, notify
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class Exchange:
     def anonymise_old_calls(self) -> None:
         """The nightly retention job: call data older than [privacy] retention_months."""
         from bhc.db import utcnow
-        from bhc.privacy import anonymise_old_calls
+        from bhc.people.privacy import anonymise_old_calls
 
         try:
             with self.db.session() as session:

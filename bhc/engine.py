@@ -16,15 +16,17 @@ from typing import Callable
 
 from sqlalchemy import and_, case, exists, or_, select, update
 
-from bhc import callbacks, followups, signups, urls
-from bhc.candidates import Caps, as_candidates, eligible_volunteers
-from bhc.carrier import Carrier, CarrierError
+from bhc.calls import callbacks, urls
+from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
+from bhc.calls.carrier import Carrier, CarrierError
+from bhc.calls.legs import policy_leg
+from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
+from bhc.calls.volunteer import OPEN_STATES
 from bhc.config import Config
 from bhc.db import Database, utcnow
-from bhc.legs import policy_leg
-from bhc.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
-from bhc.offers import OPEN_STATES
+from bhc.followups import services as followups
 from bhc.phones import mask
+from bhc.signups import services as signups
 from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slots
 
 log = logging.getLogger(__name__)

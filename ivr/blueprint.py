@@ -12,8 +12,8 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from bhc import urls
-from bhc.calls import UnknownCall
+from bhc.calls import urls
+from bhc.calls.caller import UnknownCall
 from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import callbacks, urls
+from bhc.calls import callbacks, urls
 from bhc.db import utcnow
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url, wake_engine

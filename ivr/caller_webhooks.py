@@ -7,8 +7,8 @@ import logging
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import callbacks, calls, offers, self_service, urls
-from bhc.calls import (
+from bhc.calls import callbacks, caller, urls, volunteer
+from bhc.calls.caller import (
     BlockedCaller,
     Chosen,
     Closed,
@@ -23,11 +23,12 @@ from bhc.calls import (
     UnknownCall,
     UnknownExchange,
 )
+from bhc.calls.models import HelpRequest, RequestState
 from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
-from bhc.models import HelpRequest, RequestState
-from bhc.neighbourhoods import menu
-from bhc.office import Office, spoken_hours
+from bhc.neighbourhoods.office import Office, spoken_hours
+from bhc.neighbourhoods.services import menu
+from bhc.people import self_service
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, form, tries, twiml, url, wake_engine
 from ivr.signature import signed
@@ -44,7 +45,7 @@ def voice():
     services = exchange()
     with services.db.session() as session:
         try:
-            help_request = calls.start_call(
+            help_request = caller.start_call(
                 session, call_sid=form("CallSid"), to=form("To"),
                 from_=request.form.get("From", ""), now=utcnow(),
                 default_language=services.config.ivr.default_language,
@@ -62,7 +63,7 @@ def voice():
             log.info("call to a number that is no exchange")
             return twiml(prompts.spoken(services.config.ivr.default_language,
                                         "This number is not in use for neighbour help. Goodbye."))
-        if calls.needs_callback_number(help_request):
+        if caller.needs_callback_number(help_request):
             return twiml(_ask_number(help_request.language, attempt=1))
         return twiml(main_menu(session, help_request, attempt=1, greeting=True))
 
@@ -92,7 +93,7 @@ def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
         language=help_request.language,
         neighbourhood=help_request.neighbourhood.name,
         categories=categories,
-        keys=calls.keys_for(help_request, categories, config.english_key),
+        keys=caller.keys_for(help_request, categories, config.english_key),
         action=url(urls.MENU, **{"try": attempt}),
         timeout_s=config.gather_timeout_s,
         greeting=greeting,
@@ -104,12 +105,12 @@ def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
 
 def _own_details_offer(help_request: HelpRequest) -> str | None:
     """What the caller's own-details key offers them (None: their number is unknown)."""
-    caller = help_request.caller
-    if caller is None:
+    participant = help_request.caller
+    if participant is None:
         return None
-    if not self_service.is_registered(caller):
+    if not self_service.is_registered(participant):
         return prompts.SIGN_UP
-    return prompts.RESUME if self_service.waits_to_resume(caller) else prompts.OWN_DETAILS
+    return prompts.RESUME if self_service.waits_to_resume(participant) else prompts.OWN_DETAILS
 
 
 @blueprint.post(urls.CALLER_NUMBER)
@@ -117,9 +118,9 @@ def _own_details_offer(help_request: HelpRequest) -> str | None:
 def caller_number():
     attempt = tries()
     with exchange().db.session() as session:
-        help_request = calls.request_for_call(session, form("CallSid"))
+        help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
-        if calls.set_callback_number(session, help_request, request.form.get("Digits", ""),
+        if caller.set_callback_number(session, help_request, request.form.get("Digits", ""),
                                      utcnow()):
             return twiml(main_menu(session, help_request, attempt=1, greeting=True))
         response = VoiceResponse()
@@ -138,11 +139,11 @@ def menu_choice():
     attempt = tries()
     digits = request.form.get("Digits", "")
     with services.db.session() as session:
-        help_request = calls.request_for_call(session, form("CallSid"))
+        help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         now = utcnow()
         result = (
-            calls.choose(session, help_request, digits, now, services.config.ivr.english_key,
+            caller.choose(session, help_request, digits, now, services.config.ivr.english_key,
                          office=office())
             if digits else Invalid()
         )
@@ -173,7 +174,7 @@ def menu_choice():
                                         "exchange. Goodbye."))
         response = VoiceResponse()
         if attempt >= MENU_TRIES:
-            calls.end_in_menu(session, help_request, now, outcome="no_choice")
+            caller.end_in_menu(session, help_request, now, outcome="no_choice")
             return twiml(prompts.spoken(language, "We could not get your choice. Please call "
                                         "again later. Goodbye."))
         prompts.say(response, language, "Sorry, that key is not in the menu." if digits
@@ -230,13 +231,13 @@ def hold():
     """
     reopened = False
     with exchange().db.session() as session:
-        help_request = calls.request_for_call(session, form("CallSid"))
+        help_request = caller.request_for_call(session, form("CallSid"))
         response = VoiceResponse()
         if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
             response.leave()
             return twiml(response)
         if help_request.state == RequestState.MATCHED:
-            reopened = offers.reopen_if_winner_left(session, help_request, utcnow())
+            reopened = volunteer.reopen_if_winner_left(session, help_request, utcnow())
             if not reopened:
                 response.pause(length=1)  # the volunteer's call is about to bridge
                 return twiml(response)
@@ -255,14 +256,14 @@ def queue_ended():
     services = exchange()
     result = request.form.get("QueueResult", "")
     with services.db.session() as session:
-        help_request = calls.request_for_call(session, form("CallSid"))
+        help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         if result == "bridged":
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
         if result == "hangup" or help_request.state in (RequestState.MENU,
                                                         RequestState.SEARCHING):
-            calls.caller_left(session, help_request, utcnow())
+            caller.caller_left(session, help_request, utcnow())
             wake_engine()
             if result == "hangup":
                 return twiml(VoiceResponse())
@@ -293,10 +294,10 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
 def callback_choice():
     services = exchange()
     with services.db.session() as session:
-        help_request = calls.request_for_call(session, form("CallSid"))
+        help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         digits = request.form.get("Digits", "").strip()
-        if digits == calls.REPEAT_KEY:
+        if digits == caller.REPEAT_KEY:
             return twiml(_unmatched(help_request))
         if digits == "1" and callbacks.request_callback(
                 session, help_request, utcnow(), services.config.callback.give_up_after_h):
@@ -311,7 +312,7 @@ def callback_choice():
 @signed
 def unmatched():
     with exchange().db.session() as session:
-        return twiml(_unmatched(calls.request_for_call(session, form("CallSid"))))
+        return twiml(_unmatched(caller.request_for_call(session, form("CallSid"))))
 
 
 @blueprint.post(urls.CONNECTING)
@@ -334,9 +335,9 @@ def caller_status():
     if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
         with services.db.session() as session:
             try:
-                help_request = calls.request_for_call(session, form("CallSid"))
+                help_request = caller.request_for_call(session, form("CallSid"))
             except UnknownCall:
                 return "", 204
-            if calls.caller_left(session, help_request, utcnow()):
+            if caller.caller_left(session, help_request, utcnow()):
                 wake_engine()
     return "", 204

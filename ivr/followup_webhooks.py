@@ -11,8 +11,9 @@ from dataclasses import replace
 from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import followups, urls
+from bhc.calls import urls
 from bhc.db import utcnow
+from bhc.followups import services as followups
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, tries, twiml, url
 from ivr.signature import signed

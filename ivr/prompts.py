@@ -9,12 +9,13 @@ from __future__ import annotations
 from flask import current_app, has_app_context
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bhc import prompts_store, urls
-from bhc.calls import MenuKeys
+from bhc.calls import urls
+from bhc.calls.caller import MenuKeys
 from bhc.i18n import catalogue
-from bhc.models import Category
-from bhc.office import spoken_date
-from bhc.self_service import Status
+from bhc.neighbourhoods.models import Category
+from bhc.neighbourhoods.office import spoken_date
+from bhc.people.self_service import Status
+from bhc.prompts import recordings
 
 # What the key of the caller's own details does, by who is calling (see bhc.self_service).
 OWN_DETAILS = "Press %(key)s for your own details."
@@ -26,8 +27,8 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
     """One message: its recording if there is one (fixed messages only), else the text."""
     exchange = current_app.extensions["bhc"] if has_app_context() else None
     if exchange is not None and not values:
-        recording = prompts_store.index(exchange.db).of(language).get(
-            prompts_store.message_key(msgid))
+        recording = recordings.index(exchange.db).of(language).get(
+            recordings.message_key(msgid))
         if recording is not None:
             node.play(exchange.urls.url(f"{urls.AUDIO}/{recording.file_name}"))
             return

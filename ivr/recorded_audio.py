@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Response, abort
 
-from bhc import prompts_store, urls
+from bhc.calls import urls
+from bhc.prompts import recordings
 from ivr.blueprint import blueprint, exchange
 
 MAX_AGE_S = 365 * 24 * 3600  # a recording's URL changes with every upload
@@ -15,8 +16,8 @@ def recorded_prompt(prompt_id: int, token: str, ext: str):
     """A recording for <Play>. No signature: the carrier fetches media without one, so the
     URL carries a random token instead; it changes with each upload, so it can be cached."""
     with exchange().db.session() as session:
-        prompt = prompts_store.audio(session, prompt_id, token)
-        if prompt is None or prompts_store.EXTENSIONS.get(prompt.content_type) != ext:
+        prompt = recordings.audio(session, prompt_id, token)
+        if prompt is None or recordings.EXTENSIONS.get(prompt.content_type) != ext:
             abort(404)
         response = Response(prompt.audio, mimetype=prompt.content_type)
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE_S}, immutable"

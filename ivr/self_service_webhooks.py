@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import calls, self_service, urls
+from bhc.calls import caller, urls
+from bhc.calls.models import HelpRequest, RequestState
 from bhc.db import utcnow
-from bhc.models import HelpRequest, RequestState
-from bhc.neighbourhoods import menu
-from bhc.office import spoken_date
+from bhc.neighbourhoods.office import spoken_date
+from bhc.neighbourhoods.services import menu
+from bhc.people import self_service
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
 from ivr.caller_webhooks import MENU_TRIES, main_menu, office, to_coordinator
@@ -35,7 +36,7 @@ def _own_details(session, help_request: HelpRequest, attempt: int, with_status: 
 
 def _registered_caller_in_menu(session) -> HelpRequest | None:
     """The call's request while its caller may use this menu; None when that is over."""
-    help_request = calls.request_for_call(session, form("CallSid"))
+    help_request = caller.request_for_call(session, form("CallSid"))
     if help_request.state != RequestState.MENU or not self_service.is_registered(
             help_request.caller):
         return None
@@ -62,32 +63,32 @@ def own_details_choice():
         help_request = _registered_caller_in_menu(session)
         if help_request is None:
             return _goodbye(session)
-        language, caller = help_request.language, help_request.caller
-        can_pause = self_service.status(caller, now).can_pause
+        language, participant = help_request.language, help_request.caller
+        can_pause = self_service.status(participant, now).can_pause
         response = VoiceResponse()
         if digits == BACK:
             return twiml(main_menu(session, help_request, attempt=1, greeting=False))
         if digits == REPEAT:
             return twiml(_own_details(session, help_request, attempt, with_status=True))
-        if digits == calls.COORDINATOR_KEY and office() is not None:
-            asked = calls.choose(session, help_request, digits, now,
+        if digits == caller.COORDINATOR_KEY and office() is not None:
+            asked = caller.choose(session, help_request, digits, now,
                                  exchange().config.ivr.english_key, office=office())
-            if isinstance(asked, calls.ToCoordinator):
+            if isinstance(asked, caller.ToCoordinator):
                 return twiml(to_coordinator(session, help_request, asked, attempt=1))
         if can_pause and digits == PAUSE_WEEK:
-            until = self_service.pause_for_a_week(session, caller, now)
+            until = self_service.pause_for_a_week(session, participant, now)
             prompts.say(response, language, "You will not be called for a week, until %(date)s.",
                         date=spoken_date(until, language))
         elif can_pause and digits == PAUSE_UNTIL_CALL:
-            self_service.pause_until_next_call(session, caller, now)
+            self_service.pause_until_next_call(session, participant, now)
             prompts.say(response, language, "You will not be called until you call us again "
                         "and ask for it.")
         elif can_pause and digits == RESUME:
-            self_service.resume(session, caller, now)
+            self_service.resume(session, participant, now)
             prompts.say(response, language, "You will be called again when a neighbour asks "
                         "for help.")
         elif attempt >= MENU_TRIES:
-            calls.end_in_menu(session, help_request, now, outcome="no_choice")
+            caller.end_in_menu(session, help_request, now, outcome="no_choice")
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
         else:
@@ -100,6 +101,6 @@ def own_details_choice():
 
 
 def _goodbye(session) -> Response:
-    help_request = calls.request_for_call(session, form("CallSid"))
+    help_request = caller.request_for_call(session, form("CallSid"))
     return twiml(prompts.spoken(help_request.language, "Thank you for calling the neighbour "
                                 "help exchange. Goodbye."))

@@ -15,7 +15,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.util.retry import Retry
 
-from bhc.carrier import CarrierError
+from bhc.calls.carrier import CarrierError
 from bhc.phones import mask
 
 log = logging.getLogger(__name__)

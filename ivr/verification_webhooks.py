@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import signups, urls
+from bhc.calls import urls
 from bhc.db import utcnow
+from bhc.signups import services as signups
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, tries, twiml, url
 from ivr.signature import signed

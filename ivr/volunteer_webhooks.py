@@ -7,9 +7,9 @@ from dataclasses import replace
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
-from bhc import callbacks, offers, urls
+from bhc.calls import callbacks, urls, volunteer
+from bhc.calls.models import HelpRequest, RequestState
 from bhc.db import utcnow
-from bhc.models import HelpRequest, RequestState
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
@@ -18,40 +18,40 @@ OFFER_TRIES = 2
 EARLY_STATUSES = ("queued", "initiated", "ringing")
 
 
-def _offer_response(view: offers.OfferView, leg_id: int, attempt: int,
+def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
                     response: VoiceResponse | None = None) -> VoiceResponse:
     response = response or VoiceResponse()
-    if view.kind == offers.OFFER:
+    if view.kind == volunteer.OFFER:
         prompts.volunteer_offer(
             response, language=view.language, neighbourhood=view.neighbourhood,
             category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
             timeout_s=exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
         )
-    elif view.kind == offers.ACCEPTED:
+    elif view.kind == volunteer.ACCEPTED:
         prompts.say(response, view.language,
                     "Thank you! You are now connected with your neighbour.")
         dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
         dial.queue(view.queue_name, url=url(urls.CONNECTING, request=view.request_id),
                    method="POST")
-    elif view.kind == offers.ACCEPTED_CALLBACK:
+    elif view.kind == volunteer.ACCEPTED_CALLBACK:
         prompts.say(response, view.language, "Thank you! We are now phoning your neighbour. "
                     "Please stay on the line: you will be connected.")
         response.enqueue(view.queue_name, wait_url=url(urls.VOLUNTEER_HOLD, leg=leg_id),
                          wait_url_method="POST", action=url(urls.AFTER_BRIDGE, leg=leg_id),
                          method="POST")
-    elif view.kind == offers.DECLINED:
+    elif view.kind == volunteer.DECLINED:
         prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
                        response)
-    elif view.kind == offers.PAUSED:
+    elif view.kind == volunteer.PAUSED:
         prompts.spoken(view.language, "You will not be called for a week. Thank you, and "
                        "goodbye.", response)
-    elif view.kind == offers.STOPPED:
+    elif view.kind == volunteer.STOPPED:
         prompts.spoken(view.language, "You will not be called any more. To take part again, "
                        "please contact the coordinator. Goodbye.", response)
-    elif view.kind == offers.TAKEN:
+    elif view.kind == volunteer.TAKEN:
         prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
                        "for your willingness. Goodbye.", response)
-    elif view.kind == offers.WITHDRAWN:
+    elif view.kind == volunteer.WITHDRAWN:
         prompts.spoken(view.language, "The neighbour who asked for help is no longer on the "
                        "line. Thank you. Goodbye.", response)
     else:  # a machine, or a leg we do not know: leave no message
@@ -65,8 +65,8 @@ def volunteer_offer():
     leg_id = leg_param()
     services = exchange()
     with services.db.session() as session:
-        view = offers.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
-    if view.kind != offers.OFFER:
+        view = volunteer.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
+    if view.kind != volunteer.OFFER:
         wake_engine()
     return twiml(_offer_response(view, leg_id, attempt=1))
 
@@ -79,19 +79,19 @@ def volunteer_answer():
     digits = request.form.get("Digits", "")
     with services.db.session() as session:
         if digits:
-            view = offers.press(session, leg_id, digits, utcnow())
+            view = volunteer.press(session, leg_id, digits, utcnow())
         else:
-            view = offers.offer(session, leg_id, "", utcnow())
-        if view.kind in (offers.OFFER, offers.INVALID):
+            view = volunteer.offer(session, leg_id, "", utcnow())
+        if view.kind in (volunteer.OFFER, volunteer.INVALID):
             response = VoiceResponse()
             if attempt >= OFFER_TRIES:
-                offers.no_key(session, leg_id, utcnow())
+                volunteer.no_key(session, leg_id, utcnow())
                 wake_engine()
                 return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
                                             "Goodbye."))
             prompts.say(response, view.language, "That key does not work here." if digits
                         else "I did not hear a key.")
-            view = replace(view, kind=offers.OFFER)
+            view = replace(view, kind=volunteer.OFFER)
             return twiml(_offer_response(view, leg_id, attempt + 1, response))
     wake_engine()
     return twiml(_offer_response(view, leg_id, attempt))
@@ -103,7 +103,7 @@ def volunteer_closed():
     """The engine moved an answered volunteer here: the request was taken or withdrawn."""
     leg_id = leg_param()
     with exchange().db.session() as session:
-        view = offers.closed(session, leg_id)
+        view = volunteer.closed(session, leg_id)
     return twiml(_offer_response(view, leg_id, attempt=1))
 
 
@@ -114,7 +114,7 @@ def after_bridge():
     leg_id = leg_param()
     services = exchange()
     with services.db.session() as session:
-        view = offers.closed(session, leg_id)
+        view = volunteer.closed(session, leg_id)
         if request.form.get("QueueResult") == "hangup":
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
@@ -127,7 +127,7 @@ def after_bridge():
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
     # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
-    return twiml(_offer_response(replace(view, kind=offers.WITHDRAWN), leg_id, attempt=1))
+    return twiml(_offer_response(replace(view, kind=volunteer.WITHDRAWN), leg_id, attempt=1))
 
 
 @blueprint.post(urls.VOLUNTEER_HOLD)
@@ -136,7 +136,7 @@ def volunteer_hold():
     """A volunteer on hold while the exchange phones the resident back."""
     leg_id = leg_param()
     with exchange().db.session() as session:
-        view = offers.closed(session, leg_id)
+        view = volunteer.closed(session, leg_id)
         waiting = session.get(HelpRequest, view.request_id)
         response = VoiceResponse()
         if waiting is None or waiting.state != RequestState.MATCHED:
@@ -160,7 +160,7 @@ def volunteer_status():
     if form("CallStatus") in EARLY_STATUSES:
         return "", 204
     with services.db.session() as session:
-        ended = offers.status_changed(session, leg_id, form("CallStatus"),
+        ended = volunteer.status_changed(session, leg_id, form("CallStatus"),
                                       request.form.get("AnsweredBy", ""), utcnow())
     if ended:
         wake_engine()

@@ -6,11 +6,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from bhc import users
 from bhc.app import create_app
 from bhc.db import utcnow
 from bhc.models import Neighbourhood
-from bhc.neighbourhoods import add_neighbourhood
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.users import services as users
 from tests.integration import conftest as integration
 from tests.integration.conftest import volunteer
 

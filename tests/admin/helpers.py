@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bhc.db import utcnow
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
-from bhc.roster import local_date, local_midnight_utc
+from bhc.people.roster import local_date, local_midnight_utc
 
 
 def participant_id(exchange, phone: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bhc import audit
+from bhc.audit import services as audit
 from bhc.db import utcnow
 from bhc.models import CallLeg
 from tests.integration.conftest import SignedClient

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bhc.candidates import eligible_volunteers
+from bhc.calls.candidates import eligible_volunteers
 from bhc.db import utcnow
 from bhc.models import AuditLog, HelpRequest, Participant
-from bhc.roster import local_date
+from bhc.people.roster import local_date
 from tests.admin.helpers import matched_request, participant_id
 from tests.integration.conftest import CALLER
 

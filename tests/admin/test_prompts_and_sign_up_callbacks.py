@@ -7,13 +7,13 @@ import io
 import pytest
 from sqlalchemy import select
 
-from bhc import prompts_store
 from bhc.models import AuditLog, RecordedPrompt, RegistrationCallback
+from bhc.prompts import recordings
 from tests.integration.conftest import EXCHANGE, SignedClient
 from tests.integration.test_recorded_prompts import MP3, STAR, played
 from tests.integration.test_webhooks import said
 
-KEY = prompts_store.message_key(STAR)
+KEY = recordings.message_key(STAR)
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

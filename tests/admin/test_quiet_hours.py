@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bhc.candidates import eligible_volunteers
+from bhc.calls.candidates import eligible_volunteers
 from bhc.models import AuditLog, HelpRequest, Neighbourhood
 from tests.integration.conftest import EXCHANGE
 from tests.integration.test_candidates import NOW, open_request

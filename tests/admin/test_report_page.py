@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bhc import report
 from bhc.db import utcnow
 from bhc.models import FollowUp, Match
+from bhc.reports import monthly as report
 from tests.integration.test_report import pdf_text, seed_october
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bhc import config as config_module
-from bhc import signups
 from bhc.app import create_app
 from bhc.db import utcnow
 from bhc.models import AuditLog, Neighbourhood, Participant, SignUp, SignUpState
+from bhc.signups import services as signups
 from tests.admin.conftest import add_user, sign_in
 
 PHONE = "+31612345678"

@@ -13,9 +13,9 @@ from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
 from bhc import config as config_module
-from bhc import users
 from bhc.app import create_app
 from bhc.bootstrap import build
+from bhc.users import services as users
 from tests.e2e.conftest import free_port, running
 from tests.integration.conftest import FakeCarrier
 

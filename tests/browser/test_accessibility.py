@@ -10,12 +10,12 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
-from bhc import users
-from bhc.blocking import block_number
 from bhc.db import utcnow
 from bhc.models import Participant
-from bhc.neighbourhoods import add_neighbourhood
-from bhc.signups import SignUpData, submit
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.people.blocking import block_number
+from bhc.signups.services import SignUpData, submit
+from bhc.users import services as users
 from tests.admin.helpers import matched_request
 from tests.browser.conftest import served_site
 from tests.integration.conftest import volunteer

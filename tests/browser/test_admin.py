@@ -12,10 +12,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
-from bhc import users
 from bhc.db import utcnow
 from bhc.models import Participant
-from bhc.neighbourhoods import add_neighbourhood
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.users import services as users
 from tests.browser.conftest import served_site
 from tests.integration.conftest import volunteer
 from tests.integration.test_report import seed_october

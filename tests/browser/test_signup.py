@@ -9,9 +9,9 @@ import urllib.request
 
 import pytest
 
-from bhc import signups
 from bhc.db import utcnow
-from bhc.users import create_user
+from bhc.signups import services as signups
+from bhc.users.services import create_user
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

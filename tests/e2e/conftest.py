@@ -18,9 +18,9 @@ from bhc import config as config_module
 from bhc.app import wsgi_stack
 from bhc.bootstrap import build
 from bhc.db import utcnow
-from bhc.demo import connect_numbers
+from bhc.demo.setup import connect_numbers
 from bhc.models import CallLeg, HelpRequest, Participant
-from bhc.neighbourhoods import add_neighbourhood
+from bhc.neighbourhoods.services import add_neighbourhood
 from tests.integration.conftest import volunteer
 
 TIME_SCALE = 0.05

@@ -26,8 +26,8 @@ from waitress.server import create_server
 
 from bhc.db import Database, drop_schema, utcnow
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
-from bhc.neighbourhoods import add_neighbourhood
-from bhc.participants import ParticipantData, save
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.people.participants import ParticipantData, save
 from ivr.simulator import SimulatedNetwork
 from tests.conftest import POSTGRES_URL, migrated_postgres_schema
 from tests.e2e.conftest import free_port

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bhc.db import utcnow
 from bhc.models import FollowUp
-from bhc.report import monthly_report
+from bhc.reports.monthly import monthly_report
 from tests.e2e.conftest import CALLER, VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, ask_for_groceries, assert_bridged, phones
 

@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from bhc import prompts_store
 from bhc.db import utcnow
+from bhc.prompts import recordings
 from tests.e2e.conftest import VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, CONNECTED, assert_bridged, phones
 from tests.integration.test_recorded_prompts import MP3
@@ -45,12 +45,12 @@ def test_a_caller_chooses_english_and_hears_english_throughout(live):
 
 def test_a_recorded_prompt_is_played_instead_of_the_text(live):
     with live.exchange.db.session() as session:
-        prompt = prompts_store.save(
-            session, key=prompts_store.message_key("Press star to hear this again."),
+        prompt = recordings.save(
+            session, key=recordings.message_key("Press star to hear this again."),
             language="nl", data=MP3, user_id=None, now=utcnow())
-        file_name = prompts_store.Recording(prompt.id, prompt.token,
+        file_name = recordings.Recording(prompt.id, prompt.token,
                                             prompt.content_type).file_name
-    prompts_store.index(live.exchange.db).forget()
+    recordings.index(live.exchange.db).forget()
     sid = live.dial()
     live.wait_for_keys(sid)
     url = f"{live.exchange.urls.base}/ivr/audio/{file_name}"

@@ -10,10 +10,10 @@ from twilio.request_validator import RequestValidator
 
 from bhc.app import create_app
 from bhc.bootstrap import build
-from bhc.carrier import CarrierError
+from bhc.calls.carrier import CarrierError
 from bhc.db import utcnow
-from bhc.neighbourhoods import add_neighbourhood
-from bhc.participants import ParticipantData, save
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.people.participants import ParticipantData, save
 
 EXCHANGE = "+31702000001"
 CALLER = "+31703561234"

@@ -6,11 +6,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bhc.adjacency import AdjacencyError, adjacent_names, adjoin
-from bhc.candidates import eligible_volunteers
+from bhc.calls.candidates import eligible_volunteers
 from bhc.cli import main
 from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
-from bhc.neighbourhoods import add_neighbourhood
+from bhc.neighbourhoods.adjacency import AdjacencyError, adjacent_names, adjoin
+from bhc.neighbourhoods.services import add_neighbourhood
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient, volunteer
 from tests.integration.test_candidates import NOW, open_request
 

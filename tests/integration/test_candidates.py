@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import event, select
 
-from bhc.candidates import Caps, as_candidates, eligible_volunteers
+from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
 from tests.integration.conftest import CALLER, volunteer
 

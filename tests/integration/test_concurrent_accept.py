@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bhc import offers
+from bhc.calls import volunteer as offers
 from bhc.db import utcnow
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient, volunteer

@@ -3,9 +3,9 @@
 from sqlalchemy import func, select
 
 from bhc.db import utcnow
-from bhc.demo import DEMO_USER, seed
+from bhc.demo.setup import DEMO_USER, seed
 from bhc.models import HelpRequest, Neighbourhood, Participant, User
-from bhc.report import monthly_report, previous_month
+from bhc.reports.monthly import monthly_report, previous_month
 
 
 def test_seeding_twice_gives_one_neighbourhood_twenty_volunteers_and_a_demo_user(exchange):

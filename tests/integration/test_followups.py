@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from bhc import followups
 from bhc.db import utcnow
+from bhc.followups import services as followups
 from bhc.models import FollowUp, Match, Neighbourhood, Participant
-from bhc.privacy import erase_participant
-from bhc.report import monthly_report, to_csv
+from bhc.people.privacy import erase_participant
+from bhc.reports.monthly import monthly_report, to_csv
 from matching.followup_timing import Delay
 from tests.admin import conftest as admin
 from tests.integration.conftest import CALLER

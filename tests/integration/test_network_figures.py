@@ -10,8 +10,8 @@ from datetime import datetime
 import pytest
 
 from bhc.models import CallLeg, HelpRequest, Match, Participant
-from bhc.neighbourhoods import add_neighbourhood
-from bhc.report import monthly_report, to_csv
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.reports.monthly import monthly_report, to_csv
 
 OCTOBER = datetime(2026, 10, 10, 10, 0)
 SEPTEMBER = datetime(2026, 9, 10, 10, 0)

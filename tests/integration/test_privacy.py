@@ -19,7 +19,7 @@ from bhc.models import (
     RegistrationCallback,
     SignUp,
 )
-from bhc.privacy import anonymise_old_calls, erase_participant, export_participant
+from bhc.people.privacy import anonymise_old_calls, erase_participant, export_participant
 from tests.integration.conftest import CALLER
 
 HELPER = "+31612340001"

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bhc import prompts_store
 from bhc.db import utcnow
 from bhc.models import AuditLog
+from bhc.prompts import recordings
 from tests.integration.test_webhooks import CALL, said, start
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 64
@@ -22,11 +22,11 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def record(exchange, msgid=STAR, language="nl", data=MP3):
     with exchange.db.session() as session:
-        prompt = prompts_store.save(session, key=prompts_store.message_key(msgid),
+        prompt = recordings.save(session, key=recordings.message_key(msgid),
                                     language=language, data=data, user_id=None, now=utcnow())
-        file_name = prompts_store.Recording(prompt.id, prompt.token,
+        file_name = recordings.Recording(prompt.id, prompt.token,
                                             prompt.content_type).file_name
-    prompts_store.index(exchange.db).forget()
+    recordings.index(exchange.db).forget()
     return file_name
 
 
@@ -35,7 +35,7 @@ def played(response) -> list[str]:
 
 
 def test_only_fixed_sentences_can_be_recorded():
-    messages = prompts_store.recordable_messages()
+    messages = recordings.recordable_messages()
     assert STAR in messages
     assert "Press 1 to pause calls for a week." in messages
     assert not [m for m in messages if "%(" in m]
@@ -45,18 +45,18 @@ def test_only_fixed_sentences_can_be_recorded():
 @pytest.mark.parametrize("data, reason", [
     (b"", "empty"),
     (b"<html>not audio</html>", "not_audio"),
-    (b"ID3" + b"\x00" * prompts_store.MAX_BYTES, "too_large"),
+    (b"ID3" + b"\x00" * recordings.MAX_BYTES, "too_large"),
 ])
 def test_what_is_not_a_playable_recording_is_refused(data, reason):
-    with pytest.raises(prompts_store.BadAudio) as refused:
-        prompts_store.sniff(data)
+    with pytest.raises(recordings.BadAudio) as refused:
+        recordings.sniff(data)
     assert refused.value.reason == reason
 
 
 def test_mp3_and_wav_are_told_by_their_first_bytes():
-    assert prompts_store.sniff(MP3) == "audio/mpeg"
-    assert prompts_store.sniff(b"\xff\xfb\x90\x00rest") == "audio/mpeg"
-    assert prompts_store.sniff(WAV) == "audio/wav"
+    assert recordings.sniff(MP3) == "audio/mpeg"
+    assert recordings.sniff(b"\xff\xfb\x90\x00rest") == "audio/mpeg"
+    assert recordings.sniff(WAV) == "audio/wav"
 
 
 def test_a_recorded_message_is_played_and_the_others_are_spoken(phone, exchange):
@@ -103,7 +103,7 @@ def test_without_the_database_the_apology_is_still_spoken(phone, exchange, monke
         raise OperationalError("SELECT", {}, Exception("the database is gone"))
 
     start(phone)
-    prompts_store.index(exchange.db).forget()  # so the apology has to look recordings up
+    recordings.index(exchange.db).forget()  # so the apology has to look recordings up
     monkeypatch.setattr(exchange.db, "sessions", broken)
     response = phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
     assert "er ging bij ons iets mis" in said(response)

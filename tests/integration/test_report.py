@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from bhc.cli import main
 from bhc.models import CallLeg, HelpRequest, Match, Neighbourhood, Participant
-from bhc.report import month_bounds, monthly_report, percentile, previous_month
+from bhc.reports.monthly import month_bounds, monthly_report, percentile, previous_month
 
 CREATED = datetime(2026, 9, 1)
 

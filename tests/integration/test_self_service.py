@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bhc import i18n, self_service
+from bhc import i18n
 from bhc.config import ConfigError, from_mapping
 from bhc.db import utcnow
 from bhc.models import AuditLog, Category, HelpRequest, Participant, RegistrationCallback
-from bhc.report import monthly_report
+from bhc.people import self_service
+from bhc.reports.monthly import monthly_report
 from tests.integration.conftest import CALLER, SignedClient
 from tests.integration.test_webhooks import CALL, request_of, said, start
 
@@ -273,7 +274,7 @@ def test_the_report_counts_requests_per_language(phone, exchange):
 
 
 def test_spoken_dates_are_in_the_callers_language():
-    from bhc.office import spoken_date
+    from bhc.neighbourhoods.office import spoken_date
 
     assert spoken_date(datetime(2026, 12, 1, 23, 30), "nl") == "woensdag 2 december"
     assert spoken_date(datetime(2026, 12, 1, 23, 30), "en") == "Wednesday 2 December"

@@ -11,10 +11,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import select
 
-from bhc import report, signups
 from bhc.db import utcnow
 from bhc.models import AuditLog, Neighbourhood, Participant, SignUp, SignUpState
-from bhc.participants import ParticipantData, save
+from bhc.people.participants import ParticipantData, save
+from bhc.reports import monthly as report
+from bhc.signups import services as signups
 from tests.integration.conftest import CALLER, EXCHANGE
 
 PHONE = "+31612345678"

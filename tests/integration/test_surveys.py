@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from bhc.cli import main
 from bhc.config import SurveyConfig
 from bhc.models import AuditLog, SurveyResponse, SurveyWave
-from bhc.neighbourhoods import add_neighbourhood
-from bhc.report import month_bounds
-from bhc.surveys import SurveyFileError, import_survey, survey_summary
+from bhc.neighbourhoods.services import add_neighbourhood
+from bhc.reports.monthly import month_bounds
+from bhc.surveys.services import SurveyFileError, import_survey, survey_summary
 
 NOW = datetime(2026, 10, 1, 12, 0)
 HEADER = ("wave,neighbourhood,respondent,used_exchange,knows_exchange,cohesion_1,cohesion_2,"

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, request
 from werkzeug.serving import make_server
 
-from bhc.carrier import CarrierError
+from bhc.calls.carrier import CarrierError
 from ivr.twilio_carrier import TwilioCarrier
 
 SID = "AC" + "a" * 32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bhc.match_people import MonthMatches
+from bhc.reports.match_people import MonthMatches
 
 # (neighbourhood, asker, helper): 1 and 2 meet twice in neighbourhood 10 (once each way),
 # 3 helps 1 there; an unregistered caller (None) is helped by 2; in neighbourhood 20, 4 asks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bhc.calls import menu_keys
+from bhc.calls.caller import menu_keys
 from bhc.config import ConfigError, from_mapping, load
 
 DEFAULT_CATEGORIES = [1, 2, 3, 4, 5, 6, 7]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bhc.report_pdf import for_sharing
+from bhc.reports.sharing import for_sharing
 
 
 def _row(**figures) -> dict:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bhc import signups
-from bhc.participation_figures import channel
+from bhc.reports.participation import channel
+from bhc.signups import services as signups
 from matching.availability import parse_windows
 
 

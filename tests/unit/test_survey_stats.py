@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from bhc.config import ConfigError, from_mapping
-from bhc.survey_stats import Moments, group, t_quantile, welch_difference
-from bhc.surveys import score, shareable_rows, wave_date
+from bhc.surveys.services import score, shareable_rows, wave_date
+from bhc.surveys.stats import Moments, group, t_quantile, welch_difference
 
 
 def moments(*scores: float) -> Moments:

@@ -1,0 +1,114 @@
+"""Call-backs: a caller nobody could help now asks to be phoned once a neighbour can.
+
+The engine searches again in rounds (every ``retry_every_s``, within volunteers' availability)
+until ``callback_until``. When a volunteer presses 1 they wait on hold and the exchange phones
+the resident; the resident's 1 bridges the two. Only then has help been connected: a resident
+who cannot be reached or says no ends the request without a match.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from bhc.calls.caller import category_label
+from bhc.calls.models import HelpRequest, Match, RequestState
+
+log = logging.getLogger(__name__)
+
+# Outcomes of a matched call-back request while the resident is being phoned, and after.
+CALLING_RESIDENT, CALLED_BACK = "matched", "called_back"
+CALLBACK_REASONS = ("no_candidates", "all_declined", "no_answer")
+
+
+def can_offer(request: HelpRequest) -> bool:
+    """A call-back needs a number to call and a search that simply found nobody."""
+    return (request.caller_id is not None and request.state == RequestState.UNMATCHED
+            and request.outcome in CALLBACK_REASONS and request.callback_until is None)
+
+
+def request_callback(session: Session, request: HelpRequest, now: datetime,
+                     give_up_after_h: int) -> bool:
+    """The caller pressed 1 after hearing nobody could help: search again later."""
+    if request.state == RequestState.CALLBACK_DUE:
+        return True  # a retried webhook
+    if not can_offer(request):
+        return False
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.UNMATCHED)
+        .values(state=RequestState.CALLBACK_DUE, outcome="callback_requested", ended_at=None,
+                callback_until=now + timedelta(hours=give_up_after_h), next_round_at=now,
+                round_started_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    return bool(moved)
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """What the resident hears when the exchange phones them back."""
+
+    ready: bool  # a volunteer is waiting on hold for them
+    language: str
+    neighbourhood: str = ""
+    category: str = ""
+    queue_name: str = ""
+
+
+def resident_answered(session: Session, request_id: int) -> ResidentView:
+    request = session.get(HelpRequest, request_id)
+    if request is None:
+        return ResidentView(False, "nl")
+    ready = request.state == RequestState.MATCHED and request.outcome in (CALLING_RESIDENT,
+                                                                          CALLED_BACK)
+    return ResidentView(ready, request.language, request.neighbourhood.name,
+                        category_label(session, request), request.queue_name)
+
+
+def resident_connects(session: Session, request_id: int) -> bool:
+    """The resident pressed 1: the call-back is connected (idempotent)."""
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.MATCHED,
+               HelpRequest.outcome.in_((CALLING_RESIDENT, CALLED_BACK)),
+               HelpRequest.callback_until.is_not(None))
+        .values(outcome=CALLED_BACK)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(moved)
+
+
+def fail(session: Session, request_id: int, reason: str, now: datetime) -> bool:
+    """The resident could not be reached, said no, or the volunteer left: no match after all.
+
+    The volunteer still waiting on hold is told by the engine, which stops accepted legs of
+    requests that are no longer matched.
+    """
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.MATCHED,
+               HelpRequest.outcome == CALLING_RESIDENT,
+               HelpRequest.callback_until.is_not(None))
+        .values(state=RequestState.UNMATCHED, outcome=reason, ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved:
+        session.execute(delete(Match).where(Match.request_id == request_id))
+        log.info("call-back of request %s ended without a match: %s", request_id, reason)
+    return bool(moved)
+
+
+def residents_to_call(session: Session) -> list[HelpRequest]:
+    """Call-backs where a volunteer waits and the resident has not been phoned yet."""
+    return list(session.scalars(
+        select(HelpRequest).where(HelpRequest.state == RequestState.MATCHED,
+                                  HelpRequest.outcome == CALLING_RESIDENT,
+                                  HelpRequest.callback_until.is_not(None),
+                                  HelpRequest.callback_call_sid.is_(None))
+    ))

@@ -1,0 +1,363 @@
+"""Use cases of the resident who phones in: from the first ring to waiting on hold.
+
+Each function is one webhook's worth of work in one transaction. State changes are
+compare-and-set updates, so a retried or late webhook changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bhc.calls.models import HelpRequest, RequestState
+from bhc.i18n import DEFAULT_LANGUAGE, available_languages
+from bhc.neighbourhoods.models import Category
+from bhc.neighbourhoods.office import Office
+from bhc.neighbourhoods.services import by_exchange_number, menu
+from bhc.people import self_service
+from bhc.people.models import BlockedNumber, Participant
+from bhc.phones import InvalidPhoneNumber, is_withheld, mask, to_e164
+
+log = logging.getLogger(__name__)
+
+
+class UnknownExchange(LookupError):
+    """The number called belongs to no neighbourhood."""
+
+
+class UnknownCall(LookupError):
+    """A webhook names a call this exchange has no request for."""
+
+
+class BlockedCaller(PermissionError):
+    """A coordinator blocked this number."""
+
+
+class TooManyRequests(PermissionError):
+    """This number opened the hourly maximum of requests already."""
+
+
+@dataclass(frozen=True)
+class Chosen:
+    category: Category
+
+
+@dataclass(frozen=True)
+class LanguageSwitched:
+    language: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    pass
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """The caller asked to hear the menu again."""
+
+
+@dataclass(frozen=True)
+class OwnDetails:
+    """A registered participant chose the menu of their own details (status, pause, resume)."""
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A participant paused until their next call asked to be called again."""
+
+
+@dataclass(frozen=True)
+class SignUpAsked:
+    """An unregistered caller asked a coordinator to call them back to sign them up."""
+
+
+@dataclass(frozen=True)
+class ToCoordinator:
+    """The caller asked for the coordinator; ``open`` says whether the office is staffed now."""
+
+    open: bool
+    phone: str
+    hours: str
+
+
+REPEAT_KEY, COORDINATOR_KEY = "*", "0"
+OWN_DETAILS_KEY = "8"  # preferred; another spare key when a category uses it
+SPARE_KEYS = "987654321"
+EXTRA_KEY = "#"  # when no digit is spare (the menu reads # as a key, not as "done")
+
+
+@dataclass(frozen=True)
+class MenuKeys:
+    """The keys of one caller's menu besides the categories, 0 and *.
+
+    ``languages`` offers every other language with a catalogue: the first (Dutch, else
+    English) on the configured language key, the others on spare keys counting down from 9,
+    then on #. ``own_details`` is the
+    self-service menu for a registered participant, the sign-up call-back for an unregistered
+    caller (None when the caller's number is unknown or no key is spare).
+    """
+
+    languages: tuple[tuple[str, str], ...]  # (key, language code)
+    own_details: str | None
+
+
+def menu_keys(category_keys: list[int], language: str, language_key: str,
+              own_details: bool) -> MenuKeys:
+    taken = {str(key) for key in category_keys} | {COORDINATOR_KEY, REPEAT_KEY}
+    spare = [key for key in SPARE_KEYS if key not in taken]
+
+    def claim(preferred: str | None) -> str | None:
+        if preferred is not None and preferred not in taken:
+            key = preferred
+        elif spare:
+            key = spare[0]
+        elif EXTRA_KEY not in taken:
+            key = EXTRA_KEY
+        else:
+            return None
+        taken.add(key)
+        if key in spare:
+            spare.remove(key)
+        return key
+
+    # Dutch and English keep their keys whatever catalogues are added.
+    others = sorted((code for code in available_languages() if code != language),
+                    key=lambda code: (code != DEFAULT_LANGUAGE, code != "en", code))
+    first = [(claim(language_key), others[0])] if others else []
+    own = claim(OWN_DETAILS_KEY) if own_details else None
+    rest = [(claim(None), code) for code in others[1:]]
+    languages = tuple((key, code) for key, code in first + rest if key is not None)
+    return MenuKeys(languages=languages, own_details=own)
+
+
+def keys_for(request: HelpRequest, categories: list[Category], language_key: str) -> MenuKeys:
+    """The menu keys this caller hears now (the prompt and the choice agree on them)."""
+    return menu_keys([c.key for c in categories], request.language, language_key,
+                     own_details=request.caller_id is not None)
+
+
+@dataclass(frozen=True)
+class Closed:
+    """The request is no longer in the menu (it ended, or the caller already chose)."""
+
+    state: str
+
+
+def request_for_call(session: Session, call_sid: str) -> HelpRequest:
+    request = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    if request is None:
+        raise UnknownCall(call_sid)
+    return request
+
+
+def start_call(
+    session: Session, *, call_sid: str, to: str, from_: str, now: datetime,
+    default_language: str = DEFAULT_LANGUAGE, max_per_hour: int = 4,
+) -> HelpRequest:
+    """Open a request for an inbound call (or return the one a retried webhook opened).
+
+    Raises UnknownExchange, BlockedCaller or TooManyRequests; none of them opens a request.
+    """
+    existing = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    if existing is not None:
+        return existing
+    try:
+        neighbourhood = by_exchange_number(session, to_e164(to))
+    except InvalidPhoneNumber:
+        neighbourhood = None
+    if neighbourhood is None:
+        raise UnknownExchange(to)
+    _check_allowed(session, from_, now, max_per_hour)
+    caller = None if is_withheld(from_) else _recognise(session, from_, neighbourhood.id, now)
+    request = HelpRequest(
+        call_sid=call_sid,
+        neighbourhood_id=neighbourhood.id,
+        caller=caller,
+        language=_language_of(caller, default_language),
+        state=RequestState.MENU,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def _check_allowed(session: Session, raw_number: str, now: datetime, max_per_hour: int) -> None:
+    try:
+        phone = to_e164(raw_number)
+    except InvalidPhoneNumber:
+        return  # withheld or unreadable: nothing to block or count by
+    if session.scalar(select(BlockedNumber.id).where(BlockedNumber.number == phone)):
+        log.info("blocked number %s called", mask(phone))
+        raise BlockedCaller(phone)
+    recent = session.scalar(
+        select(func.count()).select_from(HelpRequest).join(Participant,
+                                                           HelpRequest.caller_id == Participant.id)
+        .where(Participant.phone == phone, HelpRequest.created_at >= now - timedelta(hours=1))
+    )
+    if recent >= max_per_hour:
+        log.info("number %s reached %s requests this hour", mask(phone), max_per_hour)
+        raise TooManyRequests(phone)
+
+
+def _recognise(
+    session: Session, raw_number: str, neighbourhood_id: int, now: datetime
+) -> Participant | None:
+    """The registered participant with this number, or a new asker the coordinator reviews."""
+    try:
+        phone = to_e164(raw_number)
+    except InvalidPhoneNumber:
+        log.info("caller number %s could not be parsed", mask(raw_number))
+        return None
+    participant = session.scalar(select(Participant).where(Participant.phone == phone))
+    if participant is None:
+        participant = Participant(
+            phone=phone,
+            neighbourhood_id=neighbourhood_id,
+            is_asker=True,
+            is_helper=False,
+            needs_review=True,
+            source="phone",
+            created_at=now,
+        )
+        session.add(participant)
+        session.flush()
+        log.info("unregistered caller %s recorded as a new asker for review", mask(phone))
+    return participant
+
+
+def _language_of(caller: Participant | None, default: str) -> str:
+    if caller is not None:
+        for code in caller.language_list:
+            if code in available_languages():
+                return code
+    return default
+
+
+def needs_callback_number(request: HelpRequest) -> bool:
+    return request.caller_id is None and request.state == RequestState.MENU
+
+
+def set_callback_number(session: Session, request: HelpRequest, digits: str,
+                        now: datetime) -> bool:
+    """A caller with a withheld number keyed in a number; False when it is not a phone number."""
+    if request.caller_id is not None:
+        return True
+    digits = digits.strip().rstrip("#")
+    if not digits:
+        return False
+    caller = _recognise(session, digits, request.neighbourhood_id, now)
+    if caller is None:
+        return False
+    request.caller = caller
+    return True
+
+
+def choose(
+    session: Session, request: HelpRequest, digits: str, now: datetime, language_key: str,
+    office: Office | None = None,
+) -> (Chosen | LanguageSwitched | Repeat | ToCoordinator | OwnDetails | Resumed | SignUpAsked
+      | Invalid | Closed):
+    """The caller pressed a key in the category menu.
+
+    Besides the categories: a key per other language, * to repeat, 0 for the coordinator's
+    office (put through when it is open, otherwise the caller hears its hours), and the key of
+    the caller's own details (see ``menu_keys``). A chosen language is remembered as the
+    caller's first language for their next call.
+    """
+    if request.state != RequestState.MENU:
+        chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
+        if request.state == RequestState.SEARCHING and chosen is not None:
+            return Chosen(chosen)  # a retried webhook: answer as before
+        return Closed(request.state)
+    digits = digits.strip()
+    categories = menu(session, request.neighbourhood_id)
+    keys = keys_for(request, categories, language_key)
+    chosen_language = dict(keys.languages).get(digits)
+    if chosen_language is not None:
+        request.language = chosen_language
+        if request.caller is not None:
+            rest = [code for code in request.caller.language_list if code != request.language]
+            request.caller.languages = ";".join([request.language, *rest])
+        return LanguageSwitched(request.language)
+    if digits == REPEAT_KEY:
+        return Repeat()
+    if digits == keys.own_details:
+        return _own_details(session, request, now)
+    if digits == COORDINATOR_KEY and office is not None and office.phone:
+        staffed = office.is_open(now)
+        if staffed:
+            _abandon(session, request, now, "to_coordinator", (RequestState.MENU,))
+        return ToCoordinator(open=staffed, phone=office.phone, hours=office.hours)
+    category = next((c for c in categories if digits == str(c.key)), None)
+    if category is None:
+        return Invalid()
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MENU)
+        .values(state=RequestState.SEARCHING, category_slug=category.slug, searching_since=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if not moved:
+        return choose(session, request, digits, now, language_key)
+    return Chosen(category)
+
+
+def _own_details(session: Session, request: HelpRequest,
+                 now: datetime) -> OwnDetails | Resumed | SignUpAsked:
+    caller = request.caller
+    if not self_service.is_registered(caller):
+        self_service.ask_sign_up_callback(session, caller, request.neighbourhood_id,
+                                          request.language, now)
+        return SignUpAsked()
+    if self_service.waits_to_resume(caller):
+        self_service.resume(session, caller, now)
+        return Resumed()
+    return OwnDetails()
+
+
+def _category(session: Session, neighbourhood_id: int, slug: str | None) -> Category | None:
+    if slug is None:
+        return None
+    return session.scalar(
+        select(Category).where(Category.neighbourhood_id == neighbourhood_id,
+                               Category.slug == slug)
+    )
+
+
+def end_in_menu(session: Session, request: HelpRequest, now: datetime, outcome: str) -> None:
+    """The caller made no valid choice (or hung up) before the search began."""
+    _abandon(session, request, now, outcome, from_states=(RequestState.MENU,))
+
+
+def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller hung up: the request is abandoned unless it already ended otherwise."""
+    if request.state == RequestState.MENU:
+        return _abandon(session, request, now, "hung_up_in_menu", (RequestState.MENU,))
+    return _abandon(session, request, now, "caller_hung_up", (RequestState.SEARCHING,))
+
+
+def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: str,
+             from_states: tuple[str, ...]) -> bool:
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state.in_(from_states))
+        .values(state=RequestState.ABANDONED, outcome=outcome, ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    return bool(moved)
+
+
+def category_label(session: Session, request: HelpRequest, language: str | None = None) -> str:
+    """The request's category as the given language (default: the caller's) calls it."""
+    category = _category(session, request.neighbourhood_id, request.category_slug)
+    if category is None:
+        return request.category_slug or ""
+    return category.label(language or request.language)

@@ -1,0 +1,118 @@
+"""Help requests, the calls to volunteers they lead to, and matches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bhc.db import Base
+
+if TYPE_CHECKING:
+    from bhc.neighbourhoods.models import Neighbourhood
+    from bhc.people.models import Participant
+
+
+class RequestState:
+    MENU = "menu"
+    SEARCHING = "searching"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    ABANDONED = "abandoned"
+    CALLBACK_DUE = "callback_due"  # unmatched, and the caller asked to be called back
+
+
+LIVE_LEG_STATUSES = ("placing", "queued", "initiated", "ringing", "in-progress")
+
+
+class HelpRequest(Base):
+    """One inbound call asking for help, from menu to match or its end."""
+
+    __tablename__ = "help_requests"
+    __table_args__ = (
+        Index("ix_help_requests_state", "state"),
+        # The monthly report reads a month's requests from this index alone (index-only scans).
+        Index("ix_help_requests_month", "created_at", "neighbourhood_id", "category_slug",
+              "state", "outcome", "language", "id"),
+        Index("ix_help_requests_caller_created", "caller_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    caller_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    category_slug: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    state: Mapped[str] = mapped_column(String(20), default=RequestState.MENU)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime)  # indexed by ix_help_requests_month
+    searching_since: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Callbacks: searched for in rounds until callback_until; the resident is phoned once a
+    # volunteer has pressed 1 and waits on hold.
+    callback_until: Mapped[datetime | None] = mapped_column(DateTime)
+    round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
+    callback_call_sid: Mapped[str | None] = mapped_column(String(64))
+
+    neighbourhood: Mapped[Neighbourhood] = relationship()
+    caller: Mapped[Participant | None] = relationship()
+    legs: Mapped[list[CallLeg]] = relationship(back_populates="request", order_by="CallLeg.id")
+
+    @property
+    def queue_name(self) -> str:
+        return f"request-{self.id}"
+
+
+class CallLeg(Base):
+    """One outbound call to a volunteer for a request."""
+
+    __tablename__ = "call_legs"
+    __table_args__ = (
+        Index("ix_call_legs_volunteer_placed", "volunteer_id", "placed_at"),
+        Index("ix_call_legs_status", "status"),
+        # The report's active helpers: has this volunteer answered a call in the month?
+        Index("ix_call_legs_answered", "volunteer_id", "placed_at",
+              sqlite_where=text("answered_at IS NOT NULL"),
+              postgresql_where=text("answered_at IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="placing")
+    answered_by: Mapped[str | None] = mapped_column(String(20))
+    key_pressed: Mapped[str | None] = mapped_column(String(4))
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    placed_at: Mapped[datetime] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stop_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+    request: Mapped[HelpRequest] = relationship(back_populates="legs")
+    volunteer: Mapped[Participant | None] = relationship()
+
+
+class Match(Base):
+    """A volunteer pressed 1: the two residents were put through to each other."""
+
+    __tablename__ = "matches"
+    # The report joins a month's requests to their matches and reads only these columns.
+    __table_args__ = (Index("ix_matches_month_figures", "request_id", "time_to_match_s",
+                            "volunteers_rung", "asker_id", "helper_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), unique=True)
+    leg_id: Mapped[int] = mapped_column(ForeignKey("call_legs.id"), unique=True)
+    helper_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    asker_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    matched_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    time_to_match_s: Mapped[float] = mapped_column(Float)
+    volunteers_rung: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+

@@ -1,0 +1,99 @@
+"""Help requests as coordinators follow them: today's list, and each request as a timeline."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.people.roster import local_date, local_midnight_utc
+
+PER_PAGE = 50
+
+
+def _scoped(query, visible: set[int] | None):
+    if visible is None:
+        return query
+    return query.where(HelpRequest.neighbourhood_id.in_(visible or {-1}))
+
+
+def today(session: Session, now: datetime, visible: set[int] | None) -> list[HelpRequest]:
+    """Requests made today (Europe/Amsterdam), newest first, with their call legs."""
+    start = local_midnight_utc(local_date(now))
+    end = local_midnight_utc(local_date(now) + timedelta(days=1))
+    query = _scoped(select(HelpRequest), visible).where(
+        HelpRequest.created_at >= start, HelpRequest.created_at < end)
+    return list(session.scalars(
+        query.options(selectinload(HelpRequest.legs), selectinload(HelpRequest.neighbourhood),
+                      selectinload(HelpRequest.caller))
+        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+    ))
+
+
+def any_searching(requests: list[HelpRequest]) -> bool:
+    return any(r.state == RequestState.SEARCHING for r in requests)
+
+
+@dataclass(frozen=True)
+class RequestPage:
+    items: list[HelpRequest]
+    number: int
+    pages: int
+
+
+def history(session: Session, visible: set[int] | None, *, neighbourhood_id: int | None = None,
+            page: int = 1, per_page: int = PER_PAGE) -> RequestPage:
+    query = _scoped(select(HelpRequest), visible)
+    if neighbourhood_id is not None:
+        query = query.where(HelpRequest.neighbourhood_id == neighbourhood_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = list(session.scalars(
+        query.options(selectinload(HelpRequest.legs), selectinload(HelpRequest.neighbourhood))
+        .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ))
+    return RequestPage(items=items, number=page, pages=pages)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One moment of a request: ``kind`` names it, ``leg`` is the volunteer call it is about."""
+
+    at: datetime
+    kind: str
+    leg: CallLeg | None = None
+    detail: str | None = None
+
+
+def timeline(session: Session, request: HelpRequest) -> list[Event]:
+    """Everything that happened to the request, in order: the call, the choice, each volunteer
+    rung (answered, key pressed, how the call ended), the match, and why the search ended."""
+    events = [Event(request.created_at, "called")]
+    if request.searching_since:
+        events.append(Event(request.searching_since, "chose", detail=request.category_slug))
+    legs = session.scalars(select(CallLeg).where(CallLeg.request_id == request.id)
+                           .options(selectinload(CallLeg.volunteer)).order_by(CallLeg.id))
+    for leg in legs:
+        events.append(Event(leg.placed_at, "rung", leg))
+        if leg.answered_at:
+            events.append(Event(leg.answered_at, "answered", leg, leg.answered_by))
+        if leg.decided_at and leg.key_pressed:
+            events.append(Event(leg.decided_at, "pressed", leg, leg.key_pressed))
+        if leg.outcome:
+            at = leg.ended_at or leg.decided_at or leg.placed_at
+            events.append(Event(at, "leg_outcome", leg, leg.outcome))
+    match = session.scalar(select(Match).where(Match.request_id == request.id))
+    if match is not None:
+        events.append(Event(match.matched_at, "matched", detail=f"{match.time_to_match_s:.0f}"))
+    if request.ended_at:
+        events.append(Event(request.ended_at, "ended", detail=request.outcome))
+    order = {kind: i for i, kind in enumerate(
+        ("called", "chose", "rung", "answered", "pressed", "matched", "leg_outcome", "ended"))}
+    return sorted(events, key=lambda e: (e.at, order[e.kind]))
+

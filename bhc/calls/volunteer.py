@@ -1,0 +1,233 @@
+"""Use cases of the volunteer who is rung: hear the offer, press 1 or 2, status updates.
+
+Accepting is a compare-and-set on the request (searching -> matched) that also requires the
+volunteer's own call to be live, so of two volunteers pressing 1 at once exactly one wins.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from bhc.audit import services as audit
+from bhc.calls.caller import category_label
+from bhc.calls.legs import TERMINAL, advance_status
+from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.followups import services as followups
+from bhc.i18n import DEFAULT_LANGUAGE, available_languages
+from bhc.phones import mask
+
+log = logging.getLogger(__name__)
+
+OFFER, MACHINE, TAKEN, WITHDRAWN, UNKNOWN = "offer", "machine", "taken", "withdrawn", "unknown"
+# Accepted a call-back: the volunteer waits on hold while the exchange phones the resident.
+ACCEPTED_CALLBACK = "accepted_callback"
+OPEN_STATES = (RequestState.SEARCHING, RequestState.CALLBACK_DUE)
+ACCEPTED, DECLINED, INVALID = "accepted", "declined", "invalid"
+PAUSED, STOPPED = "paused", "stopped"
+PAUSE_KEY, STOP_KEY = "9", "0"
+PAUSE_FOR = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class OfferView:
+    """What an answered volunteer should hear."""
+
+    kind: str
+    language: str = DEFAULT_LANGUAGE
+    neighbourhood: str = ""
+    category: str = ""
+    queue_name: str = ""
+    request_id: int = 0
+
+
+def _view(session: Session, leg: CallLeg, kind: str) -> OfferView:
+    request = leg.request
+    language = _volunteer_language(leg)
+    return OfferView(
+        kind=kind,
+        language=language,
+        neighbourhood=request.neighbourhood.name,
+        category=category_label(session, request, language),
+        queue_name=request.queue_name,
+        request_id=request.id,
+    )
+
+
+def _volunteer_language(leg: CallLeg) -> str:
+    spoken = leg.volunteer.language_list if leg.volunteer else []
+    for code in spoken:
+        if code in available_languages():
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def _closed_kind(leg: CallLeg) -> str:
+    return TAKEN if leg.request.state == RequestState.MATCHED else WITHDRAWN
+
+
+def offer(session: Session, leg_id: int, answered_by: str, now: datetime) -> OfferView:
+    """The volunteer picked up: offer the request, unless it is over or a machine answered."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    if answered_by and leg.answered_by is None:
+        leg.answered_by = answered_by
+    advance_status(leg, "in-progress", now)
+    if answered_by.startswith("machine") or answered_by == "fax":
+        if leg.outcome is None:
+            leg.outcome, leg.decided_at = "machine", now
+        return _view(session, leg, MACHINE)
+    if leg.outcome == "accepted":
+        return _view(session, leg, _accepted_kind(leg))
+    if leg.outcome is not None or leg.request.state not in OPEN_STATES:
+        return _view(session, leg, _closed_kind(leg))
+    return _view(session, leg, OFFER)
+
+
+def _accepted_kind(leg: CallLeg) -> str:
+    if leg.request.state != RequestState.MATCHED:
+        return WITHDRAWN  # a call-back whose resident could not be reached or said no
+    return ACCEPTED_CALLBACK if leg.request.callback_until else ACCEPTED
+
+
+def closed(session: Session, leg_id: int) -> OfferView:
+    """What a volunteer hears when the engine stops their call mid-offer."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    return _view(session, leg, _closed_kind(leg))
+
+
+def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferView:
+    """The volunteer pressed a key: 1 takes the request, 2 declines it."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(UNKNOWN)
+    if leg.outcome == "accepted":
+        return _view(session, leg, _accepted_kind(leg))  # a retried webhook: as before
+    if leg.outcome in ("declined", "paused", "opted_out"):
+        retried = {"declined": DECLINED, "paused": PAUSED, "opted_out": STOPPED}
+        return _view(session, leg, retried[leg.outcome])  # a retried webhook: same answer
+    if leg.outcome is not None or leg.request.state not in OPEN_STATES:
+        return _view(session, leg, _closed_kind(leg))
+    digits = digits.strip()
+    if digits == "1":
+        return _accept(session, leg, now)
+    if digits == "2":
+        _decide(session, leg, "declined", digits, now)
+        return _view(session, leg, DECLINED)
+    if digits in (PAUSE_KEY, STOP_KEY) and leg.volunteer is not None:
+        return _step_back(session, leg, digits, now)
+    return _view(session, leg, INVALID)
+
+
+def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> OfferView:
+    """9 pauses calls for a week, 0 stops them; either also declines this request.
+
+    The coordinator sees it on the participant and in the audit log.
+    """
+    volunteer = leg.volunteer
+    if digits == PAUSE_KEY:
+        volunteer.paused_until = max(volunteer.paused_until or now, now + PAUSE_FOR)
+        outcome, kind, action = "paused", PAUSED, "paused by phone for a week"
+    else:
+        volunteer.opted_out = True
+        outcome, kind, action = "opted_out", STOPPED, "stopped being called, by phone"
+    _decide(session, leg, outcome, digits, now)
+    audit.record(session, user_id=None, action=action, object_type="participant",
+                 object_id=volunteer.id, summary=f"{volunteer.name} ({mask(volunteer.phone)})",
+                 now=now)
+    log.info("volunteer %s %s", mask(volunteer.phone), action)
+    return _view(session, leg, kind)
+
+
+def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
+    request = leg.request
+    leg_is_live = exists().where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
+    won = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state.in_(OPEN_STATES),
+               leg_is_live)
+        .values(state=RequestState.MATCHED, outcome="matched", ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(request)
+    if not won:
+        session.refresh(leg)
+        if leg.outcome is None:
+            _decide(session, leg, "taken", "1", now)
+        return _view(session, leg, _closed_kind(leg))
+    _decide(session, leg, "accepted", "1", now)
+    started = request.searching_since or request.created_at
+    session.add(
+        Match(
+            request_id=request.id,
+            leg_id=leg.id,
+            helper_id=leg.volunteer_id,
+            asker_id=request.caller_id,
+            matched_at=now,
+            time_to_match_s=(now - started).total_seconds(),
+            volunteers_rung=len(request.legs),
+        )
+    )
+    followups.schedule(session, request.id)
+    log.info("request %s matched on leg %s", request.id, leg.id)
+    return _view(session, leg, _accepted_kind(leg))
+
+
+def _decide(session: Session, leg: CallLeg, outcome: str, key: str, now: datetime) -> None:
+    session.execute(
+        update(CallLeg)
+        .where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
+        .values(outcome=outcome, key_pressed=key, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(leg)
+
+
+def no_key(session: Session, leg_id: int, now: datetime) -> None:
+    """The volunteer heard the offer twice without pressing a key: move on."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is not None:
+        _decide(session, leg, "no_response", "", now)
+
+
+def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The volunteer who pressed 1 hung up (or lost the line) before the bridge, while the
+    caller still waits on hold: no match after all, so the search goes on for them."""
+    if request.state != RequestState.MATCHED or request.callback_until is not None:
+        return False
+    match = session.scalar(select(Match).where(Match.request_id == request.id))
+    leg = session.get(CallLeg, match.leg_id) if match else None
+    if leg is None or leg.status not in TERMINAL:
+        return False
+    reopened = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MATCHED)
+        .values(state=RequestState.SEARCHING, outcome=None, ended_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if reopened:
+        session.execute(delete(Match).where(Match.request_id == request.id))
+        leg.outcome = "left_before_bridge"
+        log.info("request %s: the volunteer left before the bridge; searching again", request.id)
+    session.refresh(request)
+    return bool(reopened)
+
+
+def status_changed(session: Session, leg_id: int, status: str, answered_by: str,
+                   now: datetime) -> bool:
+    """A status callback; returns whether the leg ended (so the engine should look again)."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return False
+    if answered_by and leg.answered_by is None:
+        leg.answered_by = answered_by
+    before = leg.outcome
+    advance_status(leg, status, now)
+    return before is None and leg.outcome is not None

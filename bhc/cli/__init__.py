@@ -1,0 +1,14 @@
+"""The ``bhc`` command line (entry point ``bhc.cli:main``): one module per command group."""
+
+from bhc.cli import (  # noqa: F401 (each module registers its commands on main)
+    database,
+    neighbourhoods,
+    people,
+    reports,
+    running,
+    surveys,
+    users,
+)
+from bhc.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,5 @@
+"""``python -m bhc.cli``."""
+
+from bhc.cli import main
+
+main()
