@@ -31,6 +31,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from admin_ui import texts
+from bhc.people.models import ParticipantRole
+
 
 class ButtonForm(FlaskForm):
     """A form that is only a button (opt out, resume, delete, sign out): the CSRF token."""
@@ -53,8 +56,7 @@ class ParticipantForm(FlaskForm):
     house_number = StringField(_l("House number"), validators=[Optional(), Length(max=10)])
     neighbourhood = SelectField(_l("Neighbourhood"), validators=[DataRequired()])
     roles = SelectField(_l("Role"), choices=[
-        SelectChoice("helper", _l("helper")), SelectChoice("asker", _l("asker")),
-        SelectChoice("both", _l("helper and asker"))])
+        SelectChoice(role, texts.ROLES[role]) for role in ParticipantRole])
     categories = CheckboxesField(_l("Helps with"))
     languages = StringField(_l("Languages (codes like nl;en)"), default="nl",
                             validators=[Length(max=40)])

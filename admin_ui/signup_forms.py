@@ -9,10 +9,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from admin_ui.forms import CheckboxesField
+from bhc.people.models import ParticipantRole
 from bhc.phones import InvalidPhoneNumber, to_e164
 from bhc.signups import services as signups
 
-ROLES = {"helper": (True, False), "asker": (False, True), "both": (True, True)}
 # Each language in its own name: the reader looks for theirs.
 LANGUAGES = (("nl", "Nederlands"), ("en", "English"))
 DAY_PART_LABELS = {
@@ -39,9 +39,9 @@ class SignUpForm(FlaskForm):
         DataRequired(_l("Please fill in your house number.")), Length(max=10)],
         description=_l("With any addition, for example 12a."))
     role = RadioField(_l("I would like to"), choices=[
-        SelectChoice("helper", _l("help neighbours")),
-        SelectChoice("asker", _l("ask neighbours for help now and then")),
-        SelectChoice("both", _l("both: help and ask for help"))],
+        SelectChoice(ParticipantRole.HELPER, _l("help neighbours")),
+        SelectChoice(ParticipantRole.ASKER, _l("ask neighbours for help now and then")),
+        SelectChoice(ParticipantRole.BOTH, _l("both: help and ask for help"))],
         validators=[InputRequired(_l("Choose how you would like to take part."))])
     categories = CheckboxesField(_l("I can help with"), description=_l(
         "For helpers: choose at least one. We only call you for these."))
@@ -72,7 +72,7 @@ class SignUpForm(FlaskForm):
             raise ValidationError(_l("Write the postcode like 2551 AB.")) from None
 
     def validate_categories(self, field: CheckboxesField) -> None:
-        if self.role.data in ("helper", "both") and not field.data:
+        if self.role.data in (ParticipantRole.HELPER, ParticipantRole.BOTH) and not field.data:
             raise ValidationError(_l("Choose at least one kind of help you can give."))
 
     def validate_languages(self, field: CheckboxesField) -> None:
@@ -80,7 +80,7 @@ class SignUpForm(FlaskForm):
             raise ValidationError(_l("Choose at least one language."))
 
     def sign_up_data(self, language: str) -> signups.SignUpData:
-        is_helper, is_asker = ROLES[self.role.data]
+        is_helper, is_asker = ParticipantRole(self.role.data).flags
         return signups.SignUpData(
             name=self.name.data, phone=self.phone.data, postcode=self.postcode.data,
             house_number=self.house_number.data, is_helper=is_helper, is_asker=is_asker,

@@ -6,64 +6,70 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from bhc.audit.models import AuditLog
+from bhc.calls.models import LegOutcome, RequestOutcome, RequestState
 from bhc.neighbourhoods import settings
 from bhc.people import blocking, self_service
+from bhc.people.models import ParticipantRole
+from bhc.reports.monthly import UnmatchedKey
 
+# One text per member of each enum of the core (tests/admin/test_translations.py checks that
+# none is missing, in Dutch and in English).
 STATES = {
-    "menu": _l("in the menu"),
-    "searching": _l("searching"),
-    "matched": _l("matched"),
-    "unmatched": _l("no match"),
-    "abandoned": _l("abandoned"),
-    "callback_due": _l("waiting for a call-back"),
+    RequestState.MENU: _l("in the menu"),
+    RequestState.SEARCHING: _l("searching"),
+    RequestState.MATCHED: _l("matched"),
+    RequestState.UNMATCHED: _l("no match"),
+    RequestState.ABANDONED: _l("abandoned"),
+    RequestState.CALLBACK_DUE: _l("waiting for a call-back"),
 }
 
 REQUEST_OUTCOMES = {
-    "matched": _l("a volunteer accepted"),
-    "no_candidates": _l("no volunteer available"),
-    "all_declined": _l("every volunteer rung declined"),
-    "no_answer": _l("volunteers did not answer"),
-    "caller_hung_up": _l("the caller hung up while waiting"),
-    "hung_up_in_menu": _l("the caller hung up in the menu"),
-    "no_choice": _l("the caller chose no category"),
-    "to_coordinator": _l("the caller asked for the coordinator"),
-    "callback_requested": _l("the caller asked to be called back"),
-    "called_back": _l("called back and connected"),
-    "callback_expired": _l("no volunteer before the call-back expired"),
-    "callback_declined": _l("called back, but no longer needed help"),
-    "callback_unreachable": _l("called back, but could not be reached"),
-    "callback_unanswered": _l("called back, but pressed no key"),
-    "volunteer_left": _l("the volunteer hung up before the call-back"),
+    RequestOutcome.MATCHED: _l("a volunteer accepted"),
+    RequestOutcome.NO_CANDIDATES: _l("no volunteer available"),
+    RequestOutcome.ALL_DECLINED: _l("every volunteer rung declined"),
+    RequestOutcome.NO_ANSWER: _l("volunteers did not answer"),
+    RequestOutcome.CALLER_HUNG_UP: _l("the caller hung up while waiting"),
+    RequestOutcome.HUNG_UP_IN_MENU: _l("the caller hung up in the menu"),
+    RequestOutcome.NO_CHOICE: _l("the caller chose no category"),
+    RequestOutcome.TO_COORDINATOR: _l("the caller asked for the coordinator"),
+    RequestOutcome.CALLBACK_REQUESTED: _l("the caller asked to be called back"),
+    RequestOutcome.CALLED_BACK: _l("called back and connected"),
+    RequestOutcome.CALLBACK_EXPIRED: _l("no volunteer before the call-back expired"),
+    RequestOutcome.CALLBACK_DECLINED: _l("called back, but no longer needed help"),
+    RequestOutcome.CALLBACK_UNREACHABLE: _l("called back, but could not be reached"),
+    RequestOutcome.CALLBACK_UNANSWERED: _l("called back, but pressed no key"),
+    RequestOutcome.VOLUNTEER_LEFT: _l("the volunteer hung up before the call-back"),
 }
 
 LEG_OUTCOMES = {
-    "accepted": _l("accepted (pressed 1)"),
-    "declined": _l("declined (pressed 2)"),
-    "busy": _l("busy"),
-    "no_answer": _l("no answer"),
-    "no_response": _l("answered but pressed no key"),
-    "machine": _l("voicemail"),
-    "failed": _l("call failed"),
-    "canceled": _l("call cancelled"),
-    "withdrawn": _l("stopped: the search ended"),
-    "taken": _l("heard the request was already taken"),
-    "left_before_bridge": _l("pressed 1 but hung up before being connected"),
-    "paused": _l("paused for a week (pressed 9)"),
-    "opted_out": _l("stopped being called (pressed 0)"),
+    LegOutcome.ACCEPTED: _l("accepted (pressed 1)"),
+    LegOutcome.DECLINED: _l("declined (pressed 2)"),
+    LegOutcome.BUSY: _l("busy"),
+    LegOutcome.NO_ANSWER: _l("no answer"),
+    LegOutcome.NO_RESPONSE: _l("answered but pressed no key"),
+    LegOutcome.MACHINE: _l("voicemail"),
+    LegOutcome.FAILED: _l("call failed"),
+    LegOutcome.CANCELED: _l("call cancelled"),
+    LegOutcome.WITHDRAWN: _l("stopped: the search ended"),
+    LegOutcome.TAKEN: _l("heard the request was already taken"),
+    LegOutcome.LEFT_BEFORE_BRIDGE: _l("pressed 1 but hung up before being connected"),
+    LegOutcome.PAUSED: _l("paused for a week (pressed 9)"),
+    LegOutcome.OPTED_OUT: _l("stopped being called (pressed 0)"),
 }
 
-# The report's reasons why requests found no match (bhc.report.UNMATCHED_KEYS).
+# The report's reasons why requests found no match.
 UNMATCHED_REASONS = {
-    "no_candidates": REQUEST_OUTCOMES["no_candidates"],
-    "all_declined": REQUEST_OUTCOMES["all_declined"],
-    "no_answer": REQUEST_OUTCOMES["no_answer"],
-    "callback_pending": STATES["callback_due"],
-    "callback_expired": REQUEST_OUTCOMES["callback_expired"],
-    "callback_not_connected": _l("called back, but not connected"),
-    "other": _l("another reason"),
+    UnmatchedKey.NO_CANDIDATES: REQUEST_OUTCOMES[RequestOutcome.NO_CANDIDATES],
+    UnmatchedKey.ALL_DECLINED: REQUEST_OUTCOMES[RequestOutcome.ALL_DECLINED],
+    UnmatchedKey.NO_ANSWER: REQUEST_OUTCOMES[RequestOutcome.NO_ANSWER],
+    UnmatchedKey.CALLBACK_PENDING: STATES[RequestState.CALLBACK_DUE],
+    UnmatchedKey.CALLBACK_EXPIRED: REQUEST_OUTCOMES[RequestOutcome.CALLBACK_EXPIRED],
+    UnmatchedKey.CALLBACK_NOT_CONNECTED: _l("called back, but not connected"),
+    UnmatchedKey.OTHER: _l("another reason"),
 }
 
-ROLES = {"helper": _l("helper"), "asker": _l("asker"), "both": _l("helper and asker")}
+ROLES = {ParticipantRole.HELPER: _l("helper"), ParticipantRole.ASKER: _l("asker"),
+         ParticipantRole.BOTH: _l("helper and asker")}
 
 AUDIT_ACTIONS = {
     "create": _l("added"),

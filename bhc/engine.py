@@ -18,10 +18,19 @@ from sqlalchemy import and_, case, exists, or_, select, update
 
 from bhc.calls import callbacks, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
-from bhc.calls.carrier import Carrier, CarrierError
+from bhc.calls.carrier import PLACING, Carrier, CarrierError
 from bhc.calls.legs import policy_leg
-from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, RequestState
-from bhc.calls.volunteer import OPEN_STATES
+from bhc.calls.models import (
+    LIVE_LEG_STATUSES,
+    OPEN_STATES,
+    CallLeg,
+    HelpRequest,
+    LegOutcome,
+    LegStatus,
+    RequestOutcome,
+    RequestState,
+)
+from bhc.calls.transitions import transition
 from bhc.config import Config
 from bhc.db import Database, utcnow
 from bhc.followups import services as followups
@@ -74,8 +83,9 @@ class Engine:
         with self.db.session() as session:
             result = session.execute(
                 update(CallLeg)
-                .where(CallLeg.status == "placing")
-                .values(status="failed", outcome="failed", error="interrupted by restart",
+                .where(CallLeg.status == LegStatus.PLACING)
+                .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
+                        error="interrupted by restart",
                         ended_at=self.clock())
             )
             return result.rowcount
@@ -168,7 +178,7 @@ class Engine:
                 placed_at = self.clock()
                 for volunteer_id in action.volunteer_ids:
                     leg = CallLeg(request_id=request.id, volunteer_id=volunteer_id,
-                                  status="placing", placed_at=placed_at)
+                                  status=LegStatus.PLACING, placed_at=placed_at)
                     session.add(leg)
                     legs.append((leg, by_id[volunteer_id].phone))
                 session.flush()
@@ -178,13 +188,9 @@ class Engine:
                 self._end_callback_round(session, request, now)
                 return
             elif isinstance(action, GiveUp):
-                ended = session.execute(
-                    update(HelpRequest)
-                    .where(HelpRequest.id == request.id,
-                           HelpRequest.state == RequestState.SEARCHING)
-                    .values(state=RequestState.UNMATCHED, outcome=action.reason.value,
-                            ended_at=now)
-                ).rowcount
+                ended = transition(session, request.id, RequestState.SEARCHING,
+                                   RequestState.UNMATCHED,
+                                   outcome=RequestOutcome(action.reason.value), ended_at=now)
                 caller_sid = request.call_sid
             else:
                 return  # Wait or Done
@@ -199,11 +205,8 @@ class Engine:
     def _end_callback_round(self, session, request: HelpRequest, now: datetime) -> None:
         """Nobody took the call-back this round: try again later, or give up once expired."""
         if request.callback_until and now >= request.callback_until:
-            session.execute(
-                update(HelpRequest)
-                .where(HelpRequest.id == request.id,
-                       HelpRequest.state == RequestState.CALLBACK_DUE)
-                .values(state=RequestState.UNMATCHED, outcome="callback_expired", ended_at=now))
+            transition(session, request.id, RequestState.CALLBACK_DUE, RequestState.UNMATCHED,
+                       outcome=RequestOutcome.CALLBACK_EXPIRED, ended_at=now)
             log.info("call-back of request %s expired", request.id)
             return
         request.round_started_at = None
@@ -217,7 +220,7 @@ class Engine:
             for request_id, _, _ in waiting:
                 # Marked before the call is placed: after a crash nobody is phoned twice.
                 session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                .values(callback_call_sid="placing"))
+                                .values(callback_call_sid=PLACING))
         for request_id, phone, from_number in waiting:
             sid = self._dial(phone, from_number,
                              self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
@@ -225,7 +228,8 @@ class Engine:
                              "call-back")
             if isinstance(sid, CarrierError):
                 with self.db.session() as session:
-                    callbacks.fail(session, request_id, "callback_unreachable", self.clock())
+                    callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE,
+                                   self.clock())
                 self.request_step()
                 continue
             with self.db.session() as session:
@@ -286,9 +290,10 @@ class Engine:
         if isinstance(sid, CarrierError):
             with self.db.session() as session:
                 session.execute(
-                    update(CallLeg).where(CallLeg.id == leg_id, CallLeg.status == "placing")
-                    .values(status="failed", outcome="failed", error=str(sid)[:200],
-                            ended_at=self.clock())
+                    update(CallLeg)
+                    .where(CallLeg.id == leg_id, CallLeg.status == LegStatus.PLACING)
+                    .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
+                            error=str(sid)[:200], ended_at=self.clock())
                 )
             return
         with self.db.session() as session:
@@ -296,7 +301,8 @@ class Engine:
             # it) between the REST answer and here, and must not be undone.
             session.execute(
                 update(CallLeg).where(CallLeg.id == leg_id)
-                .values(sid=sid, status=case((CallLeg.status == "placing", "queued"),
+                .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING,
+                                              LegStatus.QUEUED),
                                              else_=CallLeg.status))
             )
         log.info("rang volunteer %s for request (leg %s)", mask(phone), leg_id)
@@ -314,7 +320,7 @@ class Engine:
                     CallLeg.status.in_(LIVE_LEG_STATUSES),
                     or_(CallLeg.outcome.is_(None),
                         # a volunteer on hold for a call-back that came to nothing
-                        and_(CallLeg.outcome == "accepted",
+                        and_(CallLeg.outcome == LegOutcome.ACCEPTED,
                              HelpRequest.state != RequestState.MATCHED)),
                     CallLeg.stop_requested_at.is_(None),
                 )
@@ -327,7 +333,7 @@ class Engine:
             if sid is None:
                 continue
             try:
-                if status == "in-progress":
+                if status == LegStatus.IN_PROGRESS:
                     self.carrier.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
                 else:
                     self.carrier.end_call(sid, answered=False)
@@ -351,10 +357,11 @@ class Engine:
             for leg in legs:
                 answered = leg.answered_at is not None
                 if answered and now - leg.answered_at > DECISION_LIMIT:
-                    leg.outcome, leg.error = "no_response", "no key within the decision limit"
+                    leg.outcome = LegOutcome.NO_RESPONSE
+                    leg.error = "no key within the decision limit"
                 elif not answered and now - leg.placed_at > ring_limit:
-                    leg.outcome, leg.error = "no_answer", "no status from the carrier"
-                    leg.status, leg.ended_at = "failed", now
+                    leg.outcome, leg.error = LegOutcome.NO_ANSWER, "no status from the carrier"
+                    leg.status, leg.ended_at = LegStatus.FAILED, now
                 else:
                     continue
                 if leg.sid:

@@ -6,6 +6,9 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.calls import callbacks, urls
+from bhc.calls.carrier import ENDED
+from bhc.calls.legs import is_machine
+from bhc.calls.models import RequestOutcome
 from bhc.db import utcnow
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url, wake_engine
@@ -36,8 +39,8 @@ def resident_answer():
     services = exchange()
     with services.db.session() as session:
         view = callbacks.resident_answered(session, request_id)
-        if request.form.get("AnsweredBy", "").startswith("machine"):
-            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+        if is_machine(request.form.get("AnsweredBy")):
+            if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, utcnow()):
                 wake_engine()
             response = VoiceResponse()
             response.hangup()
@@ -70,8 +73,9 @@ def resident_choice():
                            "Goodbye.", response)
             return twiml(response)
         if digits == "2" or attempt >= OFFER_TRIES:
-            if callbacks.fail(session, request_id, "callback_declined" if digits == "2"
-                              else "callback_unanswered", utcnow()):
+            if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_DECLINED
+                              if digits == "2" else RequestOutcome.CALLBACK_UNANSWERED,
+                              utcnow()):
                 wake_engine()
             return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
                                         "request. Goodbye."))
@@ -88,9 +92,9 @@ def resident_status():
     match after all; the volunteer on hold is then told."""
     request_id = request_param()
     services = exchange()
-    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+    if request.form.get("CallStatus") in ENDED:
         with services.db.session() as session:
-            if callbacks.fail(session, request_id, "callback_unreachable", utcnow()):
+            if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, utcnow()):
                 wake_engine()
     return "", 204
 

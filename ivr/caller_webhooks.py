@@ -23,7 +23,8 @@ from bhc.calls.caller import (
     UnknownCall,
     UnknownExchange,
 )
-from bhc.calls.models import HelpRequest, RequestState
+from bhc.calls.carrier import ENDED
+from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
 from bhc.neighbourhoods.office import Office, spoken_hours
@@ -174,7 +175,7 @@ def menu_choice():
                                         "exchange. Goodbye."))
         response = VoiceResponse()
         if attempt >= MENU_TRIES:
-            caller.end_in_menu(session, help_request, now, outcome="no_choice")
+            caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
             return twiml(prompts.spoken(language, "We could not get your choice. Please call "
                                         "again later. Goodbye."))
         prompts.say(response, language, "Sorry, that key is not in the menu." if digits
@@ -274,7 +275,7 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
     """Nobody could help now: say so kindly, and offer a call-back when we have a number."""
     language = help_request.language
     response = VoiceResponse()
-    if help_request.outcome == "no_candidates":
+    if help_request.outcome == RequestOutcome.NO_CANDIDATES:
         prompts.say(response, language, "We are sorry: right now there is no neighbour "
                     "available for this.")
     else:
@@ -332,7 +333,7 @@ def connecting():
 def caller_status():
     """Status callback of the inbound call: a hang-up in the menu or on hold ends the request."""
     services = exchange()
-    if request.form.get("CallStatus") in ("completed", "busy", "failed", "no-answer", "canceled"):
+    if request.form.get("CallStatus") in ENDED:
         with services.db.session() as session:
             try:
                 help_request = caller.request_for_call(session, form("CallSid"))

@@ -12,6 +12,7 @@ from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.calls import urls
+from bhc.calls.carrier import CallStatus
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
@@ -19,7 +20,8 @@ from ivr.blueprint import blueprint, exchange, tries, twiml, url
 from ivr.signature import signed
 
 QUESTION_TRIES = 3  # the question, then twice again after a wrong key or silence
-EARLY_STATUSES = ("queued", "initiated", "ringing", "in-progress")
+EARLY_STATUSES = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING,
+                  CallStatus.IN_PROGRESS)
 
 
 def _follow_up_param() -> int:

@@ -6,7 +6,7 @@ from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.calls import caller, urls
-from bhc.calls.models import HelpRequest, RequestState
+from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
 from bhc.neighbourhoods.office import spoken_date
 from bhc.neighbourhoods.services import menu
@@ -88,7 +88,7 @@ def own_details_choice():
             prompts.say(response, language, "You will be called again when a neighbour asks "
                         "for help.")
         elif attempt >= MENU_TRIES:
-            caller.end_in_menu(session, help_request, now, outcome="no_choice")
+            caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
         else:

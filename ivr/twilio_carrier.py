@@ -15,10 +15,11 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.util.retry import Retry
 
-from bhc.calls.carrier import CarrierError
+from bhc.calls.carrier import CallStatus, CarrierError
 from bhc.phones import mask
 
 log = logging.getLogger(__name__)
+# The statusCallbackEvent names (Call resource): "answered" is an event, not a CallStatus.
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
@@ -75,7 +76,7 @@ class TwilioCarrier:
         return call.sid
 
     def end_call(self, sid: str, *, answered: bool) -> None:
-        self._update(sid, status="completed" if answered else "canceled")
+        self._update(sid, status=CallStatus.COMPLETED if answered else CallStatus.CANCELED)
 
     def redirect_call(self, sid: str, url: str) -> None:
         self._update(sid, url=url, method="POST")

@@ -6,6 +6,7 @@ from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.calls import urls
+from bhc.calls.carrier import ENDED
 from bhc.db import utcnow
 from bhc.signups import services as signups
 from ivr import prompts
@@ -61,7 +62,7 @@ def verification_code():
 def verification_status():
     """How the call ended, so the page can say the number was busy or did not answer."""
     status = request.form.get("CallStatus", "")
-    if status in ("completed", "busy", "failed", "no-answer", "canceled"):
+    if status in ENDED:
         with exchange().db.session() as session:
             signups.call_ended(session, _sign_up_param(), request.form.get("CallSid", ""),
                                status)

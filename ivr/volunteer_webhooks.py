@@ -8,50 +8,52 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.calls import callbacks, urls, volunteer
-from bhc.calls.models import HelpRequest, RequestState
+from bhc.calls.carrier import CallStatus
+from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
+from bhc.calls.volunteer import OfferKind
 from bhc.db import utcnow
 from ivr import prompts
 from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
 
 OFFER_TRIES = 2
-EARLY_STATUSES = ("queued", "initiated", "ringing")
+EARLY_STATUSES = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING)
 
 
 def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
                     response: VoiceResponse | None = None) -> VoiceResponse:
     response = response or VoiceResponse()
-    if view.kind == volunteer.OFFER:
+    if view.kind == OfferKind.OFFER:
         prompts.volunteer_offer(
             response, language=view.language, neighbourhood=view.neighbourhood,
             category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
             timeout_s=exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
         )
-    elif view.kind == volunteer.ACCEPTED:
+    elif view.kind == OfferKind.ACCEPTED:
         prompts.say(response, view.language,
                     "Thank you! You are now connected with your neighbour.")
         dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
         dial.queue(view.queue_name, url=url(urls.CONNECTING, request=view.request_id),
                    method="POST")
-    elif view.kind == volunteer.ACCEPTED_CALLBACK:
+    elif view.kind == OfferKind.ACCEPTED_CALLBACK:
         prompts.say(response, view.language, "Thank you! We are now phoning your neighbour. "
                     "Please stay on the line: you will be connected.")
         response.enqueue(view.queue_name, wait_url=url(urls.VOLUNTEER_HOLD, leg=leg_id),
                          wait_url_method="POST", action=url(urls.AFTER_BRIDGE, leg=leg_id),
                          method="POST")
-    elif view.kind == volunteer.DECLINED:
+    elif view.kind == OfferKind.DECLINED:
         prompts.spoken(view.language, "Thank you. We will ask another neighbour. Goodbye.",
                        response)
-    elif view.kind == volunteer.PAUSED:
+    elif view.kind == OfferKind.PAUSED:
         prompts.spoken(view.language, "You will not be called for a week. Thank you, and "
                        "goodbye.", response)
-    elif view.kind == volunteer.STOPPED:
+    elif view.kind == OfferKind.STOPPED:
         prompts.spoken(view.language, "You will not be called any more. To take part again, "
                        "please contact the coordinator. Goodbye.", response)
-    elif view.kind == volunteer.TAKEN:
+    elif view.kind == OfferKind.TAKEN:
         prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
                        "for your willingness. Goodbye.", response)
-    elif view.kind == volunteer.WITHDRAWN:
+    elif view.kind == OfferKind.WITHDRAWN:
         prompts.spoken(view.language, "The neighbour who asked for help is no longer on the "
                        "line. Thank you. Goodbye.", response)
     else:  # a machine, or a leg we do not know: leave no message
@@ -66,7 +68,7 @@ def volunteer_offer():
     services = exchange()
     with services.db.session() as session:
         view = volunteer.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
-    if view.kind != volunteer.OFFER:
+    if view.kind != OfferKind.OFFER:
         wake_engine()
     return twiml(_offer_response(view, leg_id, attempt=1))
 
@@ -82,7 +84,7 @@ def volunteer_answer():
             view = volunteer.press(session, leg_id, digits, utcnow())
         else:
             view = volunteer.offer(session, leg_id, "", utcnow())
-        if view.kind in (volunteer.OFFER, volunteer.INVALID):
+        if view.kind in (OfferKind.OFFER, OfferKind.INVALID):
             response = VoiceResponse()
             if attempt >= OFFER_TRIES:
                 volunteer.no_key(session, leg_id, utcnow())
@@ -91,7 +93,7 @@ def volunteer_answer():
                                             "Goodbye."))
             prompts.say(response, view.language, "That key does not work here." if digits
                         else "I did not hear a key.")
-            view = replace(view, kind=volunteer.OFFER)
+            view = replace(view, kind=OfferKind.OFFER)
             return twiml(_offer_response(view, leg_id, attempt + 1, response))
     wake_engine()
     return twiml(_offer_response(view, leg_id, attempt))
@@ -117,17 +119,17 @@ def after_bridge():
         view = volunteer.closed(session, leg_id)
         if request.form.get("QueueResult") == "hangup":
             # The volunteer hung up while we were phoning the resident back.
-            if callbacks.fail(session, view.request_id, "volunteer_left", utcnow()):
+            if callbacks.fail(session, view.request_id, RequestOutcome.VOLUNTEER_LEFT, utcnow()):
                 wake_engine()
             gone = VoiceResponse()
             gone.hangup()  # nobody is on the line any more
             return twiml(gone)
-    if (request.form.get("DialCallStatus") in ("completed", "answered")
+    if (request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered")
             or request.form.get("QueueResult") == "bridged"):
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
     # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
-    return twiml(_offer_response(replace(view, kind=volunteer.WITHDRAWN), leg_id, attempt=1))
+    return twiml(_offer_response(replace(view, kind=OfferKind.WITHDRAWN), leg_id, attempt=1))
 
 
 @blueprint.post(urls.VOLUNTEER_HOLD)

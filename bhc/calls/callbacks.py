@@ -12,17 +12,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.caller import category_label
-from bhc.calls.models import HelpRequest, Match, RequestState
+from bhc.calls.models import HelpRequest, Match, RequestOutcome, RequestState
+from bhc.calls.transitions import transition
 
 log = logging.getLogger(__name__)
 
 # Outcomes of a matched call-back request while the resident is being phoned, and after.
-CALLING_RESIDENT, CALLED_BACK = "matched", "called_back"
-CALLBACK_REASONS = ("no_candidates", "all_declined", "no_answer")
+CALLING_RESIDENT, CALLED_BACK = RequestOutcome.MATCHED, RequestOutcome.CALLED_BACK
+CALLBACK_REASONS = (RequestOutcome.NO_CANDIDATES, RequestOutcome.ALL_DECLINED,
+                    RequestOutcome.NO_ANSWER)
 
 
 def can_offer(request: HelpRequest) -> bool:
@@ -38,16 +40,10 @@ def request_callback(session: Session, request: HelpRequest, now: datetime,
         return True  # a retried webhook
     if not can_offer(request):
         return False
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.UNMATCHED)
-        .values(state=RequestState.CALLBACK_DUE, outcome="callback_requested", ended_at=None,
-                callback_until=now + timedelta(hours=give_up_after_h), next_round_at=now,
-                round_started_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(request)
-    return bool(moved)
+    return transition(session, request, RequestState.UNMATCHED, RequestState.CALLBACK_DUE,
+                      outcome=RequestOutcome.CALLBACK_REQUESTED, ended_at=None,
+                      callback_until=now + timedelta(hours=give_up_after_h), next_round_at=now,
+                      round_started_at=None)
 
 
 @dataclass(frozen=True)
@@ -73,35 +69,26 @@ def resident_answered(session: Session, request_id: int) -> ResidentView:
 
 def resident_connects(session: Session, request_id: int) -> bool:
     """The resident pressed 1: the call-back is connected (idempotent)."""
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.MATCHED,
-               HelpRequest.outcome.in_((CALLING_RESIDENT, CALLED_BACK)),
-               HelpRequest.callback_until.is_not(None))
-        .values(outcome=CALLED_BACK)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    return bool(moved)
+    return transition(session, request_id, RequestState.MATCHED, RequestState.MATCHED,
+                      where=[HelpRequest.outcome.in_((CALLING_RESIDENT, CALLED_BACK)),
+                             HelpRequest.callback_until.is_not(None)],
+                      outcome=CALLED_BACK)
 
 
-def fail(session: Session, request_id: int, reason: str, now: datetime) -> bool:
+def fail(session: Session, request_id: int, reason: RequestOutcome, now: datetime) -> bool:
     """The resident could not be reached, said no, or the volunteer left: no match after all.
 
     The volunteer still waiting on hold is told by the engine, which stops accepted legs of
     requests that are no longer matched.
     """
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request_id, HelpRequest.state == RequestState.MATCHED,
-               HelpRequest.outcome == CALLING_RESIDENT,
-               HelpRequest.callback_until.is_not(None))
-        .values(state=RequestState.UNMATCHED, outcome=reason, ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = transition(session, request_id, RequestState.MATCHED, RequestState.UNMATCHED,
+                       where=[HelpRequest.outcome == CALLING_RESIDENT,
+                              HelpRequest.callback_until.is_not(None)],
+                       outcome=reason, ended_at=now)
     if moved:
         session.execute(delete(Match).where(Match.request_id == request_id))
         log.info("call-back of request %s ended without a match: %s", request_id, reason)
-    return bool(moved)
+    return moved
 
 
 def residents_to_call(session: Session) -> list[HelpRequest]:

@@ -10,10 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bhc.calls.models import HelpRequest, RequestState
+from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
+from bhc.calls.transitions import transition
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import Office
@@ -292,19 +293,13 @@ def choose(
     if digits == COORDINATOR_KEY and office is not None and office.phone:
         staffed = office.is_open(now)
         if staffed:
-            _abandon(session, request, now, "to_coordinator", (RequestState.MENU,))
+            _abandon(session, request, now, RequestOutcome.TO_COORDINATOR, (RequestState.MENU,))
         return ToCoordinator(open=staffed, phone=office.phone, hours=office.hours)
     category = next((c for c in categories if digits == str(c.key)), None)
     if category is None:
         return Invalid()
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MENU)
-        .values(state=RequestState.SEARCHING, category_slug=category.slug, searching_since=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(request)
-    if not moved:
+    if not transition(session, request, RequestState.MENU, RequestState.SEARCHING,
+                      category_slug=category.slug, searching_since=now):
         return choose(session, request, digits, now, language_key)
     return Chosen(category)
 
@@ -331,7 +326,8 @@ def _category(session: Session, neighbourhood_id: int, slug: str | None) -> Cate
     )
 
 
-def end_in_menu(session: Session, request: HelpRequest, now: datetime, outcome: str) -> None:
+def end_in_menu(session: Session, request: HelpRequest, now: datetime,
+                outcome: RequestOutcome) -> None:
     """The caller made no valid choice (or hung up) before the search began."""
     _abandon(session, request, now, outcome, from_states=(RequestState.MENU,))
 
@@ -339,20 +335,16 @@ def end_in_menu(session: Session, request: HelpRequest, now: datetime, outcome: 
 def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
     """The caller hung up: the request is abandoned unless it already ended otherwise."""
     if request.state == RequestState.MENU:
-        return _abandon(session, request, now, "hung_up_in_menu", (RequestState.MENU,))
-    return _abandon(session, request, now, "caller_hung_up", (RequestState.SEARCHING,))
+        return _abandon(session, request, now, RequestOutcome.HUNG_UP_IN_MENU,
+                        (RequestState.MENU,))
+    return _abandon(session, request, now, RequestOutcome.CALLER_HUNG_UP,
+                    (RequestState.SEARCHING,))
 
 
-def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: str,
-             from_states: tuple[str, ...]) -> bool:
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state.in_(from_states))
-        .values(state=RequestState.ABANDONED, outcome=outcome, ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(request)
-    return bool(moved)
+def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: RequestOutcome,
+             from_states: tuple[RequestState, ...]) -> bool:
+    return transition(session, request, from_states, RequestState.ABANDONED, outcome=outcome,
+                      ended_at=now)
 
 
 def category_label(session: Session, request: HelpRequest, language: str | None = None) -> str:

@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
+
+
+class CallStatus(StrEnum):
+    """A call's status as the carrier reports it (Twilio's ``CallStatus`` values)."""
+
+    QUEUED = "queued"
+    INITIATED = "initiated"
+    RINGING = "ringing"
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+# Written where a call's sid will go before the REST request, so that after a crash between the
+# two nobody is phoned twice; replaced by the sid, or by FAILED when the carrier refused.
+PLACING = "placing"
+
+ENDED = frozenset({CallStatus.COMPLETED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.FAILED,
+                   CallStatus.CANCELED})
 
 
 class CarrierError(RuntimeError):

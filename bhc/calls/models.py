@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bhc.calls.carrier import CallStatus
 from bhc.db import Base
+from matching.policy import UnmatchedReason
 
 if TYPE_CHECKING:
     from bhc.neighbourhoods.models import Neighbourhood
     from bhc.people.models import Participant
 
 
-class RequestState:
+class RequestState(StrEnum):
+    """Where a request is; ``bhc.calls.transitions`` says which way it may move."""
+
     MENU = "menu"
     SEARCHING = "searching"
     MATCHED = "matched"
@@ -24,7 +29,65 @@ class RequestState:
     CALLBACK_DUE = "callback_due"  # unmatched, and the caller asked to be called back
 
 
-LIVE_LEG_STATUSES = ("placing", "queued", "initiated", "ringing", "in-progress")
+OPEN_STATES = (RequestState.SEARCHING, RequestState.CALLBACK_DUE)  # a search is going on
+
+
+class RequestOutcome(StrEnum):
+    """Why a request is where it is (the report's reasons and the request log read these)."""
+
+    MATCHED = "matched"  # for a call-back: a volunteer waits while the resident is phoned
+    CALLED_BACK = "called_back"  # the call-back's resident pressed 1: connected
+    NO_CANDIDATES = UnmatchedReason.NO_CANDIDATES.value
+    ALL_DECLINED = UnmatchedReason.ALL_DECLINED.value
+    NO_ANSWER = UnmatchedReason.NO_ANSWER.value
+    CALLER_HUNG_UP = "caller_hung_up"
+    HUNG_UP_IN_MENU = "hung_up_in_menu"
+    NO_CHOICE = "no_choice"
+    TO_COORDINATOR = "to_coordinator"
+    CALLBACK_REQUESTED = "callback_requested"
+    CALLBACK_EXPIRED = "callback_expired"
+    CALLBACK_DECLINED = "callback_declined"
+    CALLBACK_UNREACHABLE = "callback_unreachable"
+    CALLBACK_UNANSWERED = "callback_unanswered"
+    VOLUNTEER_LEFT = "volunteer_left"
+
+
+class LegStatus(StrEnum):
+    """Where a volunteer's call is: ``placing`` until the carrier took it, then the carrier's
+    own status (``CallStatus``)."""
+
+    PLACING = "placing"
+    QUEUED = CallStatus.QUEUED.value
+    INITIATED = CallStatus.INITIATED.value
+    RINGING = CallStatus.RINGING.value
+    IN_PROGRESS = CallStatus.IN_PROGRESS.value
+    COMPLETED = CallStatus.COMPLETED.value
+    BUSY = CallStatus.BUSY.value
+    NO_ANSWER = CallStatus.NO_ANSWER.value
+    FAILED = CallStatus.FAILED.value
+    CANCELED = CallStatus.CANCELED.value
+
+
+LIVE_LEG_STATUSES = (LegStatus.PLACING, LegStatus.QUEUED, LegStatus.INITIATED, LegStatus.RINGING,
+                     LegStatus.IN_PROGRESS)
+
+
+class LegOutcome(StrEnum):
+    """How a volunteer's call ended for the request (None while it is undecided)."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    PAUSED = "paused"  # pressed 9: paused for a week, and declined this one
+    OPTED_OUT = "opted_out"  # pressed 0: stopped being called
+    TAKEN = "taken"  # pressed 1 just after another volunteer
+    WITHDRAWN = "withdrawn"  # stopped by the engine: taken by another, caller gone, search over
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    NO_RESPONSE = "no_response"  # answered but pressed no key
+    MACHINE = "machine"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    LEFT_BEFORE_BRIDGE = "left_before_bridge"  # pressed 1, then hung up before the bridge
 
 
 class HelpRequest(Base):
@@ -83,7 +146,7 @@ class CallLeg(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="placing")
+    status: Mapped[str] = mapped_column(String(20), default=LegStatus.PLACING)
     answered_by: Mapped[str | None] = mapped_column(String(20))
     key_pressed: Mapped[str | None] = mapped_column(String(4))
     outcome: Mapped[str | None] = mapped_column(String(20))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -61,12 +62,25 @@ def history(session: Session, visible: set[int] | None, *, neighbourhood_id: int
     return RequestPage(items=items, number=page, pages=pages)
 
 
+class EventKind(StrEnum):
+    """The moments of a request's timeline, in the order they show when they coincide."""
+
+    CALLED = "called"
+    CHOSE = "chose"
+    RUNG = "rung"
+    ANSWERED = "answered"
+    PRESSED = "pressed"
+    MATCHED = "matched"
+    LEG_OUTCOME = "leg_outcome"
+    ENDED = "ended"
+
+
 @dataclass(frozen=True)
 class Event:
     """One moment of a request: ``kind`` names it, ``leg`` is the volunteer call it is about."""
 
     at: datetime
-    kind: str
+    kind: EventKind
     leg: CallLeg | None = None
     detail: str | None = None
 
@@ -74,26 +88,26 @@ class Event:
 def timeline(session: Session, request: HelpRequest) -> list[Event]:
     """Everything that happened to the request, in order: the call, the choice, each volunteer
     rung (answered, key pressed, how the call ended), the match, and why the search ended."""
-    events = [Event(request.created_at, "called")]
+    events = [Event(request.created_at, EventKind.CALLED)]
     if request.searching_since:
-        events.append(Event(request.searching_since, "chose", detail=request.category_slug))
+        events.append(Event(request.searching_since, EventKind.CHOSE, detail=request.category_slug))
     legs = session.scalars(select(CallLeg).where(CallLeg.request_id == request.id)
                            .options(selectinload(CallLeg.volunteer)).order_by(CallLeg.id))
     for leg in legs:
-        events.append(Event(leg.placed_at, "rung", leg))
+        events.append(Event(leg.placed_at, EventKind.RUNG, leg))
         if leg.answered_at:
-            events.append(Event(leg.answered_at, "answered", leg, leg.answered_by))
+            events.append(Event(leg.answered_at, EventKind.ANSWERED, leg, leg.answered_by))
         if leg.decided_at and leg.key_pressed:
-            events.append(Event(leg.decided_at, "pressed", leg, leg.key_pressed))
+            events.append(Event(leg.decided_at, EventKind.PRESSED, leg, leg.key_pressed))
         if leg.outcome:
             at = leg.ended_at or leg.decided_at or leg.placed_at
-            events.append(Event(at, "leg_outcome", leg, leg.outcome))
+            events.append(Event(at, EventKind.LEG_OUTCOME, leg, leg.outcome))
     match = session.scalar(select(Match).where(Match.request_id == request.id))
     if match is not None:
-        events.append(Event(match.matched_at, "matched", detail=f"{match.time_to_match_s:.0f}"))
+        events.append(Event(match.matched_at, EventKind.MATCHED,
+                            detail=f"{match.time_to_match_s:.0f}"))
     if request.ended_at:
-        events.append(Event(request.ended_at, "ended", detail=request.outcome))
-    order = {kind: i for i, kind in enumerate(
-        ("called", "chose", "rung", "answered", "pressed", "matched", "leg_outcome", "ended"))}
+        events.append(Event(request.ended_at, EventKind.ENDED, detail=request.outcome))
+    order = {kind: i for i, kind in enumerate(EventKind)}  # at the same moment: in this order
     return sorted(events, key=lambda e: (e.at, order[e.kind]))
 

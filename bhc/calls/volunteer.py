@@ -9,35 +9,62 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
 from bhc.calls.caller import category_label
-from bhc.calls.legs import TERMINAL, advance_status
-from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.legs import TERMINAL, advance_status, is_machine
+from bhc.calls.models import (
+    OPEN_STATES,
+    CallLeg,
+    HelpRequest,
+    LegOutcome,
+    LegStatus,
+    Match,
+    RequestOutcome,
+    RequestState,
+)
+from bhc.calls.transitions import transition
 from bhc.followups import services as followups
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.phones import mask
 
 log = logging.getLogger(__name__)
 
-OFFER, MACHINE, TAKEN, WITHDRAWN, UNKNOWN = "offer", "machine", "taken", "withdrawn", "unknown"
-# Accepted a call-back: the volunteer waits on hold while the exchange phones the resident.
-ACCEPTED_CALLBACK = "accepted_callback"
-OPEN_STATES = (RequestState.SEARCHING, RequestState.CALLBACK_DUE)
-ACCEPTED, DECLINED, INVALID = "accepted", "declined", "invalid"
-PAUSED, STOPPED = "paused", "stopped"
+
+
+class OfferKind(StrEnum):
+    """What an answered volunteer hears next."""
+
+    OFFER = "offer"
+    MACHINE = "machine"
+    TAKEN = "taken"
+    WITHDRAWN = "withdrawn"
+    UNKNOWN = "unknown"
+    ACCEPTED = "accepted"
+    # Accepted a call-back: the volunteer waits on hold while the exchange phones the resident.
+    ACCEPTED_CALLBACK = "accepted_callback"
+    DECLINED = "declined"
+    INVALID = "invalid"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
 PAUSE_KEY, STOP_KEY = "9", "0"
 PAUSE_FOR = timedelta(days=7)
+# A volunteer who declined (or stepped back) hears the same again on a retried webhook.
+_DECLINED_HEARS = {LegOutcome.DECLINED: OfferKind.DECLINED, LegOutcome.PAUSED: OfferKind.PAUSED,
+                   LegOutcome.OPTED_OUT: OfferKind.STOPPED}
 
 
 @dataclass(frozen=True)
 class OfferView:
     """What an answered volunteer should hear."""
 
-    kind: str
+    kind: OfferKind
     language: str = DEFAULT_LANGUAGE
     neighbourhood: str = ""
     category: str = ""
@@ -45,7 +72,7 @@ class OfferView:
     request_id: int = 0
 
 
-def _view(session: Session, leg: CallLeg, kind: str) -> OfferView:
+def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
     request = leg.request
     language = _volunteer_language(leg)
     return OfferView(
@@ -66,40 +93,40 @@ def _volunteer_language(leg: CallLeg) -> str:
     return DEFAULT_LANGUAGE
 
 
-def _closed_kind(leg: CallLeg) -> str:
-    return TAKEN if leg.request.state == RequestState.MATCHED else WITHDRAWN
+def _closed_kind(leg: CallLeg) -> OfferKind:
+    return OfferKind.TAKEN if leg.request.state == RequestState.MATCHED else OfferKind.WITHDRAWN
 
 
 def offer(session: Session, leg_id: int, answered_by: str, now: datetime) -> OfferView:
     """The volunteer picked up: offer the request, unless it is over or a machine answered."""
     leg = session.get(CallLeg, leg_id)
     if leg is None:
-        return OfferView(UNKNOWN)
+        return OfferView(OfferKind.UNKNOWN)
     if answered_by and leg.answered_by is None:
         leg.answered_by = answered_by
-    advance_status(leg, "in-progress", now)
-    if answered_by.startswith("machine") or answered_by == "fax":
+    advance_status(leg, LegStatus.IN_PROGRESS, now)
+    if is_machine(answered_by):
         if leg.outcome is None:
-            leg.outcome, leg.decided_at = "machine", now
-        return _view(session, leg, MACHINE)
-    if leg.outcome == "accepted":
+            leg.outcome, leg.decided_at = LegOutcome.MACHINE, now
+        return _view(session, leg, OfferKind.MACHINE)
+    if leg.outcome == LegOutcome.ACCEPTED:
         return _view(session, leg, _accepted_kind(leg))
     if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
-    return _view(session, leg, OFFER)
+    return _view(session, leg, OfferKind.OFFER)
 
 
-def _accepted_kind(leg: CallLeg) -> str:
+def _accepted_kind(leg: CallLeg) -> OfferKind:
     if leg.request.state != RequestState.MATCHED:
-        return WITHDRAWN  # a call-back whose resident could not be reached or said no
-    return ACCEPTED_CALLBACK if leg.request.callback_until else ACCEPTED
+        return OfferKind.WITHDRAWN  # a call-back whose resident could not be reached or said no
+    return OfferKind.ACCEPTED_CALLBACK if leg.request.callback_until else OfferKind.ACCEPTED
 
 
 def closed(session: Session, leg_id: int) -> OfferView:
     """What a volunteer hears when the engine stops their call mid-offer."""
     leg = session.get(CallLeg, leg_id)
     if leg is None:
-        return OfferView(UNKNOWN)
+        return OfferView(OfferKind.UNKNOWN)
     return _view(session, leg, _closed_kind(leg))
 
 
@@ -107,11 +134,11 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
     """The volunteer pressed a key: 1 takes the request, 2 declines it."""
     leg = session.get(CallLeg, leg_id)
     if leg is None:
-        return OfferView(UNKNOWN)
-    if leg.outcome == "accepted":
+        return OfferView(OfferKind.UNKNOWN)
+    if leg.outcome == LegOutcome.ACCEPTED:
         return _view(session, leg, _accepted_kind(leg))  # a retried webhook: as before
-    if leg.outcome in ("declined", "paused", "opted_out"):
-        retried = {"declined": DECLINED, "paused": PAUSED, "opted_out": STOPPED}
+    if leg.outcome in _DECLINED_HEARS:
+        retried = _DECLINED_HEARS
         return _view(session, leg, retried[leg.outcome])  # a retried webhook: same answer
     if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
@@ -119,11 +146,11 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
     if digits == "1":
         return _accept(session, leg, now)
     if digits == "2":
-        _decide(session, leg, "declined", digits, now)
-        return _view(session, leg, DECLINED)
+        _decide(session, leg, LegOutcome.DECLINED, digits, now)
+        return _view(session, leg, OfferKind.DECLINED)
     if digits in (PAUSE_KEY, STOP_KEY) and leg.volunteer is not None:
         return _step_back(session, leg, digits, now)
-    return _view(session, leg, INVALID)
+    return _view(session, leg, OfferKind.INVALID)
 
 
 def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> OfferView:
@@ -134,10 +161,11 @@ def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> Of
     volunteer = leg.volunteer
     if digits == PAUSE_KEY:
         volunteer.paused_until = max(volunteer.paused_until or now, now + PAUSE_FOR)
-        outcome, kind, action = "paused", PAUSED, "paused by phone for a week"
+        outcome, kind, action = LegOutcome.PAUSED, OfferKind.PAUSED, "paused by phone for a week"
     else:
         volunteer.opted_out = True
-        outcome, kind, action = "opted_out", STOPPED, "stopped being called, by phone"
+        outcome, kind = LegOutcome.OPTED_OUT, OfferKind.STOPPED
+        action = "stopped being called, by phone"
     _decide(session, leg, outcome, digits, now)
     audit.record(session, user_id=None, action=action, object_type="participant",
                  object_id=volunteer.id, summary=f"{volunteer.name} ({mask(volunteer.phone)})",
@@ -149,20 +177,14 @@ def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> Of
 def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
     request = leg.request
     leg_is_live = exists().where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
-    won = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state.in_(OPEN_STATES),
-               leg_is_live)
-        .values(state=RequestState.MATCHED, outcome="matched", ended_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(request)
+    won = transition(session, request, OPEN_STATES, RequestState.MATCHED, where=[leg_is_live],
+                     outcome=RequestOutcome.MATCHED, ended_at=now)
     if not won:
         session.refresh(leg)
         if leg.outcome is None:
-            _decide(session, leg, "taken", "1", now)
+            _decide(session, leg, LegOutcome.TAKEN, "1", now)
         return _view(session, leg, _closed_kind(leg))
-    _decide(session, leg, "accepted", "1", now)
+    _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
     session.add(
         Match(
@@ -180,7 +202,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
     return _view(session, leg, _accepted_kind(leg))
 
 
-def _decide(session: Session, leg: CallLeg, outcome: str, key: str, now: datetime) -> None:
+def _decide(session: Session, leg: CallLeg, outcome: LegOutcome, key: str, now: datetime) -> None:
     session.execute(
         update(CallLeg)
         .where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
@@ -194,7 +216,7 @@ def no_key(session: Session, leg_id: int, now: datetime) -> None:
     """The volunteer heard the offer twice without pressing a key: move on."""
     leg = session.get(CallLeg, leg_id)
     if leg is not None:
-        _decide(session, leg, "no_response", "", now)
+        _decide(session, leg, LegOutcome.NO_RESPONSE, "", now)
 
 
 def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime) -> bool:
@@ -206,15 +228,11 @@ def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime)
     leg = session.get(CallLeg, match.leg_id) if match else None
     if leg is None or leg.status not in TERMINAL:
         return False
-    reopened = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request.id, HelpRequest.state == RequestState.MATCHED)
-        .values(state=RequestState.SEARCHING, outcome=None, ended_at=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    reopened = transition(session, request.id, RequestState.MATCHED, RequestState.SEARCHING,
+                          outcome=None, ended_at=None)
     if reopened:
         session.execute(delete(Match).where(Match.request_id == request.id))
-        leg.outcome = "left_before_bridge"
+        leg.outcome = LegOutcome.LEFT_BEFORE_BRIDGE
         log.info("request %s: the volunteer left before the bridge; searching again", request.id)
     session.refresh(request)
     return bool(reopened)

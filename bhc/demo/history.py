@@ -17,9 +17,17 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.models import (
+    CallLeg,
+    HelpRequest,
+    LegOutcome,
+    LegStatus,
+    Match,
+    RequestOutcome,
+    RequestState,
+)
 from bhc.config import Config
-from bhc.followups.models import FollowUp
+from bhc.followups.models import FollowUp, FollowUpOutcome, FollowUpSide, FollowUpState
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant
 from bhc.surveys.services import import_survey
@@ -29,6 +37,8 @@ MARK = "demo-history-"  # call sids of generated requests start with this
 DAYS = 92
 REQUESTS_PER_DAY = 0.9  # about what one district of The Hague had: 500 matches in two years
 SEED = 2007
+_NOT_REACHED = {"no_answer": (LegStatus.NO_ANSWER, LegOutcome.NO_ANSWER),
+                "busy": (LegStatus.BUSY, LegOutcome.BUSY)}
 
 
 @dataclass(frozen=True)
@@ -101,14 +111,15 @@ def _one_request(session: Session, rng: random.Random, neighbourhood_id: int,
         kind = rng.choices(["accept", "decline", "no_answer", "busy"], weights=[30, 30, 35, 5])[0]
         if kind in ("no_answer", "busy"):
             clock += timedelta(seconds=20 if kind == "no_answer" else 2)
-            leg.status, leg.outcome, leg.ended_at = kind.replace("_", "-"), kind, clock
+            leg.status, leg.outcome = _NOT_REACHED[kind]
+            leg.ended_at = clock
             continue
         leg.answered_at = clock + timedelta(seconds=rng.randint(4, 15))
         leg.answered_by = "human"
         leg.decided_at = leg.answered_at + timedelta(seconds=rng.randint(5, 20))
         leg.key_pressed = "1" if kind == "accept" else "2"
-        leg.outcome = "accepted" if kind == "accept" else "declined"
-        leg.status = "completed"
+        leg.outcome = LegOutcome.ACCEPTED if kind == "accept" else LegOutcome.DECLINED
+        leg.status = LegStatus.COMPLETED
         clock = leg.decided_at
         if kind == "decline":
             leg.ended_at = clock + timedelta(seconds=3)
@@ -120,13 +131,14 @@ def _one_request(session: Session, rng: random.Random, neighbourhood_id: int,
                       time_to_match_s=(clock - chosen).total_seconds(), volunteers_rung=rung)
         session.add(match)
         session.flush()
-        request.state, request.outcome, request.ended_at = (RequestState.MATCHED, "matched",
-                                                            leg.ended_at)
+        request.state, request.outcome = RequestState.MATCHED, RequestOutcome.MATCHED
+        request.ended_at = leg.ended_at
         _follow_ups(session, rng, match, clock)
         return True
     request.state, request.ended_at = RequestState.UNMATCHED, clock
-    request.outcome = "no_candidates" if not willing else (
-        "all_declined" if all(leg.outcome == "declined" for leg in request.legs) else "no_answer")
+    declined = all(leg.outcome == LegOutcome.DECLINED for leg in request.legs)
+    request.outcome = (RequestOutcome.NO_CANDIDATES if not willing else
+                       RequestOutcome.ALL_DECLINED if declined else RequestOutcome.NO_ANSWER)
     return False
 
 
@@ -134,16 +146,17 @@ def _follow_ups(session: Session, rng: random.Random, match: Match, matched_at: 
     """The next morning's short calls: most are answered, and most say help was given."""
     asked_at = (matched_at + timedelta(days=1)).replace(hour=10, minute=rng.randint(0, 30))
     helped = rng.random() < 0.85
-    for side in ("asker", "helper"):
+    for side in FollowUpSide:
         if rng.random() < 0.2:
-            session.add(FollowUp(match_id=match.id, side=side, state="unreachable",
-                                 due_at=asked_at, attempts=2, outcome="no_answer",
+            session.add(FollowUp(match_id=match.id, side=side, state=FollowUpState.UNREACHABLE,
+                                 due_at=asked_at, attempts=2, outcome=FollowUpOutcome.NO_ANSWER,
                                  last_called_at=asked_at))
             continue
-        follow_up = FollowUp(match_id=match.id, side=side, state="answered", due_at=asked_at,
+        follow_up = FollowUp(match_id=match.id, side=side, state=FollowUpState.ANSWERED,
+                             due_at=asked_at,
                              attempts=1, last_called_at=asked_at,
                              answered_at=asked_at + timedelta(seconds=40))
-        if side == "asker":
+        if side == FollowUpSide.ASKER:
             follow_up.helped = helped
             follow_up.wants_contact_again = helped and rng.random() < 0.7
         else:

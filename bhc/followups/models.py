@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
@@ -14,13 +15,39 @@ if TYPE_CHECKING:
     from bhc.calls.models import Match
 
 
-class FollowUpState:
+class FollowUpState(StrEnum):
     DUE = "due"  # waiting for its time (due_at None: not yet timed by the engine)
     PLACING = "placing"  # claimed by the engine; the call is being placed
     CALLING = "calling"
     ANSWERED = "answered"  # at least the first question was answered
     UNREACHABLE = "unreachable"
     SKIPPED = "skipped"  # not to be called (opted out, erased, no consent, never available)
+
+
+class FollowUpSide(StrEnum):
+    ASKER = "asker"
+    HELPER = "helper"
+
+
+class FollowUpOutcome(StrEnum):
+    """Why a follow-up came to what it did: answered, not reached, or never to be placed."""
+
+    ANSWERED = "answered"
+    NO_KEY = "no_key"  # picked up, heard us, pressed nothing
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    MACHINE = "machine"
+    CARRIER_ERROR = "carrier_error"
+    INTERRUPTED = "interrupted"  # a crash between claiming and placing: never phoned again
+    LOST = "lost"  # the call's status callbacks never came
+    # Skipped:
+    NO_NUMBER = "no_number"  # a withheld number, or anonymised after the retention period
+    ERASED = "erased"
+    OPTED_OUT = "opted_out"
+    NO_CONSENT = "no_consent"
+    NEVER_AVAILABLE = "never_available"
 
 
 class FollowUp(Base):

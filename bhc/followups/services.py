@@ -14,16 +14,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls.callbacks import CALLED_BACK
 from bhc.calls.caller import category_label
-from bhc.calls.legs import TERMINAL
+from bhc.calls.carrier import CallStatus
+from bhc.calls.legs import TERMINAL, is_machine
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
 from bhc.config import Config
-from bhc.followups.models import FollowUp, FollowUpState
+from bhc.followups.models import FollowUp, FollowUpOutcome, FollowUpSide, FollowUpState
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.people.models import Participant
 from matching.availability import AvailabilityError, parse_windows
@@ -31,8 +33,8 @@ from matching.followup_timing import Delay, next_allowed, parse_delay
 
 log = logging.getLogger(__name__)
 
-ASKER, HELPER = "asker", "helper"
-SIDES = (ASKER, HELPER)
+ASKER, HELPER = FollowUpSide.ASKER, FollowUpSide.HELPER
+SIDES = tuple(FollowUpSide)
 # The questions each side hears, in order; each is also the FollowUp column of its answer.
 HELPED, CONTACT_AGAIN, COULD_HELP = "helped", "wants_contact_again", "could_help"
 QUESTIONS = {ASKER: (HELPED, CONTACT_AGAIN), HELPER: (COULD_HELP,)}
@@ -97,18 +99,18 @@ def _person(session: Session, follow_up: FollowUp) -> Participant | None:
     return session.get(Participant, person_id) if person_id is not None else None
 
 
-def _skip_reason(side: str, person: Participant | None) -> str | None:
+def _skip_reason(side: str, person: Participant | None) -> FollowUpOutcome | None:
     """Why this person must not be phoned at all, or None."""
     if person is None:
-        return "no_number"  # a withheld number, or anonymised after the retention period
+        return FollowUpOutcome.NO_NUMBER
     if not person.phone.startswith("+"):
-        return "erased"
+        return FollowUpOutcome.ERASED
     if person.opted_out:
-        return "opted_out"
+        return FollowUpOutcome.OPTED_OUT
     # Call consent is about being rung as a helper. An asker phoned us about this very request
     # and is phoned back about it unless they opted out, whether or not they ever consented.
     if side == HELPER and not person.call_consent:
-        return "no_consent"
+        return FollowUpOutcome.NO_CONSENT
     return None
 
 
@@ -126,7 +128,7 @@ def _next_moment(session: Session, follow_up: FollowUp, person: Participant,
     return next_allowed(moment, windows, timing.quiet_hours if own is None else own)
 
 
-def _skip(follow_up: FollowUp, reason: str) -> None:
+def _skip(follow_up: FollowUp, reason: FollowUpOutcome) -> None:
     follow_up.state, follow_up.outcome = FollowUpState.SKIPPED, reason
     log.info("follow-up %s (%s of match %s) skipped: %s", follow_up.id, follow_up.side,
              follow_up.match_id, reason)
@@ -142,7 +144,7 @@ def _time_new(session: Session, timing: Timing) -> None:
         due = None if reason else _next_moment(
             session, follow_up, person, timing.delay.due(follow_up.match.matched_at), timing)
         if reason or due is None:
-            _skip(follow_up, reason or "never_available")
+            _skip(follow_up, reason or FollowUpOutcome.NEVER_AVAILABLE)
         else:
             follow_up.due_at = due
 
@@ -158,7 +160,8 @@ def _expire_stuck(session: Session, now: datetime) -> None:
                  FollowUp.last_called_at < now - LOST_CALL)))
     ).all()
     for follow_up_id, state in stuck:
-        outcome = "interrupted" if state == FollowUpState.PLACING else "lost"
+        outcome = (FollowUpOutcome.INTERRUPTED if state == FollowUpState.PLACING
+                   else FollowUpOutcome.LOST)
         session.execute(  # unless an answer came in meanwhile
             update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.state == state)
             .values(state=FollowUpState.UNREACHABLE, outcome=outcome))
@@ -194,7 +197,7 @@ def claim_due(session: Session, now: datetime, timing: Timing) -> list[PlannedCa
         reason = _skip_reason(follow_up.side, person)
         allowed = None if reason else _next_moment(session, follow_up, person, now, timing)
         if reason or allowed is None:
-            _skip(follow_up, reason or "never_available")
+            _skip(follow_up, reason or FollowUpOutcome.NEVER_AVAILABLE)
             continue
         if allowed > now:
             follow_up.due_at = allowed
@@ -234,11 +237,14 @@ def placing_failed(session: Session, follow_up_id: int, now: datetime) -> None:
         follow_up.state, follow_up.due_at = FollowUpState.DUE, now + CARRIER_RETRY
     else:
         follow_up.state = FollowUpState.UNREACHABLE
-    follow_up.outcome = "carrier_error"
+    follow_up.outcome = FollowUpOutcome.CARRIER_ERROR
 
 
-_NOT_REACHED = {"busy": "busy", "no-answer": "no_answer", "failed": "failed",
-                "canceled": "canceled", "completed": "machine"}
+_NOT_REACHED = {CallStatus.BUSY: FollowUpOutcome.BUSY,
+                CallStatus.NO_ANSWER: FollowUpOutcome.NO_ANSWER,
+                CallStatus.FAILED: FollowUpOutcome.FAILED,
+                CallStatus.CANCELED: FollowUpOutcome.CANCELED,
+                CallStatus.COMPLETED: FollowUpOutcome.MACHINE}
 
 
 def call_ended(session: Session, follow_up_id: int, status: str, answered_by: str,
@@ -249,9 +255,10 @@ def call_ended(session: Session, follow_up_id: int, status: str, answered_by: st
     if follow_up is None or follow_up.state not in (FollowUpState.PLACING,
                                                     FollowUpState.CALLING):
         return  # answered already, or a repeated callback
-    machine = answered_by.startswith("machine") or follow_up.outcome == "machine"
-    if status == "completed" and not machine:
-        state, outcome, due_at = FollowUpState.UNREACHABLE, "no_key", follow_up.due_at
+    machine = is_machine(answered_by) or follow_up.outcome == FollowUpOutcome.MACHINE
+    if status == CallStatus.COMPLETED and not machine:
+        state, outcome = FollowUpState.UNREACHABLE, FollowUpOutcome.NO_KEY
+        due_at = follow_up.due_at
     elif status in _NOT_REACHED:
         outcome = _NOT_REACHED[status]
         again = follow_up.attempts < MAX_RINGS
@@ -269,15 +276,25 @@ def call_ended(session: Session, follow_up_id: int, status: str, answered_by: st
 
 # --- the conversation ----------------------------------------------------------------------------
 
-ASK, DONE, CLOSED, INVALID, MACHINE, UNKNOWN = (
-    "ask", "done", "closed", "invalid", "machine", "unknown")
+class Heard(StrEnum):
+    """What the person on a follow-up call hears next."""
+
+    ASK = "ask"
+    DONE = "done"
+    CLOSED = "closed"
+    INVALID = "invalid"
+    MACHINE = "machine"
+    UNKNOWN = "unknown"
+
+
+ASK, DONE, CLOSED, INVALID, MACHINE, UNKNOWN = Heard
 
 
 @dataclass(frozen=True)
 class Conversation:
     """What the person on a follow-up call hears next: ``kind``, and for ASK the question."""
 
-    kind: str
+    kind: Heard
     side: str = ASKER
     question: str = ""
     language: str = DEFAULT_LANGUAGE
@@ -313,9 +330,9 @@ def answered(session: Session, follow_up_id: int, answered_by: str) -> Conversat
     follow_up = session.get(FollowUp, follow_up_id)
     if follow_up is None:
         return Conversation(UNKNOWN)
-    if answered_by.startswith("machine") or answered_by == "fax":
+    if is_machine(answered_by):
         if follow_up.state in (FollowUpState.PLACING, FollowUpState.CALLING):
-            follow_up.outcome = "machine"
+            follow_up.outcome = FollowUpOutcome.MACHINE
         return Conversation(MACHINE, follow_up.side)
     if follow_up.state not in LIVE:
         return _conversation(session, follow_up, CLOSED)
@@ -341,7 +358,7 @@ def record(session: Session, follow_up_id: int, question: str, digits: str,
         update(FollowUp)
         .where(FollowUp.id == follow_up_id, column.is_(None), FollowUp.state.in_(LIVE))
         .values({column: answer, FollowUp.state: FollowUpState.ANSWERED,
-                 FollowUp.outcome: "answered",
+                 FollowUp.outcome: FollowUpOutcome.ANSWERED,
                  FollowUp.answered_at: func.coalesce(FollowUp.answered_at, now)})
         .execution_options(synchronize_session=False)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
@@ -12,6 +13,23 @@ from bhc.db import Base
 
 if TYPE_CHECKING:
     from bhc.neighbourhoods.models import Neighbourhood
+
+
+class ParticipantRole(StrEnum):
+    """How a resident takes part, as the CSV and the sign-up page name it."""
+
+    HELPER = "helper"
+    ASKER = "asker"
+    BOTH = "both"
+
+    @property
+    def flags(self) -> tuple[bool, bool]:
+        """(is_helper, is_asker)."""
+        return {"helper": (True, False), "asker": (False, True), "both": (True, True)}[self]
+
+    @classmethod
+    def of(cls, is_helper: bool, is_asker: bool) -> ParticipantRole:
+        return next((role for role in cls if role.flags == (is_helper, is_asker)), cls.BOTH)
 
 
 class Participant(Base):

@@ -11,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bhc.neighbourhoods.models import Category, Neighbourhood
-from bhc.people.models import Participant, ParticipantCategory
+from bhc.people.models import Participant, ParticipantCategory, ParticipantRole
 from bhc.phones import InvalidPhoneNumber, to_e164
 from matching.availability import AvailabilityError, parse_windows
 
 COLUMNS = ("name", "phone", "postcode", "house_number", "neighbourhood", "roles", "categories",
            "languages", "available", "call_consent")
-ROLES = {"helper": (True, False), "asker": (False, True), "both": (True, True)}
 
 
 class RowError(ValueError):
@@ -65,7 +64,7 @@ def parse_row(row: dict[str, str], neighbourhoods: dict[str, Neighbourhood],
     if neighbourhood is None:
         raise RowError(f"neighbourhood {value['neighbourhood']!r} does not exist")
     roles = value["roles"].lower()
-    if roles not in ROLES:
+    if roles not in tuple(ParticipantRole):
         raise RowError(f"roles {value['roles']!r} must be helper, asker or both")
     categories = frozenset(s.strip().lower() for s in value["categories"].split(";") if s.strip())
     unknown = categories - slugs_of[neighbourhood.id]
@@ -81,7 +80,7 @@ def parse_row(row: dict[str, str], neighbourhoods: dict[str, Neighbourhood],
     consent = value["call_consent"].lower()
     if consent not in ("yes", "no"):
         raise RowError(f"call_consent {value['call_consent']!r} must be yes or no")
-    is_helper, is_asker = ROLES[roles]
+    is_helper, is_asker = ParticipantRole(roles).flags
     return ParticipantData(
         name=value["name"], phone=phone, postcode=value["postcode"].upper().replace(" ", ""),
         house_number=value["house_number"], neighbourhood_id=neighbourhood.id,

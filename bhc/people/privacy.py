@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
 from bhc.calls.models import CallLeg, HelpRequest, Match
-from bhc.followups.models import FollowUp
+from bhc.followups.models import FollowUp, FollowUpSide
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant, ParticipantCategory, RegistrationCallback
 from bhc.phones import mask, to_e164
@@ -61,8 +61,8 @@ def export_participant(session: Session, phone: str) -> dict:
         .order_by(AuditLog.id)).all()
     follow_ups = session.execute(
         select(FollowUp, Match.request_id).join(Match, FollowUp.match_id == Match.id)
-        .where(or_(and_(FollowUp.side == "helper", Match.helper_id == person.id),
-                   and_(FollowUp.side == "asker", Match.asker_id == person.id)))
+        .where(or_(and_(FollowUp.side == FollowUpSide.HELPER, Match.helper_id == person.id),
+                   and_(FollowUp.side == FollowUpSide.ASKER, Match.asker_id == person.id)))
         .order_by(FollowUp.id)).all()
     sign_ups = session.scalars(select(SignUp).where(SignUp.phone == person.phone)
                                .order_by(SignUp.id)).all()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bhc.calls.models import CallLeg, HelpRequest, Match
 from bhc.neighbourhoods.models import Category, Neighbourhood
-from bhc.people.models import Participant
+from bhc.people.models import Participant, ParticipantRole
 from bhc.people.participants import parse_row, save
 from bhc.phones import InvalidPhoneNumber, to_e164
 
@@ -76,8 +76,7 @@ def _escape(text: str) -> str:
 
 def as_row(participant: Participant, neighbourhood_name: str) -> dict[str, str]:
     """The participant in the CSV row form that :func:`bhc.participants.parse_row` reads."""
-    roles = {(True, False): "helper", (False, True): "asker"}.get(
-        (participant.is_helper, participant.is_asker), "both")
+    roles = ParticipantRole.of(participant.is_helper, participant.is_asker)
     return {
         "name": participant.name, "phone": participant.phone, "postcode": participant.postcode,
         "house_number": participant.house_number, "neighbourhood": neighbourhood_name,

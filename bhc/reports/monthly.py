@@ -16,12 +16,13 @@ import re
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
-from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
 from bhc.followups import services as followups
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant
@@ -34,20 +35,31 @@ from bhc.surveys import services as surveys
 
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
-# Why requests that chose a category found no match. The first three are the engine's own
-# reasons; call-backs add theirs. "other" catches outcomes this module does not know yet.
-UNMATCHED_KEYS = ("no_candidates", "all_declined", "no_answer", "callback_pending",
-                  "callback_expired", "callback_not_connected", "other")
+class UnmatchedKey(StrEnum):
+    """Why requests that chose a category found no match, as the report groups them. The first
+    three are the engine's own reasons; call-backs add theirs. OTHER catches outcomes this
+    module does not know yet."""
+
+    NO_CANDIDATES = RequestOutcome.NO_CANDIDATES.value
+    ALL_DECLINED = RequestOutcome.ALL_DECLINED.value
+    NO_ANSWER = RequestOutcome.NO_ANSWER.value
+    CALLBACK_PENDING = "callback_pending"
+    CALLBACK_EXPIRED = RequestOutcome.CALLBACK_EXPIRED.value
+    CALLBACK_NOT_CONNECTED = "callback_not_connected"
+    OTHER = "other"
+
+
+UNMATCHED_KEYS = tuple(UnmatchedKey)
 _UNMATCHED_OUTCOMES = {
-    "no_candidates": "no_candidates",
-    "all_declined": "all_declined",
-    "no_answer": "no_answer",
-    "callback_requested": "callback_pending",
-    "callback_expired": "callback_expired",
-    "callback_declined": "callback_not_connected",
-    "callback_unreachable": "callback_not_connected",
-    "callback_unanswered": "callback_not_connected",
-    "volunteer_left": "callback_not_connected",
+    RequestOutcome.NO_CANDIDATES: UnmatchedKey.NO_CANDIDATES,
+    RequestOutcome.ALL_DECLINED: UnmatchedKey.ALL_DECLINED,
+    RequestOutcome.NO_ANSWER: UnmatchedKey.NO_ANSWER,
+    RequestOutcome.CALLBACK_REQUESTED: UnmatchedKey.CALLBACK_PENDING,
+    RequestOutcome.CALLBACK_EXPIRED: UnmatchedKey.CALLBACK_EXPIRED,
+    RequestOutcome.CALLBACK_DECLINED: UnmatchedKey.CALLBACK_NOT_CONNECTED,
+    RequestOutcome.CALLBACK_UNREACHABLE: UnmatchedKey.CALLBACK_NOT_CONNECTED,
+    RequestOutcome.CALLBACK_UNANSWERED: UnmatchedKey.CALLBACK_NOT_CONNECTED,
+    RequestOutcome.VOLUNTEER_LEFT: UnmatchedKey.CALLBACK_NOT_CONNECTED,
 }
 _UNMATCHED_STATES = (RequestState.UNMATCHED, RequestState.CALLBACK_DUE)
 
@@ -239,8 +251,8 @@ def _add_requests(figures: dict, total: dict, slug: str, state: str, outcome: st
         elif state == RequestState.SEARCHING:
             target["in_progress"] += requests
         elif state in _UNMATCHED_STATES:
-            key = ("callback_pending" if state == RequestState.CALLBACK_DUE
-                   else _UNMATCHED_OUTCOMES.get(outcome, "other"))
+            key = (UnmatchedKey.CALLBACK_PENDING if state == RequestState.CALLBACK_DUE
+                   else _UNMATCHED_OUTCOMES.get(outcome, UnmatchedKey.OTHER))
             target["unmatched"][key] += requests
 
 

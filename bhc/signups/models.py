@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
@@ -14,12 +15,14 @@ if TYPE_CHECKING:
     from bhc.neighbourhoods.models import Neighbourhood
 
 
-class SignUpState:
+class SignUpState(StrEnum):
     PENDING_VERIFICATION = "pending_verification"
     VERIFIED = "verified"  # the phone number answered with the right code; awaits approval
     APPROVED = "approved"  # the participant exists
     REJECTED = "rejected"
-    OPEN = (PENDING_VERIFICATION, VERIFIED)
+
+
+OPEN_SIGN_UPS = (SignUpState.PENDING_VERIFICATION, SignUpState.VERIFIED)  # not yet decided
 
 
 class SignUp(Base):

@@ -28,12 +28,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
+from bhc.calls.carrier import PLACING, CallStatus
 from bhc.config import Config
 from bhc.neighbourhoods.models import Category, Neighbourhood
 from bhc.people.models import Participant
 from bhc.people.participants import ParticipantData, save
 from bhc.phones import mask, to_e164
-from bhc.signups.models import SignUp, SignUpAttempt, SignUpState
+from bhc.signups.models import OPEN_SIGN_UPS, SignUp, SignUpAttempt, SignUpState
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +249,7 @@ def submit(session: Session, data: SignUpData, now: datetime) -> SignUp:
     if registered is not None and not registered.needs_review:
         raise AlreadyKnown("the number takes part already")
     open_sign_ups = list(session.scalars(select(SignUp).where(
-        SignUp.phone == phone, SignUp.state.in_(SignUpState.OPEN)).order_by(SignUp.id)))
+        SignUp.phone == phone, SignUp.state.in_(OPEN_SIGN_UPS)).order_by(SignUp.id)))
     if any(s.state == SignUpState.VERIFIED for s in open_sign_ups):
         raise AlreadyKnown("the number has a sign-up awaiting approval")
     known = set(session.scalars(select(Category.slug).where(
@@ -339,15 +340,16 @@ def claim_due_calls(session: Session) -> list[DueCall]:
             SignUp.state == SignUpState.PENDING_VERIFICATION,
             SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))):
         numbers = sign_up.neighbourhood.numbers
-        sign_up.call_sid = "placing"
+        sign_up.call_sid = PLACING
         due.append(DueCall(sign_up.id, sign_up.phone, numbers[0].number if numbers else ""))
     return due
 
 
 def call_placed(session: Session, sign_up_id: int, sid: str | None) -> None:
     """The carrier took the call (sid) or refused it (None: the page offers to call again)."""
-    session.execute(update(SignUp).where(SignUp.id == sign_up_id, SignUp.call_sid == "placing")
-                    .values(call_sid=sid or "failed", call_status=None if sid else "failed"))
+    session.execute(update(SignUp).where(SignUp.id == sign_up_id, SignUp.call_sid == PLACING)
+                    .values(call_sid=sid or CallStatus.FAILED,
+                            call_status=None if sid else CallStatus.FAILED))
 
 
 def call_ended(session: Session, sign_up_id: int, sid: str, status: str) -> None:
@@ -380,7 +382,7 @@ def _in_scope(query, neighbourhood_ids: set[int] | None):
 def open_sign_ups(session: Session, neighbourhood_ids: set[int] | None) -> list[SignUp]:
     """Sign-ups awaiting approval and awaiting their code, oldest first (None: all)."""
     return list(session.scalars(_in_scope(
-        select(SignUp).where(SignUp.state.in_(SignUpState.OPEN))
+        select(SignUp).where(SignUp.state.in_(OPEN_SIGN_UPS))
         .order_by(SignUp.neighbourhood_id, SignUp.created_at, SignUp.id), neighbourhood_ids)))
 
 
@@ -428,7 +430,7 @@ def approve(session: Session, sign_up_id: int, user_id: int | None, now: datetim
 def reject(session: Session, sign_up_id: int, user_id: int, now: datetime) -> SignUp:
     sign_up = session.get(SignUp, sign_up_id)
     moved = session.execute(
-        update(SignUp).where(SignUp.id == sign_up_id, SignUp.state.in_(SignUpState.OPEN))
+        update(SignUp).where(SignUp.id == sign_up_id, SignUp.state.in_(OPEN_SIGN_UPS))
         .values(state=SignUpState.REJECTED, decided_at=now, decided_by_id=user_id,
                 code_nonce=None, call_requested_at=None)
         .execution_options(synchronize_session=False)).rowcount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, DateTime, ForeignKey, Index, String, Table
@@ -14,10 +15,9 @@ if TYPE_CHECKING:
     from bhc.neighbourhoods.models import Neighbourhood
 
 
-class Role:
+class Role(StrEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
-    ALL = (ADMIN, COORDINATOR)
 
 
 user_neighbourhoods = Table(

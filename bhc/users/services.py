@@ -62,8 +62,8 @@ def create_user(session: Session, *, email: str, name: str, role: str, password:
     email = normalise_email(email)
     if not _EMAIL.match(email):
         raise InvalidEmail(f"{email!r} is not an email address")
-    if role not in Role.ALL:
-        raise UnknownRole(f"role must be one of {', '.join(Role.ALL)}, not {role!r}")
+    if role not in tuple(Role):
+        raise UnknownRole(f"role must be one of {', '.join(Role)}, not {role!r}")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise WeakPassword(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalar(select(User).where(User.email == email)):

@@ -40,3 +40,31 @@ def test_every_text_of_the_pages_has_a_dutch_translation():
     missing = [m.id for m in template if m.id and (
         m.id not in dutch or not dutch[m.id].string or dutch[m.id].fuzzy)]
     assert missing == []
+
+
+def _coded_texts():
+    """Each enum of the core with the table of the texts coordinators read for its members."""
+    from admin_ui import texts
+    from bhc.calls.models import LegOutcome, RequestOutcome, RequestState
+    from bhc.people.models import ParticipantRole
+    from bhc.reports.monthly import UnmatchedKey
+
+    return [(RequestState, texts.STATES), (RequestOutcome, texts.REQUEST_OUTCOMES),
+            (LegOutcome, texts.LEG_OUTCOMES), (UnmatchedKey, texts.UNMATCHED_REASONS),
+            (ParticipantRole, texts.ROLES)]
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_state_and_outcome_has_a_text_in_each_language(language):
+    with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        catalogue = {m.id: m for m in read_po(file) if m.id}
+    missing = []
+    for enum, table in _coded_texts():
+        for member in enum:
+            text = table.get(member)
+            source = getattr(text, "_args", (None,))[0]  # the msgid of a lazy_gettext
+            if text is None or source not in catalogue:
+                missing.append(f"{enum.__name__}.{member.name}")
+            elif language == "nl" and not catalogue[source].string:
+                missing.append(f"{enum.__name__}.{member.name} (no Dutch)")
+    assert missing == []

@@ -103,8 +103,8 @@ def test_of_several_simultaneous_ones_exactly_one_wins(exchange):
         views = at_once(press, leg_ids)
         winner = assert_one_winner(exchange, leg_ids)
         kinds = {leg_id: view.kind for leg_id, view in zip(leg_ids, views)}
-        assert kinds.pop(winner) == offers.ACCEPTED
-        assert set(kinds.values()) == {offers.TAKEN}, f"round {round_}: {kinds}"
+        assert kinds.pop(winner) == offers.OfferKind.ACCEPTED
+        assert set(kinds.values()) == {offers.OfferKind.TAKEN}, f"round {round_}: {kinds}"
 
     with exchange.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Match)) == ROUNDS

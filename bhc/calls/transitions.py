@@ -1,0 +1,69 @@
+"""The one home for a help request's state changes: a guarded compare-and-set.
+
+Every change of ``HelpRequest.state`` goes through :func:`transition`, one UPDATE that names the
+state it expects, so of two webhooks (or a webhook and the engine) racing, exactly one wins and
+a retried or late one changes nothing. The allowed moves, and who makes them:
+
+==============  ==============  ===========================================================
+from            to              when
+==============  ==============  ===========================================================
+menu            searching       the caller chose a category (``caller.choose``)
+menu            abandoned       hung up or chose nothing in the menu, or went to the office
+searching       abandoned       the caller hung up while on hold
+searching       matched         a volunteer pressed 1 first (``volunteer.press``)
+searching       unmatched       the policy gave up: nobody (left) to ring, or time is up
+matched         searching       the volunteer who pressed 1 left before the bridge
+unmatched       callback_due    the caller asked to be called back
+callback_due    matched         a volunteer accepted the call-back and waits on hold
+callback_due    unmatched       the call-back expired without a volunteer
+matched         unmatched       the called-back resident was unreachable or said no, or the
+                                waiting volunteer hung up
+matched         matched         the called-back resident pressed 1 (outcome ``called_back``)
+==============  ==============  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bhc.calls.models import HelpRequest, RequestState
+
+_S = RequestState
+ALLOWED = frozenset({
+    (_S.MENU, _S.SEARCHING), (_S.MENU, _S.ABANDONED), (_S.SEARCHING, _S.ABANDONED),
+    (_S.SEARCHING, _S.MATCHED), (_S.SEARCHING, _S.UNMATCHED), (_S.MATCHED, _S.SEARCHING),
+    (_S.UNMATCHED, _S.CALLBACK_DUE), (_S.CALLBACK_DUE, _S.MATCHED),
+    (_S.CALLBACK_DUE, _S.UNMATCHED), (_S.MATCHED, _S.UNMATCHED), (_S.MATCHED, _S.MATCHED),
+})
+
+
+class ForbiddenTransition(ValueError):
+    """A change of state the table above does not allow: a bug in the caller, not a race."""
+
+
+def transition(session: Session, request: HelpRequest | int,
+               expected: RequestState | Iterable[RequestState], new: RequestState, *,
+               where: Iterable = (), **values) -> bool:
+    """Move the request from one of the ``expected`` states to ``new`` (with ``values`` and
+    any further ``where`` conditions) in one guarded UPDATE; says whether this call won.
+
+    Given the request object rather than its id, it is refreshed afterwards, so the caller
+    sees the state the database settled on, whoever won.
+    """
+    states = (expected,) if isinstance(expected, str) else tuple(expected)
+    for state in states:
+        if (state, new) not in ALLOWED:
+            raise ForbiddenTransition(f"a request may not go from {state} to {new}")
+    request_id = request if isinstance(request, int) else request.id
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == request_id, HelpRequest.state.in_(states), *where)
+        .values(state=new, **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not isinstance(request, int):
+        session.refresh(request)
+    return bool(moved)
