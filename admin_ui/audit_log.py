@@ -9,8 +9,9 @@ from flask import render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from admin_ui.auth import ensure_admin, services
+from admin_ui.auth import ensure_admin
 from admin_ui.blueprint import blueprint
+from bhc.app import current_exchange
 from bhc.audit.models import AuditLog
 
 PER_PAGE = 50
@@ -23,11 +24,11 @@ class AuditPage:
     pages: int
 
 
-def _page(db: Session, number: int) -> AuditPage:
-    total = db.scalar(select(func.count()).select_from(AuditLog))
+def _page(session: Session, number: int) -> AuditPage:
+    total = session.scalar(select(func.count()).select_from(AuditLog))
     pages = max(1, math.ceil(total / PER_PAGE))
     number = min(max(1, number), pages)
-    items = list(db.scalars(select(AuditLog).options(selectinload(AuditLog.user))
+    items = list(session.scalars(select(AuditLog).options(selectinload(AuditLog.user))
                             .order_by(AuditLog.at.desc(), AuditLog.id.desc())
                             .offset((number - 1) * PER_PAGE).limit(PER_PAGE)))
     return AuditPage(items=items, number=number, pages=pages)
@@ -36,6 +37,6 @@ def _page(db: Session, number: int) -> AuditPage:
 @blueprint.get("/audit")
 def audit_log():
     ensure_admin()
-    with services().db.session() as db:
+    with current_exchange().db.session() as session:
         return render_template("admin/audit.html",
-                               page=_page(db, request.args.get("page", 1, type=int)))
+                               page=_page(session, request.args.get("page", 1, type=int)))

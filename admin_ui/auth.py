@@ -13,9 +13,9 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask import session as cookie_session  # the browser's; `session` is the database's
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -26,8 +26,10 @@ from werkzeug.exceptions import Forbidden
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, LoginForm
 from admin_ui.language import LANGUAGES
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.neighbourhoods.models import Neighbourhood
+from bhc.neighbourhoods.scope import in_scope
 from bhc.users import services as users
 from bhc.users.models import Role, User
 
@@ -58,14 +60,10 @@ class AdminsOnly(Forbidden):
     """A page only admins may see."""
 
 
-def services():
-    return current_app.extensions["bhc"]
-
-
 @login_manager.user_loader
 def _load_user(user_id: str) -> SignedIn | None:
-    with services().db.session() as db:
-        user = db.get(User, int(user_id))
+    with current_exchange().db.session() as session:
+        user = session.get(User, int(user_id))
         if user is None:
             return None
         return SignedIn(user.id, user.email, user.name, user.role,
@@ -79,13 +77,11 @@ def visible() -> set[int] | None:
     return set(current_user.neighbourhood_ids)
 
 
-def visible_neighbourhoods(db: Session) -> list[Neighbourhood]:
+def visible_neighbourhoods(session: Session) -> list[Neighbourhood]:
     """The neighbourhoods the signed-in user may see, by name."""
-    query = select(Neighbourhood).order_by(Neighbourhood.name)
-    scope = visible()
-    if scope is not None:
-        query = query.where(Neighbourhood.id.in_(scope or {-1}))
-    return list(db.scalars(query))
+    query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
+                     visible())
+    return list(session.scalars(query))
 
 
 def ensure_visible(neighbourhood_id: int | None) -> None:
@@ -108,9 +104,9 @@ def _require_login():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if time.time() - session.get("signed_in_at", 0) > lifetime:
+    if time.time() - cookie_session.get("signed_in_at", 0) > lifetime:
         logout_user()
-        session.pop("signed_in_at", None)
+        cookie_session.pop("signed_in_at", None)
         flash(_("Your session has expired. Please sign in again."), "info")
         return redirect(url_for("admin.login", next=request.full_path))
     return None
@@ -124,21 +120,21 @@ def _safe_next(target: str | None) -> str:
 
 def _fresh_session() -> None:
     """A new session at each sign-in and sign-out (no fixation), keeping the chosen language."""
-    language = session.get("language")
-    session.clear()
+    language = cookie_session.get("language")
+    cookie_session.clear()
     if language:
-        session["language"] = language
+        cookie_session["language"] = language
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        config = services().config.admin
-        with services().db.session() as db:
+        config = current_exchange().config.admin
+        with current_exchange().db.session() as session:
             try:
                 user = users.authenticate(
-                    db, form.email.data, form.password.data, utcnow(),
+                    session, form.email.data, form.password.data, utcnow(),
                     max_failures=config.max_login_failures,
                     window=timedelta(minutes=config.login_lockout_minutes))
             except users.LoginThrottled:
@@ -152,8 +148,8 @@ def login():
             user_id = user.id if user else None
         if user_id is not None:
             _fresh_session()
-            session.permanent = True
-            session["signed_in_at"] = time.time()
+            cookie_session.permanent = True
+            cookie_session["signed_in_at"] = time.time()
             login_user(_load_user(str(user_id)))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("admin/login.html", form=form)
@@ -172,5 +168,5 @@ def logout():
 def language(code: str):
     """Switch the language of the pages for this browser session."""
     if code in LANGUAGES:
-        session["language"] = code
+        cookie_session["language"] = code
     return redirect(_safe_next(request.args.get("next")))

@@ -12,27 +12,28 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible, services
+from admin_ui.auth import ensure_visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import BlockForm, ButtonForm
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.people import blocking
 from bhc.people.models import BlockedNumber, Participant
 from bhc.users.models import User
 
 
-def _blockers(db: Session, numbers: list[BlockedNumber]) -> dict[int, User]:
+def _blockers(session: Session, numbers: list[BlockedNumber]) -> dict[int, User]:
     """Who blocked each number, by user id (a removed user is missing)."""
     ids = {n.blocked_by_id for n in numbers if n.blocked_by_id is not None}
-    return {user.id: user for user in db.scalars(select(User).where(User.id.in_(ids or {-1})))}
+    return {user.id: user for user in session.scalars(select(User).where(User.id.in_(ids or {-1})))}
 
 
-def _prefilled(db: Session) -> dict[str, str]:
+def _prefilled(session: Session) -> dict[str, str]:
     """'Block this number' on a participant's page opens the form with their number."""
     participant_id = request.args.get("participant", type=int)
     if participant_id is None:
         return {}
-    participant = db.get(Participant, participant_id)
+    participant = session.get(Participant, participant_id)
     if participant is None:
         abort(404)
     ensure_visible(participant.neighbourhood_id)
@@ -41,11 +42,11 @@ def _prefilled(db: Session) -> dict[str, str]:
 
 @blueprint.route("/blocked", methods=["GET", "POST"])
 def blocked():
-    with services().db.session() as db:
-        form = BlockForm(data=_prefilled(db))
+    with current_exchange().db.session() as session:
+        form = BlockForm(data=_prefilled(session))
         if form.validate_on_submit():
             try:
-                blocking.block_number(db, form.number.data, reason=form.reason.data,
+                blocking.block_number(session, form.number.data, reason=form.reason.data,
                                       user_id=current_user.id, now=utcnow())
             except blocking.BlockingError as exc:
                 flash(texts.blocking_error(exc), "error")
@@ -55,19 +56,19 @@ def blocked():
                 return redirect(url_for("admin.blocked"))
         elif form.errors:
             flash(_("Nothing was blocked: please fill in the number and a reason."), "error")
-        numbers = blocking.blocked_numbers(db)
+        numbers = blocking.blocked_numbers(session)
         return render_template("admin/blocked.html", form=form, numbers=numbers,
-                               blockers=_blockers(db, numbers))
+                               blockers=_blockers(session, numbers))
 
 
 @blueprint.route("/blocked/<int:blocked_id>/unblock", methods=["GET", "POST"])
 def unblock(blocked_id: int):
     form = ButtonForm()
-    with services().db.session() as db:
-        entry = db.get(BlockedNumber, blocked_id)
+    with current_exchange().db.session() as session:
+        entry = session.get(BlockedNumber, blocked_id)
         if form.validate_on_submit():
             try:
-                blocking.unblock_number(db, blocked_id, user_id=current_user.id, now=utcnow())
+                blocking.unblock_number(session, blocked_id, user_id=current_user.id, now=utcnow())
             except blocking.BlockingError as exc:
                 flash(texts.blocking_error(exc), "error")
             else:

@@ -8,30 +8,31 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible, services, visible_neighbourhoods
+from admin_ui.auth import ensure_visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import MenuForm, NeighbourhoodForm
+from bhc.app import current_exchange
 from bhc.audit import services as audit
 from bhc.db import utcnow
 from bhc.neighbourhoods import settings as exchange_settings
 from bhc.neighbourhoods.models import Neighbourhood
 
 
-def _neighbourhood(db: Session, neighbourhood_id: int) -> Neighbourhood:
-    neighbourhood = db.get(Neighbourhood, neighbourhood_id)
+def _neighbourhood(session: Session, neighbourhood_id: int) -> Neighbourhood:
+    neighbourhood = session.get(Neighbourhood, neighbourhood_id)
     if neighbourhood is None:
         abort(404)
     ensure_visible(neighbourhood.id)
     return neighbourhood
 
 
-def _audit(db: Session, action: str, neighbourhood: Neighbourhood, summary: str) -> None:
-    audit.record(db, user_id=current_user.id, action=action, object_type="neighbourhood",
+def _audit(session: Session, action: str, neighbourhood: Neighbourhood, summary: str) -> None:
+    audit.record(session, user_id=current_user.id, action=action, object_type="neighbourhood",
                  object_id=neighbourhood.id, summary=summary, now=utcnow())
 
 
 def _default_quiet_hours() -> str:
-    return services().config.matching.quiet_hours
+    return current_exchange().config.matching.quiet_hours
 
 
 def _quiet_summary(setting: str | None) -> str:
@@ -41,17 +42,17 @@ def _quiet_summary(setting: str | None) -> str:
 
 @blueprint.get("/neighbourhoods")
 def neighbourhoods():
-    with services().db.session() as db:
+    with current_exchange().db.session() as session:
         return render_template("admin/neighbourhoods.html",
-                               neighbourhoods=visible_neighbourhoods(db),
+                               neighbourhoods=visible_neighbourhoods(session),
                                quiet_hours=texts.quiet_hours,
                                default_quiet_hours=_default_quiet_hours())
 
 
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
 def neighbourhood_edit(neighbourhood_id: int):
-    with services().db.session() as db:
-        neighbourhood = _neighbourhood(db, neighbourhood_id)
+    with current_exchange().db.session() as session:
+        neighbourhood = _neighbourhood(session, neighbourhood_id)
         form = NeighbourhoodForm(data={
             "name": neighbourhood.name, "households": neighbourhood.households,
             "postcodes": neighbourhood.postcodes.replace(",", ", "),
@@ -63,7 +64,7 @@ def neighbourhood_edit(neighbourhood_id: int):
             quiet_before = neighbourhood.quiet_hours
             try:
                 exchange_settings.update_neighbourhood(
-                    db, neighbourhood, name=form.name.data, households=form.households.data,
+                    session, neighbourhood, name=form.name.data, households=form.households.data,
                     postcodes=form.postcodes.data.split(","),
                     numbers=form.numbers.data.splitlines(), quiet_hours=form.quiet_hours)
             except exchange_settings.SettingsError as exc:
@@ -77,7 +78,7 @@ def neighbourhood_edit(neighbourhood_id: int):
                 if neighbourhood.quiet_hours != quiet_before:
                     summary += (f"; quiet hours {_quiet_summary(quiet_before)} -> "
                                 f"{_quiet_summary(neighbourhood.quiet_hours)}")
-                _audit(db, "update", neighbourhood, summary)
+                _audit(session, "update", neighbourhood, summary)
                 flash(_("The changes were saved."), "success")
                 return redirect(url_for("admin.neighbourhood_edit",
                                         neighbourhood_id=neighbourhood_id))
@@ -90,8 +91,8 @@ def neighbourhood_edit(neighbourhood_id: int):
 
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>/menu", methods=["GET", "POST"])
 def neighbourhood_menu(neighbourhood_id: int):
-    with services().db.session() as db:
-        neighbourhood = _neighbourhood(db, neighbourhood_id)
+    with current_exchange().db.session() as session:
+        neighbourhood = _neighbourhood(session, neighbourhood_id)
         categories = list(neighbourhood.categories)
         form = MenuForm(data={"categories": [
             {"label_nl": c.labels.get("nl", ""), "label_en": c.labels.get("en", ""),
@@ -104,14 +105,14 @@ def neighbourhood_menu(neighbourhood_id: int):
                     enabled=row.enabled.data)
                 for category, row in zip(categories, form.categories.entries)
             ]
-            language_key = services().config.ivr.english_key
+            language_key = current_exchange().config.ivr.english_key
             reserved = {int(language_key)} if language_key.isdigit() else set()
             try:
-                exchange_settings.update_menu(db, neighbourhood, changes, reserved)
+                exchange_settings.update_menu(session, neighbourhood, changes, reserved)
             except exchange_settings.SettingsError as exc:
                 flash(texts.settings_error(exc), "error")
             else:
-                _audit(db, "update_menu", neighbourhood, "; ".join(
+                _audit(session, "update_menu", neighbourhood, "; ".join(
                     f"{c.key} {c.slug} {c.labels.get('nl', '')}"
                     f"{'' if c.enabled else ' (off)'}" for c in categories))
                 flash(_("The menu was saved. Callers hear it from the next call on."), "success")

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible, services, visible, visible_neighbourhoods
+from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
 from admin_ui.language import selected_language
+from bhc.app import current_exchange
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
 from bhc.db import utcnow
@@ -24,43 +25,44 @@ from bhc.people.participants import RowError, import_csv
 from bhc.phones import mask
 
 
-def _participant(db: Session, participant_id: int) -> Participant:
-    participant = db.get(Participant, participant_id)
+def _participant(session: Session, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
     if participant is None:
         abort(404)
     ensure_visible(participant.neighbourhood_id)
     return participant
 
 
-def _audit(db: Session, action: str, participant: Participant, summary: str = "") -> None:
+def _audit(session: Session, action: str, participant: Participant, summary: str = "") -> None:
     text = f"{participant.name} ({mask(participant.phone)})"
-    audit.record(db, user_id=current_user.id, action=action, object_type="participant",
+    audit.record(session, user_id=current_user.id, action=action, object_type="participant",
                  object_id=participant.id, summary=f"{text} {summary}".strip(), now=utcnow())
 
 
-def _history(db: Session, participant: Participant, limit: int = 10) -> list[AuditLog]:
+def _history(session: Session, participant: Participant, limit: int = 10) -> list[AuditLog]:
     """The latest changes to the participant, by coordinators or by the volunteer's phone."""
-    return list(db.scalars(
+    return list(session.scalars(
         select(AuditLog).options(selectinload(AuditLog.user))
         .where(AuditLog.object_type == "participant", AuditLog.object_id == participant.id)
         .order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
 
 
-def _fill_choices(db: Session, form: ParticipantForm, language: str) -> None:
-    neighbourhoods = visible_neighbourhoods(db)
+def _fill_choices(session: Session, form: ParticipantForm, language: str) -> None:
+    neighbourhoods = visible_neighbourhoods(session)
     form.neighbourhood.choices = [SelectChoice(n.name) for n in neighbourhoods]
     labels: dict[str, str] = {}
     ids = [n.id for n in neighbourhoods]
-    for category in db.scalars(select(Category).where(Category.neighbourhood_id.in_(ids or [-1]))
-                               .order_by(Category.key)):
+    for category in session.scalars(select(Category)
+                                    .where(Category.neighbourhood_id.in_(ids or [-1]))
+                                    .order_by(Category.key)):
         labels.setdefault(category.slug, category.label(language))
     form.categories.choices = [SelectChoice(slug, label) for slug, label in labels.items()]
 
 
-def _save(db: Session, form: ParticipantForm, participant: Participant | None):
+def _save(session: Session, form: ParticipantForm, participant: Participant | None):
     """Validate with the CSV rules and save; on a bad field the form shows why."""
     try:
-        return roster.save_row(db, form.as_row(), utcnow(), participant=participant,
+        return roster.save_row(session, form.as_row(), utcnow(), participant=participant,
                                visible=visible())
     except RowError as exc:
         field = texts.row_error_field(str(exc))
@@ -75,12 +77,12 @@ def _save(db: Session, form: ParticipantForm, participant: Participant | None):
 
 @blueprint.get("/participants")
 def participants():
-    with services().db.session() as db:
-        neighbourhoods = visible_neighbourhoods(db)
+    with current_exchange().db.session() as session:
+        neighbourhoods = visible_neighbourhoods(session)
         chosen = request.args.get("neighbourhood", type=int)
         if chosen is not None:
             ensure_visible(chosen)
-        page = roster.search(db, text=request.args.get("q", ""), visible=visible(),
+        page = roster.search(session, text=request.args.get("q", ""), visible=visible(),
                              neighbourhood_id=chosen, page=request.args.get("page", 1, type=int))
         return render_template("admin/participants.html", page=page,
                                neighbourhoods=neighbourhoods, chosen=chosen,
@@ -91,12 +93,12 @@ def participants():
 @blueprint.route("/participants/new", methods=["GET", "POST"])
 def participant_new():
     form = ParticipantForm()
-    with services().db.session() as db:
-        _fill_choices(db, form, selected_language())
+    with current_exchange().db.session() as session:
+        _fill_choices(session, form, selected_language())
         if form.validate_on_submit():
-            participant = _save(db, form, None)
+            participant = _save(session, form, None)
             if participant is not None:
-                _audit(db, "create", participant)
+                _audit(session, "create", participant)
                 flash(_("%(name)s was added.", name=participant.name), "success")
                 return redirect(url_for("admin.participant_edit", participant_id=participant.id))
         elif form.errors:
@@ -106,17 +108,17 @@ def participant_new():
 
 @blueprint.route("/participants/<int:participant_id>", methods=["GET", "POST"])
 def participant_edit(participant_id: int):
-    with services().db.session() as db:
-        participant = _participant(db, participant_id)
-        neighbourhood = (db.get(Neighbourhood, participant.neighbourhood_id)
+    with current_exchange().db.session() as session:
+        participant = _participant(session, participant_id)
+        neighbourhood = (session.get(Neighbourhood, participant.neighbourhood_id)
                          if participant.neighbourhood_id else None)
         row = roster.as_row(participant, neighbourhood.name if neighbourhood else "")
         form = ParticipantForm(data={**row, "categories": sorted(participant.category_slugs),
                                      "call_consent": participant.call_consent})
-        _fill_choices(db, form, selected_language())
+        _fill_choices(session, form, selected_language())
         if form.validate_on_submit():
-            if _save(db, form, participant) is not None:
-                _audit(db, "update", participant)
+            if _save(session, form, participant) is not None:
+                _audit(session, "update", participant)
                 flash(_("The changes were saved."), "success")
                 return redirect(url_for("admin.participant_edit", participant_id=participant_id))
         elif form.errors:
@@ -124,15 +126,15 @@ def participant_edit(participant_id: int):
         return render_template("admin/participant_form.html", form=form, participant=participant,
                                pause_form=PauseForm(formdata=None), button=ButtonForm(),
                                now=utcnow(), is_paused=roster.is_paused,
-                               history=_history(db, participant),
-                               blocked=blocking.is_blocked(db, participant.phone))
+                               history=_history(session, participant),
+                               blocked=blocking.is_blocked(session, participant.phone))
 
 
 @blueprint.post("/participants/<int:participant_id>/pause")
 def participant_pause(participant_id: int):
     form = PauseForm()
-    with services().db.session() as db:
-        participant = _participant(db, participant_id)
+    with current_exchange().db.session() as session:
+        participant = _participant(session, participant_id)
         if not form.validate_on_submit():
             flash(_("Please give the date from which the participant may be called again."),
                   "error")
@@ -142,7 +144,7 @@ def participant_pause(participant_id: int):
             except roster.PauseNotInFuture:
                 flash(_("The pause must end after today."), "error")
             else:
-                _audit(db, "pause", participant, f"until {form.until.data.isoformat()}")
+                _audit(session, "pause", participant, f"until {form.until.data.isoformat()}")
                 flash(_("%(name)s is paused.", name=participant.name), "success")
     return redirect(url_for("admin.participant_edit", participant_id=participant_id))
 
@@ -150,10 +152,10 @@ def participant_pause(participant_id: int):
 def _button_action(participant_id: int, action: str, change, message: str):
     if not ButtonForm().validate_on_submit():
         abort(400)
-    with services().db.session() as db:
-        participant = _participant(db, participant_id)
+    with current_exchange().db.session() as session:
+        participant = _participant(session, participant_id)
         change(participant)
-        _audit(db, action, participant)
+        _audit(session, action, participant)
         flash(message % {"name": participant.name}, "success")
     return redirect(url_for("admin.participant_edit", participant_id=participant_id))
 
@@ -181,12 +183,12 @@ def participant_opt_in(participant_id: int):
 @blueprint.route("/participants/<int:participant_id>/delete", methods=["GET", "POST"])
 def participant_delete(participant_id: int):
     form = ButtonForm()
-    with services().db.session() as db:
-        participant = _participant(db, participant_id)
+    with current_exchange().db.session() as session:
+        participant = _participant(session, participant_id)
         if form.validate_on_submit():
             name = participant.name
-            _audit(db, "delete", participant)
-            roster.delete(db, participant)
+            _audit(session, "delete", participant)
+            roster.delete(session, participant)
             flash(_("%(name)s was deleted.", name=name), "success")
             return redirect(url_for("admin.participants"))
         return render_template("admin/participant_delete.html", participant=participant,
@@ -203,15 +205,15 @@ def participant_import():
         except UnicodeDecodeError:
             flash(_("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."), "error")
             return render_template("admin/participant_import.html", form=form)
-        with services().db.session() as db:
+        with current_exchange().db.session() as session:
             scope = visible()
-            outside = roster.rows_outside(db, text, scope) if scope is not None else []
+            outside = roster.rows_outside(session, text, scope) if scope is not None else []
             if outside:
                 flash(_("Nothing was imported: some rows are about neighbourhoods you do not "
                         "coordinate."), "error")
             else:
-                result = import_csv(db, text, utcnow(), source="coordinator")
-                audit.record(db, user_id=current_user.id, action="import",
+                result = import_csv(session, text, utcnow(), source="coordinator")
+                audit.record(session, user_id=current_user.id, action="import",
                              object_type="participant", object_id=None,
                              summary=f"{result.created} created, {result.updated} updated, "
                                      f"{len(result.errors)} rows with errors", now=utcnow())

@@ -13,9 +13,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 
-from admin_ui.auth import ensure_admin, services
+from admin_ui.auth import ensure_admin
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.i18n import available_languages, catalogue
 from bhc.prompts import recordings
@@ -51,8 +52,8 @@ def recorded_prompts():
     messages = [(recordings.message_key(msgid),
                  {code: catalogue(code).text(msgid) for code in languages})
                 for msgid in recordings.recordable_messages()]
-    with services().db.session() as db:
-        saved = recordings.listing(db)
+    with current_exchange().db.session() as session:
+        saved = recordings.listing(session)
     return render_template("admin/prompts.html", languages=languages, messages=messages,
                            recordings=saved, form=RecordingForm(),
                            max_megabytes=recordings.MAX_BYTES // (1024 * 1024))
@@ -68,13 +69,13 @@ def upload_prompt(key: str, language: str):
         return redirect(url_for("admin.recorded_prompts"))
     data = form.audio.data.read(recordings.MAX_BYTES + 1)
     try:
-        with services().db.session() as db:
-            recordings.save(db, key=key, language=language, data=data,
+        with current_exchange().db.session() as session:
+            recordings.save(session, key=key, language=language, data=data,
                                user_id=current_user.id, now=utcnow())
     except recordings.BadAudio as exc:
         flash(_("Nothing was uploaded: %(reason)s", reason=_bad_audio(exc.reason)), "error")
     else:
-        recordings.index(services().db).forget()
+        recordings.index(current_exchange().db).forget()
         flash(_("The recording is uploaded: callers hear it from now on."), "success")
     return redirect(url_for("admin.recorded_prompts", _anchor=f"m-{key}"))
 
@@ -84,11 +85,11 @@ def delete_prompt(key: str, language: str):
     ensure_admin()
     _checked(key, language)
     if ButtonForm().validate_on_submit():
-        with services().db.session() as db:
-            prompt = db.scalar(select(RecordedPrompt).where(
+        with current_exchange().db.session() as session:
+            prompt = session.scalar(select(RecordedPrompt).where(
                 RecordedPrompt.message_key == key, RecordedPrompt.language == language))
             if prompt is not None:
-                recordings.delete(db, prompt, user_id=current_user.id, now=utcnow())
-        recordings.index(services().db).forget()
+                recordings.delete(session, prompt, user_id=current_user.id, now=utcnow())
+        recordings.index(current_exchange().db).forget()
         flash(_("The recording is deleted: callers hear the spoken text again."), "success")
     return redirect(url_for("admin.recorded_prompts", _anchor=f"m-{key}"))

@@ -7,17 +7,18 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from admin_ui.auth import ensure_visible, services, visible
+from admin_ui.auth import ensure_visible, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.people import self_service
 from bhc.people.models import RegistrationCallback
 
 
 def _open_callbacks() -> list[RegistrationCallback]:
-    with services().db.session() as db:
-        callbacks = self_service.open_sign_up_callbacks(db, visible())
+    with current_exchange().db.session() as session:
+        callbacks = self_service.open_sign_up_callbacks(session, visible())
         for callback in callbacks:
             _ = callback.neighbourhood.name  # loaded for the template, after the session
         return callbacks
@@ -32,11 +33,11 @@ def _sign_up_callbacks():
 @blueprint.post("/sign-up-callbacks/<int:callback_id>/done")
 def sign_up_callback_done(callback_id: int):
     if ButtonForm().validate_on_submit():
-        with services().db.session() as db:
-            callback = db.get(RegistrationCallback, callback_id)
+        with current_exchange().db.session() as session:
+            callback = session.get(RegistrationCallback, callback_id)
             if callback is None:
                 abort(404)
             ensure_visible(callback.neighbourhood_id)
-            if self_service.sign_up_callback_done(db, callback, current_user.id, utcnow()):
+            if self_service.sign_up_callback_done(session, callback, current_user.id, utcnow()):
                 flash(_("Marked as called back."), "success")
     return redirect(url_for("admin.dashboard"))

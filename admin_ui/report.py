@@ -10,9 +10,10 @@ from flask_babel import Babel, force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from admin_ui.auth import services, visible
+from admin_ui.auth import visible
 from admin_ui.blueprint import blueprint
 from admin_ui.language import DEFAULT_LANGUAGE, selected_language
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.neighbourhoods.models import Category
 from bhc.reports import charts as report_charts
@@ -35,10 +36,10 @@ def _scope() -> list[int] | None:
     return None if scope is None else sorted(scope)
 
 
-def category_labels(db, language: str) -> dict[str, str]:
+def category_labels(session, language: str) -> dict[str, str]:
     """A label per slug; where neighbourhoods renamed a category, the first one by id."""
     labels: dict[str, str] = {}
-    for category in db.scalars(select(Category).order_by(Category.id)):
+    for category in session.scalars(select(Category).order_by(Category.id)):
         labels.setdefault(category.slug, category.label(language))
     return labels
 
@@ -101,9 +102,9 @@ def monthly_report():
     except report.BadMonth:
         return render_template("admin/report.html", month=month, error=_bad_month(month),
                                data=None), 400
-    with services().db.session() as db:
-        data = report.monthly_report(db, month, _scope())
-        labels = category_labels(db, selected_language())
+    with current_exchange().db.session() as session:
+        data = report.monthly_report(session, month, _scope())
+        labels = category_labels(session, selected_language())
     return _render("admin/report.html", data, labels, request.args.get("trend") or None,
                    shared=False)
 
@@ -122,8 +123,8 @@ def monthly_report_csv():
     month = _month()
     if refused := _refuse_bad_month(month):
         return refused
-    with services().db.session() as db:
-        data = report.monthly_report(db, month, _scope())
+    with current_exchange().db.session() as session:
+        data = report.monthly_report(session, month, _scope())
     return Response(report.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.csv"'})
 
@@ -133,9 +134,9 @@ def monthly_report_pdf():
     month = _month()
     if refused := _refuse_bad_month(month):
         return refused
-    with services().db.session() as db:
-        data = report.monthly_report(db, month, _scope())
-        labels = category_labels(db, selected_language())
+    with current_exchange().db.session() as session:
+        data = report.monthly_report(session, month, _scope())
+        labels = category_labels(session, selected_language())
     return Response(shared_pdf(data, labels), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.pdf"'})
 

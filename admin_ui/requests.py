@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from sqlalchemy import select
 
-from admin_ui.auth import ensure_visible, services, visible, visible_neighbourhoods
+from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import selected_language
+from bhc.app import current_exchange
 from bhc.calls import request_log
 from bhc.calls.models import HelpRequest
 from bhc.db import utcnow
@@ -15,41 +16,41 @@ from bhc.followups import services as followups
 from bhc.neighbourhoods.models import Category
 
 
-def _category_labels(db, language: str) -> dict[tuple[int, str], str]:
+def _category_labels(session, language: str) -> dict[tuple[int, str], str]:
     return {(c.neighbourhood_id, c.slug): c.label(language)
-            for c in db.scalars(select(Category))}
+            for c in session.scalars(select(Category))}
 
 
 @blueprint.get("/")
 def dashboard():
-    with services().db.session() as db:
-        requests = request_log.today(db, utcnow(), visible())
+    with current_exchange().db.session() as session:
+        requests = request_log.today(session, utcnow(), visible())
         return render_template("admin/dashboard.html", requests=requests,
                                refresh=request_log.any_searching(requests),
-                               categories=_category_labels(db, selected_language()))
+                               categories=_category_labels(session, selected_language()))
 
 
 @blueprint.get("/requests")
 def request_history():
-    with services().db.session() as db:
+    with current_exchange().db.session() as session:
         chosen = request.args.get("neighbourhood", type=int)
         if chosen is not None:
             ensure_visible(chosen)
-        page = request_log.history(db, visible(), neighbourhood_id=chosen,
+        page = request_log.history(session, visible(), neighbourhood_id=chosen,
                                    page=request.args.get("page", 1, type=int))
         return render_template("admin/requests.html", page=page, chosen=chosen,
-                               neighbourhoods=visible_neighbourhoods(db),
-                               categories=_category_labels(db, selected_language()))
+                               neighbourhoods=visible_neighbourhoods(session),
+                               categories=_category_labels(session, selected_language()))
 
 
 @blueprint.get("/requests/<int:request_id>")
 def request_detail(request_id: int):
-    with services().db.session() as db:
-        help_request = db.get(HelpRequest, request_id)
+    with current_exchange().db.session() as session:
+        help_request = session.get(HelpRequest, request_id)
         if help_request is None:
             abort(404)
         ensure_visible(help_request.neighbourhood_id)
         return render_template("admin/request_detail.html", help_request=help_request,
-                               events=request_log.timeline(db, help_request),
-                               follow_ups=followups.for_request(db, help_request.id),
-                               categories=_category_labels(db, selected_language()))
+                               events=request_log.timeline(session, help_request),
+                               follow_ups=followups.for_request(session, help_request.id),
+                               categories=_category_labels(session, selected_language()))

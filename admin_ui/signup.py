@@ -13,14 +13,13 @@ import time
 import phonenumbers
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask import session as cookie_session  # the browser's; `session` is the database's
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -29,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from admin_ui.forms import ButtonForm
 from admin_ui.language import selected_language
 from admin_ui.signup_forms import CodeForm, SignUpForm
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.neighbourhoods.models import Category
 from bhc.phones import mask
@@ -42,17 +42,13 @@ SESSION_SIGN_UP = "sign_up_id"
 SESSION_FORM_SHOWN = "sign_up_form_shown_at"
 
 
-def services():
-    return current_app.extensions["bhc"]
-
-
 def _secret() -> str:
-    return signups.secret_of(services().config)
+    return signups.secret_of(current_exchange().config)
 
 
 def coordinator_contact() -> dict[str, str]:
     """The office's phone (written the Dutch way) and email, where configured."""
-    office = services().config.office
+    office = current_exchange().config.office
     contact = {}
     if office.coordinator_phone:
         number = phonenumbers.parse(office.coordinator_phone, "NL")
@@ -64,11 +60,11 @@ def coordinator_contact() -> dict[str, str]:
     return contact
 
 
-def _category_choices(db, language: str) -> list[tuple[str, str]]:
+def _category_choices(session, language: str) -> list[tuple[str, str]]:
     """Every category some neighbourhood offers, by menu key; a resident's neighbourhood is
     known only once the postcode is, so the service keeps those it offers."""
     labels: dict[str, str] = {}
-    for category in db.scalars(select(Category).where(Category.enabled.is_(True))
+    for category in session.scalars(select(Category).where(Category.enabled.is_(True))
                                .order_by(Category.key, Category.id)):
         labels.setdefault(category.slug, category.label(language))
     return list(labels.items())
@@ -103,39 +99,39 @@ def _refusal(exc: signups.SignUpRefused) -> str:
 def start():
     language = selected_language()
     form = SignUpForm()
-    with services().db.session() as db:
-        form.categories.choices = _category_choices(db, language)
+    with current_exchange().db.session() as session:
+        form.categories.choices = _category_choices(session, language)
     if request.method == "GET":
-        session[SESSION_FORM_SHOWN] = time.time()
+        cookie_session[SESSION_FORM_SHOWN] = time.time()
         return _form_page(form)
     if not form.validate_on_submit():
         return _form_page(form, 400)
-    shown_at = session.get(SESSION_FORM_SHOWN)
+    shown_at = cookie_session.get(SESSION_FORM_SHOWN)
     now = utcnow()
     try:
         signups.check_not_spam(form.website.data or "",
                                time.time() - shown_at if shown_at else None)
-        with services().db.session() as db:
-            signups.count_submission(db, signups.client_key(_secret(), request.remote_addr or ""),
-                                     now)
-        with services().db.session() as db:
-            sign_up_id = signups.submit(db, form.sign_up_data(language), now).id
+        with current_exchange().db.session() as session:
+            client = signups.client_key(_secret(), request.remote_addr or "")
+            signups.count_submission(session, client, now)
+        with current_exchange().db.session() as session:
+            sign_up_id = signups.submit(session, form.sign_up_data(language), now).id
     except signups.OutsideNeighbourhoods as exc:
         form.postcode.errors = [*form.postcode.errors, _("There is no neighbour help exchange "
                                                          "for this postcode yet.")]
         return _form_page(form, 200, outside=exc.postcode[:4] + " " + exc.postcode[4:])
     except signups.SignUpRefused as exc:
         log.info("sign-up refused: %s", exc.__class__.__name__)
-        session[SESSION_FORM_SHOWN] = time.time()
+        cookie_session[SESSION_FORM_SHOWN] = time.time()
         return _form_page(form, 200, notice=_refusal(exc))
-    services().wake()
-    session[SESSION_SIGN_UP] = sign_up_id
+    current_exchange().wake()
+    cookie_session[SESSION_SIGN_UP] = sign_up_id
     return redirect(url_for("signup.code"))
 
 
-def _current_sign_up(db):
+def _current_sign_up(session):
     try:
-        return signups.open_sign_up(db, session.get(SESSION_SIGN_UP))
+        return signups.open_sign_up(session, cookie_session.get(SESSION_SIGN_UP))
     except signups.NoSuchSignUp:
         return None
 
@@ -143,13 +139,13 @@ def _current_sign_up(db):
 @blueprint.route("/code", methods=["GET", "POST"])
 def code():
     form = CodeForm()
-    with services().db.session() as db:
-        sign_up = _current_sign_up(db)
+    with current_exchange().db.session() as session:
+        sign_up = _current_sign_up(session)
         if sign_up is None:
             return redirect(url_for("signup.start"))
         if form.validate_on_submit():
             try:
-                sign_up = signups.verify(db, sign_up.id, form.code.data, _secret(), utcnow())
+                sign_up = signups.verify(session, sign_up.id, form.code.data, _secret(), utcnow())
             except signups.WrongCode as exc:
                 form.code.errors = [_("This code is not right. You can try %(count)s more "
                                       "times.", count=exc.attempts_left)]
@@ -171,24 +167,24 @@ def code():
 def call_again():
     if not ButtonForm().validate_on_submit():
         return redirect(url_for("signup.code"))
-    with services().db.session() as db:
-        sign_up = _current_sign_up(db)
+    with current_exchange().db.session() as session:
+        sign_up = _current_sign_up(session)
         if sign_up is None:
             return redirect(url_for("signup.start"))
         try:
-            signups.request_call(db, sign_up, utcnow())
+            signups.request_call(session, sign_up, utcnow())
         except signups.SignUpRefused as exc:
             flash(_refusal(exc), "error")
             return redirect(url_for("signup.code"))
-    services().wake()
+    current_exchange().wake()
     flash(_("We are calling you again now."), "success")
     return redirect(url_for("signup.code"))
 
 
 @blueprint.get("/bedankt")
 def done():
-    with services().db.session() as db:
-        sign_up = _current_sign_up(db)
+    with current_exchange().db.session() as session:
+        sign_up = _current_sign_up(session)
         if sign_up is None or sign_up.state == SignUpState.PENDING_VERIFICATION:
             return redirect(url_for("signup.start"))
         return render_template("admin/signup_done.html", state=sign_up.state,
@@ -198,7 +194,7 @@ def done():
 
 @blueprint.errorhandler(CSRFError)
 def _expired_form(_error):
-    session[SESSION_FORM_SHOWN] = time.time()
+    cookie_session[SESSION_FORM_SHOWN] = time.time()
     return render_template("admin/signup_error.html", message=_(
         "The form had expired. Please fill it in again; we are sorry for the trouble.")), 400
 

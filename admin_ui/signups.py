@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin_ui.auth import ensure_visible, services, visible
+from admin_ui.auth import ensure_visible, visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
 from admin_ui.language import selected_language
+from bhc.app import current_exchange
 from bhc.db import utcnow
 from bhc.neighbourhoods.models import Category
 from bhc.signups import services as signups
@@ -19,24 +20,25 @@ from bhc.signups.models import SignUp, SignUpState
 
 def awaiting_sign_ups() -> int:
     """For the dashboard: verified sign-ups the signed-in user may approve."""
-    with services().db.session() as db:
-        return signups.awaiting_approval(db, visible())
+    with current_exchange().db.session() as session:
+        return signups.awaiting_approval(session, visible())
 
 
 blueprint.add_app_template_global(awaiting_sign_ups, "awaiting_sign_ups")
 
 
-def _labels(db) -> dict[tuple[int, str], str]:
+def _labels(session) -> dict[tuple[int, str], str]:
     language = selected_language()
-    return {(c.neighbourhood_id, c.slug): c.label(language) for c in db.scalars(select(Category))}
+    return {(c.neighbourhood_id, c.slug): c.label(language)
+            for c in session.scalars(select(Category))}
 
 
 @blueprint.get("/sign-ups")
 def sign_ups():
-    with services().db.session() as db:
-        rows = signups.open_sign_ups(db, visible())
+    with current_exchange().db.session() as session:
+        rows = signups.open_sign_ups(session, visible())
         return render_template(
-            "admin/signups.html", button=ButtonForm(), categories=_labels(db),
+            "admin/signups.html", button=ButtonForm(), categories=_labels(session),
             verified=[s for s in rows if s.state == SignUpState.VERIFIED],
             pending=[s for s in rows if s.state == SignUpState.PENDING_VERIFICATION])
 
@@ -45,16 +47,16 @@ def _decide(sign_up_id: int, approve: bool):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        with services().db.session() as db:
-            sign_up = db.get(SignUp, sign_up_id)
+        with current_exchange().db.session() as session:
+            sign_up = session.get(SignUp, sign_up_id)
             if sign_up is None:
                 abort(404)
             ensure_visible(sign_up.neighbourhood_id)
             name = sign_up.name
             if approve:
-                signups.approve(db, sign_up_id, current_user.id, utcnow())
+                signups.approve(session, sign_up_id, current_user.id, utcnow())
             else:
-                signups.reject(db, sign_up_id, current_user.id, utcnow())
+                signups.reject(session, sign_up_id, current_user.id, utcnow())
     except signups.NotAwaitingApproval:
         flash(_("This sign-up was already handled."), "error")
     except signups.AlreadyKnown:

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from admin_ui.auth import services, visible
+from admin_ui.auth import visible
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ImportForm
+from bhc.app import current_exchange
 from bhc.audit import services as audit
 from bhc.db import utcnow
 from bhc.reports import monthly as report
@@ -64,10 +65,10 @@ def survey_waves():
             text = None
         if text is not None:
             try:
-                with services().db.session() as db:
-                    result = surveys.import_survey(db, text, services().config.survey,
+                with current_exchange().db.session() as session:
+                    result = surveys.import_survey(session, text, current_exchange().config.survey,
                                                    utcnow(), visible())
-                    audit.record(db, user_id=current_user.id, action="import",
+                    audit.record(session, user_id=current_user.id, action="import",
                                  object_type="survey", object_id=None,
                                  summary=f"{form.file.data.filename}: {result.imported} "
                                          f"imported, {len(result.errors)} rows with errors",
@@ -75,10 +76,11 @@ def survey_waves():
             except surveys.SurveyFileError as exc:
                 flash(_("Nothing was imported: %(reason)s", reason=problem_text(exc.problem)),
                       "error")
-    with services().db.session() as db:
-        waves = surveys.list_waves(db, visible())
+    with current_exchange().db.session() as session:
+        waves = surveys.list_waves(session, visible())
     return render_template("admin/surveys.html", form=form, result=result, waves=waves,
-                           items=services().config.survey.items(), problem_text=problem_text)
+                           items=current_exchange().config.survey.items(),
+                           problem_text=problem_text)
 
 
 @blueprint.get("/report-survey.csv")
@@ -90,7 +92,7 @@ def survey_csv():
     except report.BadMonth:
         return Response(_("“%(month)s” is not a month. Choose a month, or write it like "
                           "2026-10.", month=month), status=400, mimetype="text/plain")
-    with services().db.session() as db:
-        data = surveys.survey_summary(db, end, _scope())
+    with current_exchange().db.session() as session:
+        data = surveys.survey_summary(session, end, _scope())
     return Response(surveys.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-survey-{month}.csv"'})

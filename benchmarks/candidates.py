@@ -21,21 +21,15 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from bhc.calls.candidates import (  # noqa: E402
-    LOCAL,
-    Caps,
-    as_candidates,
-    cap_periods,
-    eligible_volunteers,
-)
+from bhc.calls.candidates import Caps, as_candidates, cap_periods, eligible_volunteers  # noqa: E402
 from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
+from bhc.localtime import to_local  # noqa: E402
 from bhc.people.models import Participant, ParticipantCategory  # noqa: E402
 from matching.availability import in_quiet_hours, is_available, parse_windows  # noqa: E402
 
@@ -101,7 +95,7 @@ def load(database: Database, args, rng: random.Random) -> None:
 def naive(session, request: HelpRequest, now, quiet: str, caps: Caps) -> list[int]:
     """Load every participant, category and recent call leg and decide in Python: what a scan
     costs (plain rows, not ORM objects, so the figure is the scan's and not the ORM's)."""
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    local = to_local(now)
     if in_quiet_hours(quiet, local.time()):
         return []
     day_start, week_start = cap_periods(local)

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, redirect
+from flask import Flask, current_app, redirect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bhc.bootstrap import Exchange
 
 
+def current_exchange() -> Exchange:
+    """The exchange this app serves: what every webhook and page works with."""
+    return current_app.extensions["bhc"]
+
+
 def create_app(exchange: Exchange) -> Flask:
     app = Flask("bhc")
-    app.config["BHC"] = exchange.config
     app.extensions["bhc"] = exchange
 
     from ivr.webhooks import blueprint as ivr_blueprint

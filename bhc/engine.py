@@ -183,7 +183,7 @@ class Engine:
                     legs.append((leg, by_id[volunteer_id].phone))
                 session.flush()
                 placements = [(leg.id, phone) for leg, phone in legs]
-                from_number = _exchange_number(request)
+                from_number = request.neighbourhood.exchange_number
             elif isinstance(action, GiveUp) and callback:
                 self._end_callback_round(session, request, now)
                 return
@@ -215,7 +215,7 @@ class Engine:
     def _call_back_residents(self) -> None:
         """A volunteer accepted a call-back and waits on hold: phone the resident now."""
         with self.db.session() as session:
-            waiting = [(r.id, r.caller.phone, _exchange_number(r))
+            waiting = [(r.id, r.caller.phone, r.neighbourhood.exchange_number)
                        for r in callbacks.residents_to_call(session) if r.caller is not None]
             for request_id, _, _ in waiting:
                 # Marked before the call is placed: after a crash nobody is phoned twice.
@@ -378,9 +378,3 @@ class Engine:
         except CarrierError as exc:
             # The caller's hold music checks the state too, so they still hear the outcome.
             log.warning("could not redirect the caller: %s", exc)
-
-
-def _exchange_number(request: HelpRequest) -> str:
-    numbers = request.neighbourhood.numbers
-    return numbers[0].number if numbers else ""
-

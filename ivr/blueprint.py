@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, abort, current_app, g, request
+from flask import Blueprint, Response, abort, g, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.caller import UnknownCall
 from bhc.i18n import DEFAULT_LANGUAGE
@@ -25,10 +26,6 @@ OUTAGE_HOLD_PAUSE_S = 5
 
 def twiml(response: VoiceResponse) -> Response:
     return Response(str(response), mimetype="text/xml")
-
-
-def exchange():
-    return current_app.extensions["bhc"]
 
 
 def form(name: str) -> str:
@@ -54,7 +51,7 @@ def _queue_time_s() -> int:
 
 
 def url(path: str, **query: object) -> str:
-    return exchange().urls.url(path, **query)
+    return current_exchange().urls.url(path, **query)
 
 
 def wake_engine() -> None:
@@ -65,7 +62,7 @@ def wake_engine() -> None:
 @blueprint.after_request
 def _wake_after_commit(response: Response) -> Response:
     if g.pop("wake_engine", False):
-        exchange().wake()
+        current_exchange().wake()
     return response
 
 
@@ -97,7 +94,8 @@ def _unexpected(error):
     if isinstance(error, HTTPException):
         return error
     log.exception("webhook %s failed", request.path)
-    if request.path == urls.HOLD and _queue_time_s() < exchange().config.matching.max_wait_s:
+    max_wait_s = current_exchange().config.matching.max_wait_s
+    if request.path == urls.HOLD and _queue_time_s() < max_wait_s:
         # A caller on hold stays in the queue through a short blip: the carrier fetches the
         # hold webhook again after the pause, and the search goes on once the database is back.
         response = VoiceResponse()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import callbacks, urls
 from bhc.calls.carrier import ENDED
 from bhc.calls.legs import is_machine
 from bhc.calls.models import RequestOutcome
 from bhc.db import utcnow
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, request_param, tries, twiml, url, wake_engine
+from ivr.blueprint import blueprint, request_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
 from ivr.volunteer_webhooks import OFFER_TRIES
 
@@ -21,7 +22,7 @@ def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
     response = response or VoiceResponse()
     action = url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
     gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                             timeout=exchange().config.ivr.gather_timeout_s)
+                             timeout=current_exchange().config.ivr.gather_timeout_s)
     if attempt == 1:
         prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
                     "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "
@@ -36,7 +37,7 @@ def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
 @signed
 def resident_answer():
     request_id = request_param()
-    services = exchange()
+    services = current_exchange()
     with services.db.session() as session:
         view = callbacks.resident_answered(session, request_id)
         if is_machine(request.form.get("AnsweredBy")):
@@ -56,7 +57,7 @@ def resident_answer():
 @signed
 def resident_choice():
     request_id, attempt = request_param(), tries()
-    services = exchange()
+    services = current_exchange()
     digits = request.form.get("Digits", "").strip()
     with services.db.session() as session:
         view = callbacks.resident_answered(session, request_id)
@@ -91,7 +92,7 @@ def resident_status():
     """The call to the resident ended: unanswered, busy or hung up before pressing 1 means no
     match after all; the volunteer on hold is then told."""
     request_id = request_param()
-    services = exchange()
+    services = current_exchange()
     if request.form.get("CallStatus") in ENDED:
         with services.db.session() as session:
             if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, utcnow()):

@@ -7,6 +7,7 @@ import logging
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import callbacks, caller, urls, volunteer
 from bhc.calls.caller import (
     BlockedCaller,
@@ -31,7 +32,7 @@ from bhc.neighbourhoods.office import Office, spoken_hours
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, form, tries, twiml, url, wake_engine
+from ivr.blueprint import blueprint, form, tries, twiml, url, wake_engine
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ NUMBER_TRIES = 2
 @blueprint.post(urls.VOICE)
 @signed
 def voice():
-    services = exchange()
+    services = current_exchange()
     with services.db.session() as session:
         try:
             help_request = caller.start_call(
@@ -88,7 +89,7 @@ def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
     if not categories:
         return prompts.spoken(help_request.language, "Sorry, the exchange is not taking "
                               "requests right now. Goodbye.")
-    config = exchange().config.ivr
+    config = current_exchange().config.ivr
     prompts.category_menu(
         response,
         language=help_request.language,
@@ -118,7 +119,7 @@ def _own_details_offer(help_request: HelpRequest) -> str | None:
 @signed
 def caller_number():
     attempt = tries()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         if caller.set_callback_number(session, help_request, request.form.get("Digits", ""),
@@ -136,7 +137,7 @@ def caller_number():
 @blueprint.post(urls.MENU)
 @signed
 def menu_choice():
-    services = exchange()
+    services = current_exchange()
     attempt = tries()
     digits = request.form.get("Digits", "")
     with services.db.session() as session:
@@ -186,7 +187,7 @@ def menu_choice():
 
 def office() -> Office | None:
     """The coordinator's office, when a phone number for it is configured."""
-    settings = exchange().config.office
+    settings = current_exchange().config.office
     return (Office(settings.coordinator_phone, settings.hours) if settings.coordinator_phone
             else None)
 
@@ -199,8 +200,7 @@ def to_coordinator(session, help_request: HelpRequest, asked: ToCoordinator,
     if asked.open:
         prompts.say(response, language, "One moment please, you are being put through to the "
                     "coordinator.")
-        exchange_number = help_request.neighbourhood.numbers[0].number
-        response.dial(asked.phone, caller_id=exchange_number)
+        response.dial(asked.phone, caller_id=help_request.neighbourhood.exchange_number)
         return response
     prompts.say(response, language, "The coordinator can be reached %(hours)s.",
                 hours=spoken_hours(asked.hours, language))
@@ -231,7 +231,7 @@ def hold():
     search goes on instead of the caller waiting for ever.
     """
     reopened = False
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         response = VoiceResponse()
         if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
@@ -245,7 +245,7 @@ def hold():
         language = help_request.language
     if reopened:
         wake_engine()
-    response.pause(length=exchange().config.ivr.hold_message_every_s)
+    response.pause(length=current_exchange().config.ivr.hold_message_every_s)
     prompts.say(response, language,
                 "We are still looking for a neighbour. Please stay on the line.")
     return twiml(response)
@@ -254,7 +254,7 @@ def hold():
 @blueprint.post(urls.QUEUE_ENDED)
 @signed
 def queue_ended():
-    services = exchange()
+    services = current_exchange()
     result = request.form.get("QueueResult", "")
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
@@ -283,7 +283,8 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
                     "right now.")
     if callbacks.can_offer(help_request):
         gather = response.gather(input="dtmf", num_digits=1, action=url(urls.CALLBACK_CHOICE),
-                                 method="POST", timeout=exchange().config.ivr.gather_timeout_s)
+                                 method="POST",
+                                 timeout=current_exchange().config.ivr.gather_timeout_s)
         prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
                     "as a neighbour can help.")
         prompts.say(gather, language, "Press star to hear this again.")
@@ -293,7 +294,7 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
 @blueprint.post(urls.CALLBACK_CHOICE)
 @signed
 def callback_choice():
-    services = exchange()
+    services = current_exchange()
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
@@ -312,7 +313,7 @@ def callback_choice():
 @blueprint.post(urls.UNMATCHED)
 @signed
 def unmatched():
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         return twiml(_unmatched(caller.request_for_call(session, form("CallSid"))))
 
 
@@ -320,7 +321,7 @@ def unmatched():
 @signed
 def connecting():
     """Played to the waiting caller just before the volunteer is bridged in."""
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         help_request = session.get(HelpRequest, request.args.get("request", type=int) or 0)
         language = help_request.language if help_request else DEFAULT_LANGUAGE
     response = VoiceResponse()
@@ -332,7 +333,7 @@ def connecting():
 @signed
 def caller_status():
     """Status callback of the inbound call: a hang-up in the menu or on hold ends the request."""
-    services = exchange()
+    services = current_exchange()
     if request.form.get("CallStatus") in ENDED:
         with services.db.session() as session:
             try:

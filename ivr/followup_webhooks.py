@@ -11,12 +11,13 @@ from dataclasses import replace
 from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.carrier import CallStatus
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, tries, twiml, url
+from ivr.blueprint import blueprint, tries, twiml, url
 from ivr.signature import signed
 
 QUESTION_TRIES = 3  # the question, then twice again after a wrong key or silence
@@ -61,7 +62,7 @@ def _respond(view: followups.Conversation, follow_up_id: int, attempt: int,
         action = url(urls.FOLLOWUP_KEY, followup=follow_up_id, question=view.question,
                      **{"try": attempt})
         gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                                 timeout=exchange().config.ivr.gather_timeout_s)
+                                 timeout=current_exchange().config.ivr.gather_timeout_s)
         if introduce:
             _introduce(gather, view)
         _ask(gather, view)
@@ -80,7 +81,7 @@ def _respond(view: followups.Conversation, follow_up_id: int, attempt: int,
 def followup_answer():
     """The person picked up the follow-up call."""
     follow_up_id = _follow_up_param()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         view = followups.answered(session, follow_up_id, request.form.get("AnsweredBy", ""))
     return twiml(_respond(view, follow_up_id, attempt=1, introduce=True))
 
@@ -91,7 +92,7 @@ def followup_key():
     """A key for one question, or silence."""
     follow_up_id, attempt = _follow_up_param(), tries()
     digits = request.form.get("Digits", "").strip()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         view = followups.record(session, follow_up_id, request.args.get("question", ""),
                                 digits, utcnow())
     if view.kind != followups.INVALID:
@@ -112,7 +113,7 @@ def followup_status():
     status = request.form.get("CallStatus", "")
     if status in EARLY_STATUSES:
         return "", 204
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         followups.call_ended(session, _follow_up_param(), status,
                              request.form.get("AnsweredBy", ""), utcnow())
     return "", 204

@@ -6,9 +6,10 @@ language where one exists, and otherwise speaks the text with the language's con
 
 from __future__ import annotations
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.caller import MenuKeys
 from bhc.i18n import catalogue
@@ -25,7 +26,7 @@ SIGN_UP = "Press %(key)s if you would like a coordinator to call you back to sig
 
 def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
     """One message: its recording if there is one (fixed messages only), else the text."""
-    exchange = current_app.extensions["bhc"] if has_app_context() else None
+    exchange = current_exchange() if has_app_context() else None
     if exchange is not None and not values:
         recording = recordings.index(exchange.db).of(language).get(
             recordings.message_key(msgid))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort
 
+from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.prompts import recordings
-from ivr.blueprint import blueprint, exchange
+from ivr.blueprint import blueprint
 
 MAX_AGE_S = 365 * 24 * 3600  # a recording's URL changes with every upload
 
@@ -15,7 +16,7 @@ MAX_AGE_S = 365 * 24 * 3600  # a recording's URL changes with every upload
 def recorded_prompt(prompt_id: int, token: str, ext: str):
     """A recording for <Play>. No signature: the carrier fetches media without one, so the
     URL carries a random token instead; it changes with each upload, so it can be cached."""
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         prompt = recordings.audio(session, prompt_id, token)
         if prompt is None or recordings.EXTENSIONS.get(prompt.content_type) != ext:
             abort(404)

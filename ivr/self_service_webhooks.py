@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import caller, urls
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
@@ -12,7 +13,7 @@ from bhc.neighbourhoods.office import spoken_date
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, form, tries, twiml, url
+from ivr.blueprint import blueprint, form, tries, twiml, url
 from ivr.caller_webhooks import MENU_TRIES, main_menu, office, to_coordinator
 from ivr.signature import signed
 
@@ -29,7 +30,7 @@ def _own_details(session, help_request: HelpRequest, attempt: int, with_status: 
         response, language=help_request.language, status=status, with_status=with_status,
         category_labels=[labels.get(slug, slug) for slug in status.categories],
         action=url(urls.OWN_DETAILS_CHOICE, **{"try": attempt}),
-        timeout_s=exchange().config.ivr.gather_timeout_s,
+        timeout_s=current_exchange().config.ivr.gather_timeout_s,
     )
     return response
 
@@ -46,7 +47,7 @@ def _registered_caller_in_menu(session) -> HelpRequest | None:
 @blueprint.post(urls.OWN_DETAILS)
 @signed
 def own_details():
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         help_request = _registered_caller_in_menu(session)
         if help_request is None:
             return _goodbye(session)
@@ -59,7 +60,7 @@ def own_details_choice():
     attempt = tries()
     digits = request.form.get("Digits", "").strip()
     now = utcnow()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         help_request = _registered_caller_in_menu(session)
         if help_request is None:
             return _goodbye(session)
@@ -72,7 +73,7 @@ def own_details_choice():
             return twiml(_own_details(session, help_request, attempt, with_status=True))
         if digits == caller.COORDINATOR_KEY and office() is not None:
             asked = caller.choose(session, help_request, digits, now,
-                                 exchange().config.ivr.english_key, office=office())
+                                 current_exchange().config.ivr.english_key, office=office())
             if isinstance(asked, caller.ToCoordinator):
                 return twiml(to_coordinator(session, help_request, asked, attempt=1))
         if can_pause and digits == PAUSE_WEEK:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.carrier import ENDED
 from bhc.db import utcnow
 from bhc.signups import services as signups
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, tries, twiml, url
+from ivr.blueprint import blueprint, tries, twiml, url
 from ivr.signature import signed
 
 # How often a resident may press * to hear the code again in one call.
@@ -30,7 +31,7 @@ def _read_code(response: VoiceResponse, language: str, code: str, sign_up_id: in
     digits = ", ".join(code)
     again = url(urls.VERIFY_CALL, signup=sign_up_id, **{"try": attempt + 1})
     gather = response.gather(input="dtmf", num_digits=1, action=again, method="POST",
-                             timeout=exchange().config.ivr.gather_timeout_s)
+                             timeout=current_exchange().config.ivr.gather_timeout_s)
     if attempt == 1:
         prompts.say(gather, language, "Hello, this is the neighbour help exchange with the code "
                     "for your sign-up on our website.")
@@ -45,9 +46,9 @@ def _read_code(response: VoiceResponse, language: str, code: str, sign_up_id: in
 @signed
 def verification_code():
     sign_up_id, attempt = _sign_up_param(), tries()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         language, code = signups.spoken_code(session, sign_up_id, signups.secret_of(
-            exchange().config), utcnow())
+            current_exchange().config), utcnow())
     if code is None:
         return twiml(prompts.spoken(language, "This code is no longer needed: your sign-up has "
                                     "been confirmed, or the code has expired. Goodbye."))
@@ -63,7 +64,7 @@ def verification_status():
     """How the call ended, so the page can say the number was busy or did not answer."""
     status = request.form.get("CallStatus", "")
     if status in ENDED:
-        with exchange().db.session() as session:
+        with current_exchange().db.session() as session:
             signups.call_ended(session, _sign_up_param(), request.form.get("CallSid", ""),
                                status)
     return "", 204

@@ -7,13 +7,14 @@ from dataclasses import replace
 from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
+from bhc.app import current_exchange
 from bhc.calls import callbacks, urls, volunteer
 from bhc.calls.carrier import CallStatus
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.calls.volunteer import OfferKind
 from bhc.db import utcnow
 from ivr import prompts
-from ivr.blueprint import blueprint, exchange, form, leg_param, tries, twiml, url, wake_engine
+from ivr.blueprint import blueprint, form, leg_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
 
 OFFER_TRIES = 2
@@ -27,7 +28,7 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
         prompts.volunteer_offer(
             response, language=view.language, neighbourhood=view.neighbourhood,
             category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
-            timeout_s=exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
+            timeout_s=current_exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
         )
     elif view.kind == OfferKind.ACCEPTED:
         prompts.say(response, view.language,
@@ -65,7 +66,7 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
 @signed
 def volunteer_offer():
     leg_id = leg_param()
-    services = exchange()
+    services = current_exchange()
     with services.db.session() as session:
         view = volunteer.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
     if view.kind != OfferKind.OFFER:
@@ -77,7 +78,7 @@ def volunteer_offer():
 @signed
 def volunteer_answer():
     leg_id, attempt = leg_param(), tries()
-    services = exchange()
+    services = current_exchange()
     digits = request.form.get("Digits", "")
     with services.db.session() as session:
         if digits:
@@ -104,7 +105,7 @@ def volunteer_answer():
 def volunteer_closed():
     """The engine moved an answered volunteer here: the request was taken or withdrawn."""
     leg_id = leg_param()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         view = volunteer.closed(session, leg_id)
     return twiml(_offer_response(view, leg_id, attempt=1))
 
@@ -114,7 +115,7 @@ def volunteer_closed():
 def after_bridge():
     """After the volunteer's <Dial> (or, for a call-back, their wait on hold) ends."""
     leg_id = leg_param()
-    services = exchange()
+    services = current_exchange()
     with services.db.session() as session:
         view = volunteer.closed(session, leg_id)
         if request.form.get("QueueResult") == "hangup":
@@ -137,14 +138,14 @@ def after_bridge():
 def volunteer_hold():
     """A volunteer on hold while the exchange phones the resident back."""
     leg_id = leg_param()
-    with exchange().db.session() as session:
+    with current_exchange().db.session() as session:
         view = volunteer.closed(session, leg_id)
         waiting = session.get(HelpRequest, view.request_id)
         response = VoiceResponse()
         if waiting is None or waiting.state != RequestState.MATCHED:
             response.leave()
             return twiml(response)
-    response.pause(length=exchange().config.ivr.hold_message_every_s // 2 or 1)
+    response.pause(length=current_exchange().config.ivr.hold_message_every_s // 2 or 1)
     prompts.say(response, view.language, "We are still phoning your neighbour. Please stay on "
                 "the line.")
     return twiml(response)
@@ -158,7 +159,7 @@ def volunteer_status():
     earlier events (queued, initiated, ringing) are acknowledged without a database write, which
     halves the writes when a wave of calls goes out at once."""
     leg_id = leg_param()
-    services = exchange()
+    services = current_exchange()
     if form("CallStatus") in EARLY_STATUSES:
         return "", 204
     with services.db.session() as session:

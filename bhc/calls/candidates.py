@@ -5,18 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest
+from bhc.localtime import local_midnight_utc, to_local, week_start_utc
 from bhc.neighbourhoods.models import Neighbourhood, NeighbourhoodAdjacency
 from bhc.people.models import Participant, ParticipantCategory
 from matching.availability import AvailabilityError, in_quiet_hours, is_available, parse_windows
 from matching.policy import Candidate
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 FAIRNESS_WINDOW = timedelta(days=30)
 
 
@@ -45,16 +44,10 @@ class Caps:
     weekly: int = 10
 
 
-def _local_midnight_utc(local_day: datetime) -> datetime:
-    midnight = local_day.replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def cap_periods(local_now: datetime) -> tuple[datetime, datetime]:
     """Where the caps start counting, in naive UTC: today's and this week's (Monday's)
     midnight in Europe/Amsterdam."""
-    return (_local_midnight_utc(local_now),
-            _local_midnight_utc(local_now - timedelta(days=local_now.weekday())))
+    return local_midnight_utc(local_now.date()), week_start_utc(local_now.date())
 
 
 def eligible_volunteers(
@@ -73,7 +66,7 @@ def eligible_volunteers(
     Availability windows and quiet hours are texts, checked here on those few rows; so the
     fairness order and its cut are left to the matching core rather than an SQL LIMIT.
     """
-    local_now = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    local_now = to_local(now)
     day_start, week_start = cap_periods(local_now)
     window_start = now - FAIRNESS_WINDOW
     values = dict(

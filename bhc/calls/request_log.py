@@ -11,22 +11,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
-from bhc.people.roster import local_date, local_midnight_utc
+from bhc.localtime import local_date, local_midnight_utc
+from bhc.neighbourhoods.scope import in_scope
 
 PER_PAGE = 50
-
-
-def _scoped(query, visible: set[int] | None):
-    if visible is None:
-        return query
-    return query.where(HelpRequest.neighbourhood_id.in_(visible or {-1}))
 
 
 def today(session: Session, now: datetime, visible: set[int] | None) -> list[HelpRequest]:
     """Requests made today (Europe/Amsterdam), newest first, with their call legs."""
     start = local_midnight_utc(local_date(now))
     end = local_midnight_utc(local_date(now) + timedelta(days=1))
-    query = _scoped(select(HelpRequest), visible).where(
+    query = in_scope(select(HelpRequest), HelpRequest.neighbourhood_id, visible).where(
         HelpRequest.created_at >= start, HelpRequest.created_at < end)
     return list(session.scalars(
         query.options(selectinload(HelpRequest.legs), selectinload(HelpRequest.neighbourhood),
@@ -48,7 +43,7 @@ class RequestPage:
 
 def history(session: Session, visible: set[int] | None, *, neighbourhood_id: int | None = None,
             page: int = 1, per_page: int = PER_PAGE) -> RequestPage:
-    query = _scoped(select(HelpRequest), visible)
+    query = in_scope(select(HelpRequest), HelpRequest.neighbourhood_id, visible)
     if neighbourhood_id is not None:
         query = query.where(HelpRequest.neighbourhood_id == neighbourhood_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))

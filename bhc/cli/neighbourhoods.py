@@ -28,7 +28,7 @@ def neighbourhood_add(obj: Context, name: str, phone: str, postcodes: str,
     try:
         with database.session() as session:
             created = add_neighbourhood(session, name, phone, postcodes.split(","), households)
-            click.echo(f"added neighbourhood {created.name} on {created.numbers[0].number}")
+            click.echo(f"added neighbourhood {created.name} on {created.exchange_number}")
     except (NeighbourhoodError, InvalidPhoneNumber) as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -211,10 +211,9 @@ def claim_due(session: Session, now: datetime, timing: Timing) -> list[PlannedCa
         ).rowcount
         if claimed:
             request = session.get(HelpRequest, follow_up.match.request_id)
-            exchange_numbers = request.neighbourhood.numbers
             planned.append(PlannedCall(
                 follow_up.id, follow_up.match_id, follow_up.side, person.phone,
-                exchange_numbers[0].number if exchange_numbers else ""))
+                request.neighbourhood.exchange_number))
     return planned
 
 

@@ -28,6 +28,11 @@ class Neighbourhood(Base):
         back_populates="neighbourhood", order_by="Category.key"
     )
 
+    @property
+    def exchange_number(self) -> str:
+        """The number the exchange phones out from (its first); "" while it has none."""
+        return self.numbers[0].number if self.numbers else ""
+
 
 class ExchangeNumber(Base):
     """A phone number residents call; it selects the neighbourhood."""

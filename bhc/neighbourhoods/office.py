@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bhc.i18n import catalogue
+from bhc.localtime import to_local
 from matching.availability import Window, is_available, parse_windows
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December")
@@ -31,7 +30,7 @@ def is_open(hours: str, now: datetime) -> bool:
     """Office hours like 'mo-fr 09:00-17:00' at ``now`` (naive UTC); '' means never staffed."""
     if not hours.strip():
         return False
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    local = to_local(now)
     return is_available(parse_windows(hours), local)
 
 
@@ -66,7 +65,7 @@ def spoken_hours(hours: str, language: str) -> str:
 
 def spoken_date(moment: datetime, language: str) -> str:
     """A moment (naive UTC) as its day in Amsterdam: 'maandag 2 december'."""
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(LOCAL)
+    local = to_local(moment)
     cat = catalogue(language)
     return cat.text("%(weekday)s %(day)s %(month)s", weekday=cat.text(DAY_NAMES[local.weekday()]),
                     day=local.day, month=cat.text(MONTH_NAMES[local.month - 1]))

@@ -6,20 +6,19 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import CallLeg, HelpRequest, Match
+from bhc.localtime import local_date, local_midnight_utc
 from bhc.neighbourhoods.models import Category, Neighbourhood
+from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant, ParticipantRole
 from bhc.people.participants import parse_row, save
 from bhc.phones import InvalidPhoneNumber, to_e164
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
-UTC = ZoneInfo("UTC")
 PER_PAGE = 25
 
 
@@ -46,9 +45,7 @@ def search(session: Session, *, text: str = "", visible: set[int] | None = None,
 
     ``visible`` limits the result to those neighbourhoods (None: all, for admins).
     """
-    query = select(Participant)
-    if visible is not None:
-        query = query.where(Participant.neighbourhood_id.in_(visible or {-1}))
+    query = in_scope(select(Participant), Participant.neighbourhood_id, visible)
     if neighbourhood_id is not None:
         query = query.where(Participant.neighbourhood_id == neighbourhood_id)
     text = text.strip()
@@ -110,15 +107,6 @@ def save_row(session: Session, row: dict[str, str], now: datetime, *,
     save(session, data, now, source)
     session.flush()
     return session.scalar(select(Participant).where(Participant.phone == data.phone))
-
-
-def local_midnight_utc(day: date) -> datetime:
-    """The start of ``day`` in Europe/Amsterdam, as naive UTC like every stored timestamp."""
-    return datetime.combine(day, time(0), LOCAL).astimezone(UTC).replace(tzinfo=None)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(LOCAL).date()
 
 
 def pause(participant: Participant, until: date, now: datetime) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
+from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant, RegistrationCallback
 from bhc.phones import mask
 
@@ -145,8 +146,7 @@ def open_sign_up_callbacks(session: Session,
     """Call-backs still to make, oldest first, in these neighbourhoods (None: all)."""
     query = (select(RegistrationCallback).where(RegistrationCallback.done_at.is_(None))
              .order_by(RegistrationCallback.requested_at, RegistrationCallback.id))
-    if neighbourhood_ids is not None:
-        query = query.where(RegistrationCallback.neighbourhood_id.in_(neighbourhood_ids or {-1}))
+    query = in_scope(query, RegistrationCallback.neighbourhood_id, neighbourhood_ids)
     return list(session.scalars(query))
 
 

@@ -15,16 +15,17 @@ import math
 import re
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
 from bhc.followups import services as followups
+from bhc.localtime import month_start_utc, to_local
 from bhc.neighbourhoods.models import Neighbourhood
+from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant
 from bhc.reports import languages as request_languages
 from bhc.reports import network as network_figures
@@ -33,7 +34,6 @@ from bhc.reports.match_people import MonthMatches
 from bhc.reports.sharing import COUNTS, DERIVED_FROM, SMALL, WITHHELD, suppressed
 from bhc.surveys import services as surveys
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 
 class UnmatchedKey(StrEnum):
     """Why requests that chose a category found no match, as the report groups them. The first
@@ -79,16 +79,12 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
     """The month's first and the next month's first moment in Amsterdam, as naive UTC."""
     year, number = parse_month(month)
     following = (year + 1, 1) if number == 12 else (year, number + 1)
-    return _utc(year, number), _utc(*following)
-
-
-def _utc(year: int, month: int) -> datetime:
-    return datetime(year, month, 1, tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
+    return month_start_utc(year, number), month_start_utc(*following)
 
 
 def previous_month(now: datetime) -> str:
     """The month before the one ``now`` (naive UTC) falls in, in Amsterdam."""
-    local = now.replace(tzinfo=UTC).astimezone(LOCAL)
+    local = to_local(now)
     year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
     return f"{year:04d}-{month:02d}"
 
@@ -124,9 +120,8 @@ def monthly_report(session: Session, month: str,
     """
     year, number = parse_month(month)
     start, end = month_bounds(month)
-    query = select(Neighbourhood).order_by(Neighbourhood.name)
-    if neighbourhood_ids is not None:
-        query = query.where(Neighbourhood.id.in_(neighbourhood_ids or [-1]))
+    query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
+                     neighbourhood_ids)
     neighbourhoods = list(session.scalars(query))
     ids = [n.id for n in neighbourhoods]
     in_month = _requests_between(start, end, None if neighbourhood_ids is None else ids)

@@ -31,6 +31,7 @@ from bhc.audit import services as audit
 from bhc.calls.carrier import PLACING, CallStatus
 from bhc.config import Config
 from bhc.neighbourhoods.models import Category, Neighbourhood
+from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant
 from bhc.people.participants import ParticipantData, save
 from bhc.phones import mask, to_e164
@@ -339,9 +340,8 @@ def claim_due_calls(session: Session) -> list[DueCall]:
     for sign_up in session.scalars(select(SignUp).where(
             SignUp.state == SignUpState.PENDING_VERIFICATION,
             SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))):
-        numbers = sign_up.neighbourhood.numbers
         sign_up.call_sid = PLACING
-        due.append(DueCall(sign_up.id, sign_up.phone, numbers[0].number if numbers else ""))
+        due.append(DueCall(sign_up.id, sign_up.phone, sign_up.neighbourhood.exchange_number))
     return due
 
 
@@ -373,23 +373,18 @@ def spoken_code(session: Session, sign_up_id: int, secret: str, now: datetime
 # --- coordinators ----------------------------------------------------------------------------
 
 
-def _in_scope(query, neighbourhood_ids: set[int] | None):
-    if neighbourhood_ids is None:
-        return query
-    return query.where(SignUp.neighbourhood_id.in_(neighbourhood_ids or {-1}))
-
-
 def open_sign_ups(session: Session, neighbourhood_ids: set[int] | None) -> list[SignUp]:
     """Sign-ups awaiting approval and awaiting their code, oldest first (None: all)."""
-    return list(session.scalars(_in_scope(
+    return list(session.scalars(in_scope(
         select(SignUp).where(SignUp.state.in_(OPEN_SIGN_UPS))
-        .order_by(SignUp.neighbourhood_id, SignUp.created_at, SignUp.id), neighbourhood_ids)))
+        .order_by(SignUp.neighbourhood_id, SignUp.created_at, SignUp.id),
+        SignUp.neighbourhood_id, neighbourhood_ids)))
 
 
 def awaiting_approval(session: Session, neighbourhood_ids: set[int] | None) -> int:
-    return session.scalar(_in_scope(
+    return session.scalar(in_scope(
         select(func.count()).select_from(SignUp).where(SignUp.state == SignUpState.VERIFIED),
-        neighbourhood_ids))
+        SignUp.neighbourhood_id, neighbourhood_ids))
 
 
 def approve(session: Session, sign_up_id: int, user_id: int | None, now: datetime

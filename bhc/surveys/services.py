@@ -16,19 +16,19 @@ import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.config import SURVEY_SCALES, SurveyConfig
+from bhc.localtime import local_date
 from bhc.neighbourhoods.models import Neighbourhood
+from bhc.neighbourhoods.scope import in_scope
 from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.surveys.stats import SMALL, Moments, group, welch_difference
 
 SCALES = SURVEY_SCALES
-LOCAL = ZoneInfo("Europe/Amsterdam")
 COLUMNS = ("wave", "neighbourhood", "respondent", "used_exchange")
 KNOWS = "knows_exchange"
 USES = ("no", "asker", "helper", "both")
@@ -305,8 +305,7 @@ def list_waves(session: Session, neighbourhood_ids: set[int] | None) -> list[Wav
              .group_by(Neighbourhood.name, SurveyWave.id, SurveyWave.label, SurveyWave.held_on,
                        SurveyWave.updated_at)
              .order_by(Neighbourhood.name, SurveyWave.created_at.desc(), SurveyWave.id.desc()))
-    if neighbourhood_ids is not None:
-        query = query.where(Neighbourhood.id.in_(neighbourhood_ids or {-1}))
+    query = in_scope(query, Neighbourhood.id, neighbourhood_ids)
     return [WaveListing(*row) for row in session.execute(query)]
 
 
@@ -318,13 +317,12 @@ def survey_summary(session: Session, until: datetime,
     exchange (as asker, helper or both) and for those who did not, and the difference used
     minus not used (Welch). Waves of the same name in several neighbourhoods form one entry.
     Groups under 5 have no mean."""
-    local_day = until.replace(tzinfo=UTC).astimezone(LOCAL).date()
+    local_day = local_date(until)
     waves = select(SurveyWave.id, SurveyWave.label, SurveyWave.held_on, SurveyWave.created_at,
                    Neighbourhood.name).join(Neighbourhood).where(or_(
                        SurveyWave.held_on < local_day,
                        SurveyWave.held_on.is_(None) & (SurveyWave.created_at < until)))
-    if neighbourhood_ids is not None:
-        waves = waves.where(SurveyWave.neighbourhood_id.in_(neighbourhood_ids or [-1]))
+    waves = in_scope(waves, SurveyWave.neighbourhood_id, neighbourhood_ids)
     wave_rows = session.execute(waves).all()
     if not wave_rows:
         return []

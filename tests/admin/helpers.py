@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from bhc.db import utcnow
+from bhc.localtime import local_date, local_midnight_utc
 from bhc.models import CallLeg, HelpRequest, Match, Participant, RequestState
-from bhc.people.roster import local_date, local_midnight_utc
 
 
 def participant_id(exchange, phone: str) -> int:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bhc.calls.candidates import eligible_volunteers
 from bhc.db import utcnow
+from bhc.localtime import local_date
 from bhc.models import AuditLog, HelpRequest, Participant
-from bhc.people.roster import local_date
 from tests.admin.helpers import matched_request, participant_id
 from tests.integration.conftest import CALLER
 
