@@ -6,6 +6,8 @@ from matching.availability import (
     AvailabilityError,
     in_quiet_hours,
     is_available,
+    is_time_range,
+    parse_time_range,
     parse_windows,
 )
 
@@ -48,3 +50,18 @@ def test_quiet_hours_wrap_midnight_and_can_be_switched_off():
     assert in_quiet_hours("21:00-08:00", time(7, 59))
     assert not in_quiet_hours("21:00-08:00", time(8, 0))
     assert not in_quiet_hours("", time(3, 0))
+
+
+@pytest.mark.parametrize(("text", "readable"), [
+    ("21:00-08:00", True), ("21:00-24:00", True), ("00:00-08:00", True),
+    ("24:00-08:00", False), ("21:00-24:30", False), ("21:00-8:00", False), ("21:60-08:00", False),
+])
+def test_quiet_hours_are_accepted_only_if_they_can_be_read(text, readable):
+    """The config check (is_time_range) and the engine's reading (parse_time_range) agree:
+    quiet hours accepted at start-up never fail at the first candidate query."""
+    assert is_time_range(text) is readable
+    if readable:
+        in_quiet_hours(text, time(12, 0))
+    else:
+        with pytest.raises(AvailabilityError):
+            parse_time_range(text)
