@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from matching.availability import Window, in_quiet_hours, is_available, parse_time_range
@@ -70,32 +70,24 @@ def may_call_at(moment: datetime, windows: tuple[Window, ...], quiet_hours: str)
 def _instants(wall: datetime) -> set[datetime]:
     """The moments (naive UTC) at which Amsterdam's clock shows ``wall``: two when the clock is
     put back over it; for a wall time the clock jumps over, the readings just around the jump
-    (the jump itself is among :func:`_clock_changes`)."""
+    (the jump itself is :func:`_clock_change`)."""
     return {_utc(wall.replace(tzinfo=LOCAL, fold=fold)) for fold in (0, 1)}
 
 
-def _clock_changes(first: datetime, last: datetime) -> list[datetime]:
-    """The moments (naive UTC) after ``first`` up to ``last`` at which Amsterdam's clock is put
-    forward or back, to the minute: looked for day by day, then by the hour and the minute in a
-    day whose offset changes."""
+def _clock_change(day: date) -> datetime | None:
+    """When Amsterdam's clock is put forward or back on ``day`` (naive UTC; it changes on the
+    hour), or None on the other days."""
     def offset(moment: datetime) -> timedelta | None:
         return moment.replace(tzinfo=UTC).astimezone(LOCAL).utcoffset()
 
-    changes = []
-    day = first.replace(minute=0, second=0, microsecond=0)
-    while day <= last:
-        following = day + timedelta(days=1)
-        if offset(day) != offset(following):
-            change = day
-            while offset(change) == offset(day):
-                change += timedelta(hours=1)
-            change -= timedelta(hours=1)
-            while offset(change) == offset(day):
-                change += timedelta(minutes=1)
-            if first < change <= last:
-                changes.append(change)
-        day = following
-    return changes
+    midnight = _utc(datetime.combine(day, time(0), tzinfo=LOCAL))
+    if offset(midnight) == offset(_utc(datetime.combine(day + timedelta(days=1), time(0),
+                                                        tzinfo=LOCAL))):
+        return None
+    change = midnight + timedelta(hours=1)
+    while offset(change) == offset(midnight):
+        change += timedelta(hours=1)
+    return change
 
 
 def next_allowed(moment: datetime, windows: tuple[Window, ...], quiet_hours: str
@@ -110,10 +102,11 @@ def next_allowed(moment: datetime, windows: tuple[Window, ...], quiet_hours: str
     """
     start = _local(moment)
     quiet_end = parse_time_range(quiet_hours)[1] % (24 * 60) if quiet_hours else None
-    horizon = moment + timedelta(days=HORIZON_DAYS + 1)
-    tries = set(_clock_changes(moment, horizon))
+    tries = set()
     for offset in range(HORIZON_DAYS + 1):
         day = start.date() + timedelta(days=offset)
+        if change := _clock_change(day):
+            tries.add(change)
         minutes = {w.start for w in windows if day.weekday() in w.days}
         if quiet_end is not None:
             minutes.add(quiet_end)
