@@ -55,6 +55,7 @@ def test_empty_parts_between_semicolons_are_skipped_and_the_rest_still_read():
     ("mo 25:00-26:00", "'25:00' is not a time of day"),
     ("mo 23:00-25:00", "'25:00' is not a time of day"),
     ("mo 09:00-24:30", "'24:30' is not a time of day"),
+    ("su 24:00-24:00", "'24:00' is not a time of day"),  # 24:00 ends a day, it starts none
     ("mo 09:60-10:00", "'09:60' is not a time of day"),
 ])
 def test_unreadable_availability_says_what_is_wrong(text, named):
