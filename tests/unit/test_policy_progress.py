@@ -286,9 +286,10 @@ def test_every_search_ends_in_a_match_or_a_give_up_that_had_a_reason(run):
     assert len(rung) <= run.limits.max_attempts
 
 
-def test_a_policy_that_stopped_after_the_first_wave_would_be_caught():
-    """The generated searches do reach a second wave, and do reach max_wait_s with volunteers
-    and attempts left: the two cases the safety properties never reached."""
+def test_the_generated_searches_reach_a_second_wave_and_time_out_with_work_left():
+    """So a policy that stopped after the first wave, or never timed out, would be caught: the
+    generated searches reach a second wave, and reach max_wait_s with volunteers and attempts
+    left (the two cases the safety properties never reached)."""
     search_settings = settings(database=None, derandomize=True, max_examples=2000,
                                phases=[Phase.generate])  # the first found will do
 
