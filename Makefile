@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint bench
+.PHONY: demo test install lint bench mutants
 
 $(BIN)/bhc: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,17 @@ bench: install
 	$(BIN)/python benchmarks/webhooks.py
 	$(BIN)/python benchmarks/candidates.py
 	$(BIN)/python benchmarks/report.py
+
+# Mutation testing, on demand (not part of `make test`): mutmut changes the code of
+# [tool.mutmut] source_paths one small edit at a time and runs the tests of
+# pytest_add_cli_args_test_selection (pyproject.toml) against each; a mutant no test notices
+# "survived". Starts afresh each time in mutants/ (git ignores it); `$(BIN)/mutmut show NAME`
+# shows what a survivor changed.
+mutants: install
+	rm -rf mutants && mkdir mutants && printf '*\n' > mutants/.gitignore
+	HYPOTHESIS_PROFILE=mutants nice -n 10 $(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut export-cicd-stats >/dev/null
+	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
+	print(', '.join(f'{k} {s[k]}' for k in ('total', 'killed', 'survived', 'timeout', \
+	'suspicious', 'no_tests', 'skipped', 'segfault') if k in s))"
+	$(BIN)/mutmut results

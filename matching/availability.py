@@ -72,13 +72,18 @@ def is_available(windows: tuple[Window, ...], local_moment: datetime) -> bool:
 
 
 def is_time_range(text: str) -> bool:
-    """True for the written form of quiet hours, 'HH:MM-HH:MM' such as '21:00-08:00'."""
-    return bool(_TIME_RANGE.match(text))
+    """True for quiet hours that :func:`parse_time_range` reads, 'HH:MM-HH:MM' such as
+    '21:00-08:00' ('24:00' only as the end)."""
+    try:
+        parse_time_range(text)
+    except AvailabilityError:
+        return False
+    return True
 
 
 def parse_time_range(text: str) -> tuple[int, int]:
     """'21:00-08:00' -> (1260, 480): start and end in minutes since midnight (may wrap)."""
-    if not is_time_range(text):
+    if not _TIME_RANGE.match(text):
         raise AvailabilityError(f"{text!r} should look like '21:00-08:00'")
     start_text, end_text = text.split("-")
     return _minutes(start_text, allow_24=False), _minutes(end_text, allow_24=True)

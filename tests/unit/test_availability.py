@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, time
 
 import pytest
@@ -6,6 +7,8 @@ from matching.availability import (
     AvailabilityError,
     in_quiet_hours,
     is_available,
+    is_time_range,
+    parse_time_range,
     parse_windows,
 )
 
@@ -32,15 +35,37 @@ def test_24_00_is_allowed_as_an_end():
 
 def test_day_ranges_may_wrap_the_week():
     windows = parse_windows("fr-mo 08:00-09:00")
-    assert is_available(windows, datetime(2026, 11, 30, 8, 30))  # a Monday
-    assert not is_available(windows, datetime(2026, 11, 25, 8, 30))  # a Wednesday
+    week = [datetime(2026, 11, 23 + offset, 8, 30) for offset in range(7)]  # Monday to Sunday
+    assert [is_available(windows, day) for day in week] == [True, False, False, False, True,
+                                                           True, True]
 
 
-@pytest.mark.parametrize("text", ["mo 9-17", "xx 09:00-10:00", "mo 10:00-09:00", "mo 25:00-26:00",
-                                  "mo 09:00-24:30"])
-def test_unreadable_availability_says_what_is_wrong(text):
-    with pytest.raises(AvailabilityError):
+def test_empty_parts_between_semicolons_are_skipped_and_the_rest_still_read():
+    windows = parse_windows("; mo 09:00-10:00;; tu 10:00-11:00 ;")
+    assert is_available(windows, datetime(2026, 11, 23, 9, 30))  # Monday
+    assert is_available(windows, datetime(2026, 11, 24, 10, 30))  # Tuesday
+    assert not is_available(windows, datetime(2026, 11, 25, 10, 30))  # Wednesday
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("mo 9-17", "'mo 9-17' should look like"),
+    ("xx 09:00-10:00", "'xx' is not a day"),
+    ("mo 10:00-09:00", "'mo 10:00-09:00' ends before it starts"),
+    ("mo 09:00-09:00", "'mo 09:00-09:00' ends before it starts"),  # empty: never available
+    ("mo 25:00-26:00", "'25:00' is not a time of day"),
+    ("mo 23:00-25:00", "'25:00' is not a time of day"),
+    ("mo 09:00-24:30", "'24:30' is not a time of day"),
+    ("su 24:00-24:00", "'24:00' is not a time of day"),  # 24:00 ends a day, it starts none
+    ("mo 09:60-10:00", "'09:60' is not a time of day"),
+])
+def test_unreadable_availability_says_what_is_wrong(text, named):
+    """The message is what a coordinator reads next to the CSV line or in the config error."""
+    with pytest.raises(AvailabilityError, match=re.escape(named)):
         parse_windows(text)
+
+
+def test_quiet_hours_that_start_and_end_at_the_same_minute_are_empty():
+    assert not any(in_quiet_hours("08:00-08:00", time(hour, 0)) for hour in (3, 8, 12, 22))
 
 
 def test_quiet_hours_wrap_midnight_and_can_be_switched_off():
@@ -48,3 +73,19 @@ def test_quiet_hours_wrap_midnight_and_can_be_switched_off():
     assert in_quiet_hours("21:00-08:00", time(7, 59))
     assert not in_quiet_hours("21:00-08:00", time(8, 0))
     assert not in_quiet_hours("", time(3, 0))
+
+
+@pytest.mark.parametrize(("text", "readable"), [
+    ("21:00-08:00", True), ("21:00-24:00", True), ("00:00-08:00", True),
+    ("24:00-08:00", False), ("21:00-24:30", False), ("21:00-8:00", False), ("21:60-08:00", False),
+])
+def test_quiet_hours_are_accepted_only_if_they_can_be_read(text, readable):
+    """The config check (is_time_range) and the engine's reading (parse_time_range) agree:
+    quiet hours accepted at start-up never fail at the first candidate query."""
+    assert is_time_range(text) is readable
+    if readable:
+        in_quiet_hours(text, time(12, 0))
+    else:
+        with pytest.raises(AvailabilityError) as raised:
+            parse_time_range(text)
+        assert any(f"'{part}'" in str(raised.value) for part in (text, *text.split("-")))

@@ -88,6 +88,15 @@ def test_fairness_prefers_fewest_recent_calls_then_longest_since_asked():
     assert order == [4, 3, 2, 1]
 
 
+def test_among_equals_the_one_never_asked_comes_first_then_the_one_asked_longest_ago():
+    never = Candidate(1, recent_calls=2)
+    long_ago = Candidate(2, recent_calls=2, last_asked_at=START - timedelta(days=20))
+    lately = Candidate(3, recent_calls=2, last_asked_at=START - timedelta(hours=1))
+    for seed in range(20):  # whatever the tie-break draws
+        order = rank([lately, long_ago, never], random.Random(seed))
+        assert [c.volunteer_id for c in order] == [1, 2, 3]
+
+
 def test_volunteers_speaking_the_callers_language_come_first():
     other = Candidate(1, speaks_caller_language=False)
     same = Candidate(2, recent_calls=3)
