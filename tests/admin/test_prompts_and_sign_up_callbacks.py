@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bhc.models import AuditLog, RecordedPrompt, RegistrationCallback
 from bhc.prompts import recordings
 from tests.integration.conftest import EXCHANGE, SignedClient
-from tests.integration.test_recorded_prompts import MP3, STAR, played
+from tests.integration.prompts.test_recorded_prompts import MP3, STAR, played
 from tests.integration.test_webhooks import said
 
 KEY = recordings.message_key(STAR)

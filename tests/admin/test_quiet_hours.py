@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from bhc.calls.candidates import eligible_volunteers
 from bhc.models import AuditLog, HelpRequest, Neighbourhood
+from tests.integration.calls.test_candidates import NOW, open_request
 from tests.integration.conftest import EXCHANGE
-from tests.integration.test_candidates import NOW, open_request
 
 # NOW is 11:00 in Amsterdam.
 AROUND_NOW = "10:30-11:30"

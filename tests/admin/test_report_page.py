@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bhc.db import utcnow
 from bhc.models import FollowUp, Match
 from bhc.reports import monthly as report
-from tests.integration.test_report import pdf_text, seed_october
+from tests.integration.reports.test_report import pdf_text, seed_october
 
 
 def _seed(exchange, neighbourhoods):

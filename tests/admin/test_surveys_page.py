@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bhc.models import AuditLog, SurveyResponse
 from tests.admin.conftest import add_user, sign_in
-from tests.integration.test_report import pdf_text
+from tests.integration.reports.test_report import pdf_text
 
 SAMPLE = (Path(__file__).parents[2] / "bhc" / "sample" / "survey_segbroek.csv").read_text()
 HEADER = "wave,neighbourhood,respondent,used_exchange,cohesion_1,cohesion_2,cohesion_3\n"

@@ -18,7 +18,7 @@ from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.users import services as users
 from tests.browser.conftest import served_site
 from tests.integration.conftest import volunteer
-from tests.integration.test_report import seed_october
+from tests.integration.reports.test_report import seed_october
 
 PASSWORD = "correct horse battery"
 ADMIN = "ada@example.nl"

@@ -11,7 +11,7 @@ from bhc.db import utcnow
 from bhc.prompts import recordings
 from tests.e2e.conftest import VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, CONNECTED, assert_bridged, phones
-from tests.integration.test_recorded_prompts import MP3
+from tests.integration.prompts.test_recorded_prompts import MP3
 
 pytestmark = pytest.mark.e2e
 COORDINATOR = "+31703000000"

@@ -11,8 +11,8 @@ from bhc.cli import main
 from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
 from bhc.neighbourhoods.adjacency import AdjacencyError, adjacent_names, adjoin
 from bhc.neighbourhoods.services import add_neighbourhood
+from tests.integration.calls.test_candidates import NOW, open_request
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient, volunteer
-from tests.integration.test_candidates import NOW, open_request
 
 NEXT_DOOR = "+31612350001"
 FAR_AWAY = "+31612360001"

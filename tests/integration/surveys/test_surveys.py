@@ -20,7 +20,7 @@ from bhc.surveys.services import SurveyFileError, import_survey, survey_summary
 NOW = datetime(2026, 10, 1, 12, 0)
 HEADER = ("wave,neighbourhood,respondent,used_exchange,knows_exchange,cohesion_1,cohesion_2,"
           "cohesion_3,self_reliance_1,self_reliance_2,self_reliance_3\n")
-SAMPLE = Path(__file__).parents[2] / "bhc" / "sample" / "survey_segbroek.csv"
+SAMPLE = Path(__file__).parents[3] / "bhc" / "sample" / "survey_segbroek.csv"
 
 
 @pytest.fixture
