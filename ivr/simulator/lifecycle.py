@@ -76,8 +76,8 @@ def _run_inbound(call: Call) -> None:
 def _wait_for_turn(call: Call) -> None:
     """Stay 'queued' until the account's calls-per-second limit lets this call start."""
     net = call.net
-    call.wait(time.monotonic() + max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale))
     try:
+        call.wait(time.monotonic() + max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale))
         while True:
             with net.cond:
                 wake = net.dialer.take_turn(call)

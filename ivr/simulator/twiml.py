@@ -28,7 +28,7 @@ MAIN, WAIT, ANNOUNCE = (
 _ALLOWED = {  # or a Queue url= announcement to the dequeued caller
     MAIN: {"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject", "Enqueue", "Dial"},
     WAIT: {"Say", "Play", "Pause", "Gather", "Redirect", "Leave", "Hangup"},
-    ANNOUNCE: {"Say", "Play", "Pause"},
+    ANNOUNCE: {"Say", "Play", "Pause", "Redirect"},  # <Queue> url: "Play, Say, Pause, and Redirect"
 }
 SAY_S_PER_WORD = 0.05
 PLAY_S = 1.0
