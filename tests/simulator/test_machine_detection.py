@@ -1,4 +1,4 @@
-"""Answering machine detection, synchronous and asynchronous, as a client and a callee observe it."""
+"""Answering machine detection, sync and async, as a client and a callee observe it."""
 
 import pytest
 
