@@ -92,6 +92,12 @@ class SimulatedNetwork:
             raise ValueError("rest_latency_s must not be negative")
         self.rest_latency_s = float(seconds)
 
+    def set_webhook_timeout(self, seconds: float) -> None:
+        """Give up on a TwiML fetch after this many wall-clock seconds (Twilio: 15; error 11205)."""
+        if seconds <= 0:
+            raise ValueError("the webhook timeout must be positive")
+        self.webhooks.timeout_s = float(seconds)
+
     def set_callback_faults(
         self, delay_s: float = 0.0, duplicate: bool = False, events: Iterable[str] | None = None
     ) -> None:
