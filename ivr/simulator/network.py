@@ -110,6 +110,14 @@ class SimulatedNetwork:
         with self.cond:
             self.callback_faults = CallbackFaults(float(delay_s), bool(duplicate), chosen)
 
+    def set_default_voice(self, language: str, voice: str | None) -> None:
+        """The account's default <Say> voice for a language (its Console TTS setting)."""
+        with self.cond:
+            if voice:
+                self.default_voices[language] = voice
+            else:
+                self.default_voices.pop(language, None)
+
     def fail_next_webhook(self, url_contains: str, how: str = "http-500", times: int = 1) -> None:
         """Make the next `times` TwiML fetches whose URL contains `url_contains` fail: 'http-500'
         (error 11200), 'unreachable' or 'timeout' (11205), or 'invalid-twiml' (12100).

@@ -177,7 +177,7 @@ def speech_of(element: ET.Element, voice: Voice) -> tuple[Speech, list[tuple[int
         parts.append(element.text or "")
         for child in element:
             _walk(child, parts, pauses, rates, warnings)
-        text = _plain(" ".join(parts))
+        text = _plain("".join(parts))
         rate = min(rates) if rates else 1.0
         speech = Speech(text, len(text.split()), rate, sum(pauses), ssml)
     if not speech.text:
@@ -186,6 +186,9 @@ def speech_of(element: ET.Element, voice: Voice) -> tuple[Speech, list[tuple[int
 
 
 def _walk(element, parts, pauses, rates, warnings) -> None:
+    separate = element.tag in ("p", "s", "break")  # sentences, paragraphs and pauses part words
+    if separate:
+        parts.append(" ")
     if element.tag == "sub" and element.get("alias"):
         parts.append(element.get("alias"))
     else:
@@ -200,6 +203,8 @@ def _walk(element, parts, pauses, rates, warnings) -> None:
                 rates.append(rate)
         for child in element:
             _walk(child, parts, pauses, rates, warnings)
+    if separate:
+        parts.append(" ")
     parts.append(element.tail or "")
 
 
