@@ -101,7 +101,7 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
                 hangup_after_s=None
                 if body.get("hangup_after_s") in (None, "")
                 else float(body["hangup_after_s"]),
-                greeting=body.get("greeting") if body.get("greeting") not in ("",) else None,
+                greeting=body.get("greeting"),
                 machine_end=body.get("machine_end") or "beep",
                 speak=body.get("speak") or None,
                 speak_confidence=float(body.get("speak_confidence") or 0.9),
