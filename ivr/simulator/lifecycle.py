@@ -12,7 +12,7 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from . import amd, twiml
-from .errors import CallOver
+from .errors import CallOver, Redirected
 from .masking import mask
 from .phones import greeting_of
 from .webhooks import call_params
@@ -160,16 +160,18 @@ def _after_answer(call: Call) -> None:
             call.wait(None, until=lambda: bridge.state == "ended")
         return
     setup = call.setup
-    extra = {}
-    if setup.amd is not None:
-        extra = _machine_detection(call, setup.amd)
+    fallback = None
+    if setup.fallback_url:
+        fallback = twiml.Fetch(setup.fallback_url, setup.fallback_method)
+    try:
+        extra = _machine_detection(call, setup.amd) if setup.amd is not None else {}
+    except Redirected as moved:  # new TwiML through the REST API while detection still ran
+        twiml.run_script(call, moved.target, fallback)
+        return
     if setup.twiml:
         first = twiml.Inline(setup.twiml, None)
     else:
         first = twiml.Fetch(setup.url, setup.method, extra)
-    fallback = None
-    if setup.fallback_url:
-        fallback = twiml.Fetch(setup.fallback_url, setup.fallback_method)
     twiml.run_script(call, first, fallback)
 
 

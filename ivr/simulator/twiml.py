@@ -115,8 +115,11 @@ def run_script(call: Call, first: Source, fallback: Fetch | None = None) -> None
                 params = {"ErrorCode": str(exc.code), "ErrorUrl": exc.url or ""}
                 source = Fetch(fallback.url, fallback.method, params)
                 continue
-            _application_error(call)
-            return
+            try:
+                _application_error(call)
+                return
+            except Redirected as redirect:
+                source = redirect.target
 
 
 def _application_error(call: Call) -> None:

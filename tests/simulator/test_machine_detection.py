@@ -114,3 +114,15 @@ def test_manual_answer_with_a_greeting(harness):
     assert harness.app.wait_hits("/ivr/answer")[0]["AnsweredBy"] == "machine_start"
     callee = [e["text"] for e in harness.net.call(sid)["transcript"] if e["kind"] == "callee"]
     assert callee == [PIET]
+
+
+def test_a_redirect_during_detection_runs_the_new_twiml(harness):
+    long_greeting = " ".join(["bericht"] * 100)  # 50 simulated s: 1 s of wall clock
+    harness.net.set_behaviour(VOLUNTEER, answer="machine", greeting=long_greeting)
+    harness.app.on("/ivr/taken", say("Al opgenomen"))
+    sid = call_with_amd(harness, machine_detection="DetectMessageEnd", machine_detection_timeout=59)
+    harness.net.wait_for(lambda n: n.call(sid)["status"] == "in-progress")
+    harness.client.calls(sid).update(url=harness.app.url("/ivr/taken"))
+    harness.net.wait_for(done(sid))
+    assert harness.net.heard(sid) == "Al opgenomen"
+    assert harness.app.hits("/ivr/answer") == []
