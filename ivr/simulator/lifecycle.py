@@ -156,8 +156,11 @@ def _after_answer(call: Call) -> None:
         bridge = call.bridge
         with call.net.cond:
             connected = bridge.connect()
-        if connected:
-            call.wait(None, until=lambda: bridge.state == "ended")
+        try:
+            if connected:
+                call.wait(None, until=lambda: bridge.state == "ended")
+        except Redirected as moved:  # a REST redirect takes the dialed leg out of the bridge
+            twiml.run_script(call, moved.target)
         return
     setup = call.setup
     fallback = None

@@ -194,3 +194,20 @@ def test_dial_number_busy_and_caller_gone_while_ringing(harness):
     harness.net.hangup(caller)
     leg = next(c for c in harness.net.calls() if c["to"] == "+31687654321")
     harness.net.wait_for(lambda n: n.call(leg["sid"])["status"] == "canceled")
+
+
+def test_redirecting_the_dialed_leg_takes_it_out_of_the_bridge(harness):
+    harness.net.set_behaviour(VOLUNTEER, answer="human")
+    harness.app.on(
+        "/ivr/voice", f'<Response><Dial action="dial-done">{VOLUNTEER}</Dial></Response>'
+    )
+    harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
+    harness.app.on("/ivr/elsewhere", say("Ergens anders"))
+    harness.net.add_number(EXCHANGE, voice_url=harness.app.url("/ivr/voice"))
+    caller = harness.net.dial(from_=CALLER, to=EXCHANGE)
+    harness.net.wait_for(lambda n: n.call(caller)["bridged_with"] is not None)
+    leg = harness.net.call(caller)["bridged_with"]
+    harness.client.calls(leg).update(url=harness.app.url("/ivr/elsewhere"))
+    harness.net.wait_for(lambda n: done(leg)(n) and done(caller)(n))
+    assert harness.net.heard(leg) == "Ergens anders"
+    assert harness.net.heard(caller) == "Dial completed"
