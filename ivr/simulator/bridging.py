@@ -189,10 +189,11 @@ def dial(call: Call, element: ET.Element, doc: Document, mode: str) -> twiml.Sou
         return None
     params = {
         "DialCallStatus": status,
-        "DialCallDuration": str(seconds),
         "DialBridged": "true" if status == "completed" else "false",
         **extra,
     }
+    if seconds is not None:  # "not sent ... if a Child call is redirected" (<Dial> page)
+        params["DialCallDuration"] = str(seconds)
     if other_sid:
         params["DialCallSid"] = other_sid
     return Fetch(action, action_method, params)
@@ -265,16 +266,16 @@ def _dial_number(
 
 def _stay_bridged(
     call: Call, bridge: Bridge, other: Call, unanswered: str | None
-) -> tuple[str, str | None, int]:
+) -> tuple[str, str | None, int | None]:
     """Wait for the bridge to come up and go down again; -> (DialCallStatus, DialCallSid,
-    DialCallDuration).
+    DialCallDuration, None when the other leg was redirected away).
     """
     try:
         call.wait(None, until=lambda: bridge.state != "connecting")
         if not bridge.was_up:
             return unanswered or other.status, other.sid, 0
         call.wait(None, until=lambda: bridge.state == "ended")
-        return "completed", other.sid, bridge.duration()
+        return "completed", other.sid, None if bridge.redirected is other else bridge.duration()
     finally:
         with call.net.cond:
             bridge.end()

@@ -61,6 +61,7 @@ class Bridge:
         self.announce = announce  # twiml.Fetch to play to `other` before connecting (Queue url=)
         self.state = "connecting"
         self.was_up = False
+        self.redirected: Call | None = None  # the call a REST redirect took out of the bridge
         self._up_at: float | None = None
         self._ended_at: float | None = None
 
@@ -333,6 +334,7 @@ class Call:
                 raise CallStateError("Call is not in-progress. Cannot redirect.")
             self.pending_redirect = target
             if self.bridge is not None:
+                self.bridge.redirected = self
                 self.bridge.end()
             self.net.cond.notify_all()
 

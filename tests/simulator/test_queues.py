@@ -211,3 +211,4 @@ def test_redirecting_the_dialed_leg_takes_it_out_of_the_bridge(harness):
     harness.net.wait_for(lambda n: done(leg)(n) and done(caller)(n))
     assert harness.net.heard(leg) == "Ergens anders"
     assert harness.net.heard(caller) == "Dial completed"
+    assert "DialCallDuration" not in harness.app.hits("/ivr/dial-done")[0]  # <Dial> page
