@@ -40,13 +40,17 @@ def silence_before_first_words(harness, sid: str) -> float:
         ("human", PIET, "Enable", "machine_start"),  # a long greeting: a false machine
         ("machine", None, "Enable", "machine_start"),
         ("machine", None, "DetectMessageEnd", "machine_end_beep"),
+        ("machine-other", None, "DetectMessageEnd", "machine_end_other"),
         ("human", PIET, "DetectMessageEnd", "machine_end_silence"),
         ("fax", None, "Enable", "fax"),
         ("human", "", "Enable", "unknown"),  # picks up and says nothing
     ],
 )
 def test_sync_detection_answers_with_answered_by(harness, answer, greeting, mode, answered_by):
-    harness.net.set_behaviour(VOLUNTEER, answer=answer, greeting=greeting)
+    answer, _, machine_end = answer.partition("-")
+    harness.net.set_behaviour(
+        VOLUNTEER, answer=answer, greeting=greeting, machine_end=machine_end or "beep"
+    )
     sid = call_with_amd(harness, machine_detection=mode)
     fetched = harness.app.wait_hits("/ivr/answer")[0]
     assert fetched["AnsweredBy"] == answered_by
