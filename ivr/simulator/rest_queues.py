@@ -131,31 +131,31 @@ def register(bp: Blueprint, net: SimulatedNetwork) -> None:
         uri = f"/2010-04-01/Accounts/{net.account_sid}/Queues/{sid}/Members.json"
         return jsonify(page("queue_members", members, uri))
 
-    def member_of(queue: CallQueue, call_sid: str) -> Call | None:
+    def found_member(sid: str, call_sid: str):
+        """-> (queue, member, error response); call_sid may be "Front", the first in line."""
+        queue, error = found(sid)
+        if error:
+            return None, None, error
         with net.cond:
             if call_sid == "Front":
-                return queue.members[0] if queue.members else None
-            return next((c for c in queue.members if c.sid == call_sid), None)
+                member = queue.members[0] if queue.members else None
+            else:
+                member = next((c for c in queue.members if c.sid == call_sid), None)
+        if member is None:
+            return queue, None, not_found(call_sid, f"Queues/{sid}/Members")
+        return queue, member, None
 
     @bp.get(API + "/Queues/<sid>/Members/<call_sid>.json")
     def fetch_member(account_sid: str, sid: str, call_sid: str):
-        queue, error = found(sid)
-        if error:
-            return error
-        member = member_of(queue, call_sid)
-        if member is None:
-            return not_found(call_sid, f"Queues/{sid}/Members")
-        return jsonify(member_resource(net, queue, member))
+        queue, member, error = found_member(sid, call_sid)
+        return error or jsonify(member_resource(net, queue, member))
 
     @bp.post(API + "/Queues/<sid>/Members/<call_sid>.json")
     def dequeue_member(account_sid: str, sid: str, call_sid: str):
         """Dequeue the member: its call leaves the queue (QueueResult redirected) and runs Url."""
-        queue, error = found(sid)
+        queue, member, error = found_member(sid, call_sid)
         if error:
             return error
-        member = member_of(queue, call_sid)
-        if member is None:
-            return not_found(call_sid, f"Queues/{sid}/Members")
         if not request.form.get("Url"):
             return twilio_error(400, 21205, "Url parameter is required.")
         resource = member_resource(net, queue, member)

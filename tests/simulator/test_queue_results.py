@@ -11,6 +11,16 @@ def hear_result(harness) -> None:
     harness.app.on("/ivr/enqueue-done", lambda form: say(f"Resultaat {form['QueueResult']}"))
 
 
+def volunteer_dials(harness, twiml: str) -> str:
+    """A volunteer picks up and runs `twiml`; a Dial action says the DialCallStatus."""
+    harness.net.set_behaviour(VOLUNTEER, answer="human")
+    harness.app.on("/ivr/volunteer", twiml)
+    harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
+    return harness.client.calls.create(
+        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer")
+    ).sid
+
+
 def test_queue_full_refuses_the_caller_without_queue_sid(harness):
     harness.client.queues.create(friendly_name="hulp", max_size=1)
     first = setup_queue(harness)
@@ -90,9 +100,7 @@ def test_redirect_while_bridged_is_redirected_from_bridged(harness):
 def test_caller_hanging_up_during_the_announcement_is_bridging_in_process(harness):
     caller = setup_queue(harness)
     harness.app.on("/ivr/announce", '<Response><Pause length="500"/></Response>')
-    harness.net.set_behaviour(VOLUNTEER, answer="human")
-    harness.app.on("/ivr/volunteer", dial_queue(action="dial-done"))
-    harness.client.calls.create(to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer"))
+    volunteer_dials(harness, dial_queue(action="dial-done"))
     harness.net.wait_for(lambda n: any(e["text"] == "500 s" for e in n.call(caller)["transcript"]))
     harness.net.hangup(caller)
     result = harness.app.wait_hits("/ivr/enqueue-done")[0]
@@ -126,12 +134,7 @@ def test_without_action_the_caller_goes_on_after_the_bridge(harness):
 
 def test_dial_queue_waits_and_bridges_when_a_caller_arrives(harness):
     harness.client.queues.create(friendly_name="hulp")
-    harness.net.set_behaviour(VOLUNTEER, answer="human")
-    harness.app.on("/ivr/volunteer", dial_queue(action="dial-done", timeout=600))
-    harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
-    volunteer = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer")
-    ).sid
+    volunteer = volunteer_dials(harness, dial_queue(action="dial-done", timeout=600))
     harness.net.wait_for(
         lambda n: any("waiting for a caller" in e["text"] for e in n.call(volunteer)["transcript"])
     )
@@ -144,28 +147,19 @@ def test_dial_queue_waits_and_bridges_when_a_caller_arrives(harness):
 
 
 def test_dial_to_a_queue_that_does_not_exist_posts_failed(harness):
-    harness.net.set_behaviour(VOLUNTEER, answer="human")
-    harness.app.on("/ivr/volunteer", dial_queue(action="dial-done"))
-    harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
-    sid = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer")
-    ).sid
+    sid = volunteer_dials(harness, dial_queue(action="dial-done"))
     harness.net.wait_for(done(sid))
     assert harness.net.heard(sid) == "Dial failed"
 
 
 def test_dial_without_action_goes_on_with_the_next_verb_then_hangs_up(harness):
     harness.client.queues.create(friendly_name="hulp")
-    harness.net.set_behaviour(VOLUNTEER, answer="human")
     response = VoiceResponse()
     dial = Dial(timeout=5)
     dial.queue("hulp")
     response.append(dial)
     response.say("Niemand gevonden")
-    harness.app.on("/ivr/volunteer", str(response))
-    sid = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer")
-    ).sid
+    sid = volunteer_dials(harness, str(response))
     harness.net.wait_for(done(sid))
     assert harness.net.heard(sid) == "Niemand gevonden"
     assert harness.net.call(sid)["status"] == "completed"
