@@ -16,6 +16,7 @@ from .errors import CallOver, CallStateError, Dequeued, Redirected
 from .phones import DTMF_KEYS
 
 if TYPE_CHECKING:
+    from .amd import AmdSettings
     from .network import SimulatedNetwork
     from .queues import CallQueue
 
@@ -33,8 +34,8 @@ _MAX_IDLE_WAIT_S = 0.25  # safety net: waits re-check their condition at least t
 
 @dataclass
 class CallSetup:
-    """What the creator of a call asked for: TwiML source, status callbacks, ring timeout, machine
-    detection.
+    """What the creator of a call asked for: TwiML source (and the fallback when it fails), status
+    callbacks, ring timeout, machine detection.
     """
 
     url: str | None = None
@@ -44,7 +45,9 @@ class CallSetup:
     status_events: tuple = ("completed",)
     status_method: str = "POST"
     timeout: float = 60.0
-    machine_detection: str | None = None
+    amd: AmdSettings | None = None
+    fallback_url: str | None = None
+    fallback_method: str = "POST"
 
 
 class Bridge:
@@ -58,6 +61,7 @@ class Bridge:
         self.announce = announce  # twiml.Fetch to play to `other` before connecting (Queue url=)
         self.state = "connecting"
         self.was_up = False
+        self.redirected: Call | None = None  # the call a REST redirect took out of the bridge
         self._up_at: float | None = None
         self._ended_at: float | None = None
 
@@ -85,9 +89,11 @@ class Bridge:
         self.dialer.net.cond.notify_all()
 
     def duration(self) -> int:
+        """Whole simulated seconds the two were connected."""
         if self._up_at is None:
             return 0
-        return math.ceil((self._ended_at or time.monotonic()) - self._up_at)
+        real = (self._ended_at or time.monotonic()) - self._up_at
+        return math.ceil(real / self.dialer.net.time_scale)
 
 
 class Call:
@@ -113,6 +119,8 @@ class Call:
         self.parent_sid = parent_sid
         self.status = "ringing" if direction == "inbound" else "queued"
         self.answered_by: str | None = None
+        self.answerer: str | None = None  # who picked up: human, machine or fax
+        self.greeting = ""  # what they said on picking up (heard by machine detection)
         self.created = datetime.now(UTC)
         self.updated = self.created
         self.started_wall: datetime | None = None
@@ -123,6 +131,8 @@ class Call:
         self.transcript: list[dict] = []
         self.digits = ""
         self.waiting_for_digits = False
+        self.listening_for_speech = False
+        self.speech: list[tuple[str, float]] = []  # phrases said while a speech Gather listens
         self.gathers_started = 0
         self.queue: CallQueue | None = None
         self.enqueue_waiting = False
@@ -133,7 +143,9 @@ class Call:
         self.reject_request: str | None = None
         self.last_url: str | None = None
         self.callback_sequence = 0
-        self.done = False
+        self.finished = False  # the call's thread has ended the call and sent its final webhooks
+        self.pending_webhooks = 0  # delayed status callbacks not sent yet
+        self.queue_time_ms = 0  # how long the REST API expects it to wait for its CPS turn
         self.thread = None
         self._timers: list[tuple[float, Callable[[], None]]] = []
 
@@ -147,11 +159,19 @@ class Call:
         return self.direction in OUTBOUND
 
     @property
+    def done(self) -> bool:
+        """Ended, and every webhook it still owed (final status callback, delayed ones) was sent."""
+        return self.finished and self.pending_webhooks == 0
+
+    @property
     def duration(self) -> int:
-        """Whole seconds between answer and end (0 when never answered), like Twilio's Duration."""
+        """Whole simulated seconds between answer and end (0 when never answered), like Twilio's
+        Duration.
+        """
         if self._answered_at is None:
             return 0
-        return math.ceil((self._ended_at or time.monotonic()) - self._answered_at)
+        real = (self._ended_at or time.monotonic()) - self._answered_at
+        return math.ceil(real / self.net.time_scale)
 
     def snapshot(self) -> dict:
         """A JSON-able copy of the call's state for tests, the control API and the phone page."""
@@ -167,13 +187,14 @@ class Call:
                 "queue": self.queue.name if self.queue else None,
                 "bridged_with": self.bridged_with,
                 "waiting_for_digits": self.waiting_for_digits,
+                "listening_for_speech": self.listening_for_speech,
                 "duration": self.duration,
                 "done": self.done,
                 "transcript": [dict(entry) for entry in self.transcript],
             }
 
     # --- transcript ------------------------------------------------------------------------
-    def log(self, kind: str, text: str, language: str | None = None) -> None:
+    def log(self, kind: str, text: str, language: str | None = None, **extra) -> None:
         """Append what the phone shows or the person hears to the call's transcript."""
         with self.net.cond:
             self.transcript.append(
@@ -182,6 +203,7 @@ class Call:
                     "kind": kind,
                     "text": text,
                     "language": language,
+                    **extra,
                 }
             )
 
@@ -257,7 +279,7 @@ class Call:
             self.status = status
             self._ended_at = time.monotonic()
             self.ended_wall = self.updated = datetime.now(UTC)
-            self.waiting_for_digits = False
+            self.waiting_for_digits = self.listening_for_speech = False
             self._timers.clear()
             if self.bridge is not None:
                 self.bridge.end()
@@ -312,6 +334,7 @@ class Call:
                 raise CallStateError("Call is not in-progress. Cannot redirect.")
             self.pending_redirect = target
             if self.bridge is not None:
+                self.bridge.redirected = self
                 self.bridge.end()
             self.net.cond.notify_all()
 
@@ -325,6 +348,24 @@ class Call:
             self.digits += digits
             self.log("system", f"toetsen / keys: {digits}")
             self.net.cond.notify_all()
+
+    def speak(self, text: str, confidence: float) -> bool:
+        """The person says something; only a <Gather> listening for speech hears it (-> True)."""
+        text = " ".join(str(text).split())
+        if not text:
+            raise CallStateError("say something: the text is empty")
+        if not 0.0 <= confidence <= 1.0:
+            raise CallStateError("confidence must be between 0 and 1")
+        with self.net.cond:
+            if self.status != "in-progress":
+                raise CallStateError(f"cannot speak on a call that is {self.status}")
+            heard = self.listening_for_speech
+            if heard:
+                self.speech.append((text, confidence))
+            unheard = "" if heard else " (niet gehoord / not heard)"
+            self.log("system", f"zegt / says: {text}{unheard}")
+            self.net.cond.notify_all()
+            return heard
 
     def take_digit(self) -> str | None:
         with self.net.cond:

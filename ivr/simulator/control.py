@@ -50,9 +50,20 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
         net.press(sid, str(_body().get("digits", "")))
         return jsonify(net.call(sid))
 
+    @bp.post("/control/calls/<sid>/speak")
+    def speak(sid: str):
+        body = _body()
+        try:
+            confidence = float(body.get("confidence") or 0.9)
+        except (TypeError, ValueError) as exc:
+            raise SimulatorError(str(exc)) from None
+        heard = net.speak(sid, str(body.get("text", "")), confidence)
+        return jsonify(dict(net.call(sid), heard=heard))
+
     @bp.post("/control/calls/<sid>/answer")
     def answer(sid: str):
-        net.answer(sid, as_=_body().get("as", "human"))
+        body = _body()
+        net.answer(sid, as_=body.get("as", "human"), greeting=body.get("greeting") or None)
         return jsonify(net.call(sid))
 
     @bp.post("/control/calls/<sid>/reject")
@@ -90,6 +101,10 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
                 hangup_after_s=None
                 if body.get("hangup_after_s") in (None, "")
                 else float(body["hangup_after_s"]),
+                greeting=body.get("greeting"),
+                machine_end=body.get("machine_end") or "beep",
+                speak=body.get("speak") or None,
+                speak_confidence=float(body.get("speak_confidence") or 0.9),
             )
         except (TypeError, ValueError) as exc:
             raise SimulatorError(str(exc)) from None

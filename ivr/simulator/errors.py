@@ -38,5 +38,10 @@ class LeaveQueue(Exception):
 
 class AppError(Exception):
     """The app's webhook failed (HTTP error, unreachable, unparsable TwiML): Twilio's 'application
-    error'.
+    error', with the Twilio error code it is logged under (11200, 11205, 12100) and the URL.
     """
+
+    def __init__(self, message: str, code: int = 12100, url: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.url = url

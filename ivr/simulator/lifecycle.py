@@ -1,5 +1,5 @@
-"""The life of one call on its own daemon thread: ringing, answering, running TwiML, ending, status
-callbacks.
+"""The life of one call on its own daemon thread: waiting for its CPS turn, ringing, answering
+(with machine detection), running TwiML, ending, status callbacks.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from . import twiml
-from .errors import CallOver
+from . import amd, twiml
+from .errors import CallOver, Redirected
 from .masking import mask
+from .phones import greeting_of
 from .webhooks import call_params
 
 if TYPE_CHECKING:
@@ -54,19 +55,47 @@ def _run(call: Call) -> None:
 
 
 def _run_inbound(call: Call) -> None:
-    """A phone calls an exchange number: fetch its voice URL and run the TwiML."""
+    """A phone calls an exchange number: fetch its voice URL (or, failing that, its voice fallback
+    URL) and run the TwiML.
+    """
     number = call.net.number(call.to)
     if number is None:
         call.log("system", "dit nummer is niet in gebruik / number not in service")
         call.end("failed")
         return
-    twiml.run_script(call, twiml.Fetch(number.voice_url, number.voice_method))
+    with call.net.cond:
+        first = twiml.Fetch(number.voice_url, number.voice_method)
+        fallback = (
+            twiml.Fetch(number.voice_fallback_url, number.voice_fallback_method)
+            if number.voice_fallback_url
+            else None
+        )
+    twiml.run_script(call, first, fallback)
+
+
+def _wait_for_turn(call: Call) -> None:
+    """Stay 'queued' until the account's calls-per-second limit lets this call start."""
+    net = call.net
+    try:
+        call.wait(time.monotonic() + max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale))
+        while True:
+            with net.cond:
+                wake = net.dialer.take_turn(call)
+            if wake is None:
+                return
+            call.wait(wake)
+    finally:
+        with net.cond:
+            net.dialer.forget(call)
 
 
 def _ring(call: Call) -> bool:
     """Dial out and ring per the callee's behaviour; True when answered, else the call has ended."""
     net = call.net
-    call.wait(time.monotonic() + max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale))
+    if call.direction == "outbound-api":
+        _wait_for_turn(call)
+    else:
+        call.wait(time.monotonic() + MIN_QUEUED_REAL_S)
     send_status(call, "initiated", call_status="initiated")
     behaviour = net.behaviour(call.to)
     if behaviour.answer in ("busy", "fail"):
@@ -76,7 +105,10 @@ def _ring(call: Call) -> bool:
     call.log("system", "gaat over / ringing")
     send_status(call, "ringing")
     if behaviour.answers_automatically:
-        call.schedule(behaviour.answer_delay_s, lambda: _auto_answer(call, behaviour.answer))
+        call.schedule(
+            behaviour.answer_delay_s,
+            lambda: _auto_answer(call, behaviour.answer, behaviour.greeting),
+        )
     ring_deadline = time.monotonic() + call.setup.timeout * net.time_scale
     decided = call.wait(
         ring_deadline,
@@ -88,15 +120,16 @@ def _ring(call: Call) -> bool:
     if call.reject_request or _parent_gone(call):
         call.end(call.reject_request or "canceled")
         return False
-    _answer(call, call.answer_request)
+    answerer, greeting = call.answer_request
+    _answer(call, answerer, greeting_of(answerer, greeting))
     if behaviour.hangup_after_s is not None:
         call.schedule(behaviour.hangup_after_s, lambda: call.hang_up("person"))
     return True
 
 
-def _auto_answer(call: Call, as_: str) -> None:
+def _auto_answer(call: Call, as_: str, greeting: str | None) -> None:
     if call.answer_request is None and call.reject_request is None:
-        call.answer_request = as_
+        call.answer_request = (as_, greeting)
 
 
 def _parent_gone(call: Call) -> bool:
@@ -104,39 +137,88 @@ def _parent_gone(call: Call) -> bool:
     return call.bridge is not None and call.bridge.state == "ended"
 
 
-def _answer(call: Call, as_: str) -> None:
-    detection = bool(call.setup.machine_detection)
-    answered_by = None
-    if detection:
-        answered_by = "machine_start" if as_ == "machine" else "human"
-    call.mark_answered(answered_by)
-    call.log(
-        "system",
-        "opgenomen / answered" + (" (antwoordapparaat / machine)" if as_ == "machine" else ""),
-    )
+def _answer(call: Call, answerer: str, greeting: str) -> None:
+    with call.net.cond:
+        call.answerer, call.greeting = answerer, greeting
+    call.mark_answered()
+    label = {"machine": " (antwoordapparaat / machine)", "fax": " (fax)"}.get(answerer, "")
+    call.log("system", "opgenomen / answered" + label)
+    if greeting:
+        call.log("callee", greeting)
     send_status(call, "answered")
 
 
 def _after_answer(call: Call) -> None:
-    """Either join the dialing call's bridge (a <Dial><Number> leg) or run the call's own TwiML."""
+    """Either join the dialing call's bridge (a <Dial><Number> leg) or run the call's own TwiML,
+    after machine detection when it was asked for.
+    """
     if call.bridge is not None:
         bridge = call.bridge
         with call.net.cond:
             connected = bridge.connect()
-        if connected:
-            call.wait(None, until=lambda: bridge.state == "ended")
+        try:
+            if connected:
+                call.wait(None, until=lambda: bridge.state == "ended")
+        except Redirected as moved:  # a REST redirect takes the dialed leg out of the bridge
+            twiml.run_script(call, moved.target)
         return
     setup = call.setup
+    fallback = None
+    if setup.fallback_url:
+        fallback = twiml.Fetch(setup.fallback_url, setup.fallback_method)
+    try:
+        extra = _machine_detection(call, setup.amd) if setup.amd is not None else {}
+    except Redirected as moved:  # new TwiML through the REST API while detection still ran
+        twiml.run_script(call, moved.target, fallback)
+        return
     if setup.twiml:
-        first = twiml.Inline(setup.twiml, setup.url)
+        first = twiml.Inline(setup.twiml, None)
     else:
-        extra = {"AnsweredBy": call.answered_by} if call.answered_by else {}
         first = twiml.Fetch(setup.url, setup.method, extra)
-    twiml.run_script(call, first)
+    twiml.run_script(call, first, fallback)
+
+
+def _machine_detection(call: Call, settings: amd.AmdSettings) -> dict:
+    """Run AMD. Synchronous: the callee hears silence until the result is known, and the answer
+    URL gets AnsweredBy. Asynchronous (AsyncAmd=true): the URL is fetched at once and the result
+    is POSTed to AsyncAmdStatusCallback later ("Answering Machine Detection" page).
+    """
+    with call.net.cond:
+        result, seconds = amd.detect(
+            settings, call.answerer, call.greeting, call.net.behaviour(call.to).machine_end
+        )
+    if settings.asynchronous:
+        _report_async(call, settings, result, seconds)
+        return {}
+    call.log("pause", f"stilte: detectie / silence: machine detection {seconds:g} s")
+    call.pause(seconds)
+    with call.net.cond:
+        call.answered_by = result
+    call.log("system", f"AMD: {result}")
+    return {"AnsweredBy": result}
+
+
+def _report_async(call: Call, settings: amd.AmdSettings, result: str, seconds: float) -> None:
+    net = call.net
+
+    def report() -> None:
+        with net.cond:
+            if call.is_ended:
+                return  # the docs are silent; a call that ended first gets no AMD callback
+            call.answered_by = result
+            params = call_params(call, net.account_sid)
+        call.log("system", f"AMD (async): {result}")
+        if settings.callback:
+            params.update(
+                {"AnsweredBy": result, "MachineDetectionDuration": str(round(seconds * 1000))}
+            )
+            net.webhooks.notify(settings.callback, settings.callback_method, params)
+
+    net.webhooks.later(seconds * net.time_scale, report)
 
 
 def _finish(call: Call) -> None:
-    """Make the call terminal, send the final status callback, and mark it done."""
+    """Make the call terminal, send the final status callback, and mark it finished."""
     call.end(
         "completed" if call.status == "in-progress" or call.direction == "inbound" else "canceled"
     )
@@ -145,18 +227,25 @@ def _finish(call: Call) -> None:
         send_status(call, "completed")
     finally:
         with call.net.cond:
-            call.done = True
+            call.finished = True
             call.net.cond.notify_all()
 
 
 def send_status(call: Call, event: str, call_status: str | None = None) -> None:
-    """POST a signed status callback for `event` if the call's creator subscribed to it."""
+    """POST a signed status callback for `event` if the call's creator subscribed to it; late or
+    twice when the network's callback faults say so. "Although events are fired in order, they are
+    made as separate HTTP requests, and there is no guarantee they will arrive in the same order"
+    (SequenceNumber, Call resource docs). Retries are documented only as opt-in connection
+    overrides ("Webhooks (HTTP callbacks): Connection Overrides"); duplicates are switched on here
+    to model a retry whose first attempt did reach the app.
+    """
     setup = call.setup
     if not setup.status_callback or event not in setup.status_events:
         return
-    with call.net.cond:
+    net = call.net
+    with net.cond:
         call.callback_sequence += 1
-        params = call_params(call, call.net.account_sid)
+        params = call_params(call, net.account_sid)
         params.update(
             {
                 "CallbackSource": "call-progress-events",
@@ -171,4 +260,23 @@ def send_status(call: Call, event: str, call_status: str | None = None) -> None:
         if event == "completed":
             params["CallDuration"] = str(call.duration)
             params["Duration"] = str((call.duration + 59) // 60)
-    call.net.webhooks.notify(setup.status_callback, setup.status_method, params)
+        faults = net.callback_faults
+        copies = 2 if faults.duplicate and faults.applies_to(event) else 1
+        delay_real = faults.delay_s * net.time_scale if faults.applies_to(event) else 0.0
+        if not faults.applies_to(event):
+            copies = 0
+        call.pending_webhooks += copies
+    if copies == 0:
+        net.webhooks.notify(setup.status_callback, setup.status_method, params)
+        return
+    for copy in range(copies):
+
+        def deliver() -> None:
+            try:
+                net.webhooks.notify(setup.status_callback, setup.status_method, params)
+            finally:
+                with net.cond:
+                    call.pending_webhooks -= 1
+                    net.cond.notify_all()
+
+        net.webhooks.later(delay_real + copy * 0.1 * net.time_scale, deliver)

@@ -1,5 +1,5 @@
-"""SimulatedNetwork: the public face of the simulated carrier — numbers, phones, calls, queues and
-the web app.
+"""SimulatedNetwork: the public face of the simulated carrier — numbers, phones, calls, queues,
+the carrier's own limits and faults, and the web app.
 """
 
 from __future__ import annotations
@@ -8,18 +8,20 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from . import lifecycle
 from .call import TERMINAL, Bridge, Call, CallSetup
-from .errors import CallStateError, UnknownCallError
-from .phones import MANUAL, Behaviour, ExchangeNumber
-from .queues import CallQueue
-from .webhooks import Webhooks
+from .dialer import Dialer
+from .errors import CallStateError, SimulatorError, UnknownCallError
+from .phones import ANSWERERS, MANUAL, Behaviour, ExchangeNumber
+from .queues import DEFAULT_MAX_SIZE, CallQueue, QueueFull
+from .webhooks import TIMEOUT_S, Webhooks
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_JOIN_S = 1.0
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
 
 
 class SimulatedNetwork:
@@ -30,6 +32,12 @@ class SimulatedNetwork:
         account_sid: str = "ACsim0000000000000000000000000000",
         auth_token: str = "secret",
         time_scale: float = 1.0,
+        calls_per_second: float | None = 1.0,
+        rest_latency_s: float = 0.0,
+        webhook_timeout_s: float = TIMEOUT_S,
+        default_voices: dict[str, str] | None = None,
+        callback_delay_s: float = 0.0,
+        duplicate_callbacks: bool = False,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -40,7 +48,17 @@ class SimulatedNetwork:
             threading.RLock()
         )  # one lock for all call state; held only briefly
         self.closing = False
-        self.webhooks = Webhooks(auth_token, is_closing=lambda: self.closing)
+        self.webhooks = Webhooks(
+            auth_token, is_closing=lambda: self.closing, timeout_s=webhook_timeout_s
+        )
+        self.dialer = Dialer(self, calls_per_second)
+        self.rest_latency_s = 0.0
+        self.set_rest_latency(rest_latency_s)
+        self.default_voices = dict(default_voices or {})
+        self.callback_faults = CallbackFaults()
+        self.set_callback_faults(callback_delay_s, duplicate_callbacks)
+        self.system_errors: list[str | None] = []  # queue names whose next <Enqueue> fails
+        self._notifications: list[dict] = []
         self._calls: dict[str, Call] = {}
         self._numbers: dict[str, ExchangeNumber] = {}
         self._behaviours: dict[str, Behaviour] = {}
@@ -58,6 +76,67 @@ class SimulatedNetwork:
                 self._app = create_app(self)
             return self._app
 
+    # --- the carrier's limits and faults (run-time switches) -----------------------------------
+    def set_calls_per_second(self, calls_per_second: float | None) -> None:
+        """The account's CPS for REST-created calls (simulated seconds); None for no limit."""
+        with self.cond:
+            self.dialer.set_rate(calls_per_second)
+
+    @property
+    def calls_per_second(self) -> float | None:
+        return self.dialer.calls_per_second
+
+    def set_rest_latency(self, seconds: float) -> None:
+        """Answer every REST request only after this many wall-clock seconds (round trip)."""
+        if seconds < 0:
+            raise ValueError("rest_latency_s must not be negative")
+        self.rest_latency_s = float(seconds)
+
+    def set_webhook_timeout(self, seconds: float) -> None:
+        """Give up on a TwiML fetch after this many wall-clock seconds (Twilio: 15; error 11205)."""
+        if seconds <= 0:
+            raise ValueError("the webhook timeout must be positive")
+        self.webhooks.timeout_s = float(seconds)
+
+    def set_callback_faults(
+        self, delay_s: float = 0.0, duplicate: bool = False, events: Iterable[str] | None = None
+    ) -> None:
+        """Deliver status callbacks of the given events (all when None) `delay_s` simulated
+        seconds late and/or twice; a later event may then arrive before an earlier one.
+        """
+        chosen = tuple(events) if events is not None else STATUS_EVENTS
+        if delay_s < 0 or any(e not in STATUS_EVENTS for e in chosen):
+            raise ValueError(f"delay_s must be >= 0 and events among {STATUS_EVENTS}")
+        with self.cond:
+            self.callback_faults = CallbackFaults(float(delay_s), bool(duplicate), chosen)
+
+    def set_default_voice(self, language: str, voice: str | None) -> None:
+        """The account's default <Say> voice for a language (its Console TTS setting)."""
+        with self.cond:
+            if voice:
+                self.default_voices[language] = voice
+            else:
+                self.default_voices.pop(language, None)
+
+    def fail_next_webhook(self, url_contains: str, how: str = "http-500", times: int = 1) -> None:
+        """Make the next `times` TwiML fetches whose URL contains `url_contains` fail: 'http-500'
+        (error 11200), 'unreachable' or 'timeout' (11205), or 'invalid-twiml' (12100).
+        """
+        self.webhooks.fail_next(url_contains, how, times)
+
+    def inject_system_error(self, queue: str | None = None) -> None:
+        """The next <Enqueue> (into `queue`, or any) fails with QueueResult system-error."""
+        with self.cond:
+            self.system_errors.append(queue)
+
+    def take_system_error(self, queue: str) -> bool:
+        with self.cond:
+            for wanted in (queue, None):
+                if wanted in self.system_errors:
+                    self.system_errors.remove(wanted)
+                    return True
+            return False
+
     # --- numbers and phones -------------------------------------------------------------------
     def add_number(
         self,
@@ -65,16 +144,47 @@ class SimulatedNetwork:
         voice_url: str,
         status_callback: str | None = None,
         voice_method: str = "POST",
-    ) -> None:
-        """Register an exchange number: inbound calls to it fetch voice_url."""
+        voice_fallback_url: str | None = None,
+        voice_fallback_method: str = "POST",
+        status_callback_method: str = "POST",
+    ) -> ExchangeNumber:
+        """Register an exchange number (an IncomingPhoneNumber): inbound calls fetch voice_url."""
         with self.cond:
-            self._numbers[number] = ExchangeNumber(
-                number, voice_url, status_callback, voice_method.upper()
+            entry = self._numbers[number] = ExchangeNumber(
+                number,
+                voice_url,
+                status_callback,
+                voice_method.upper(),
+                status_callback_method.upper(),
+                voice_fallback_url,
+                voice_fallback_method.upper(),
+                friendly_name=number,
             )
+            return entry
 
     def number(self, number: str) -> ExchangeNumber | None:
         with self.cond:
             return self._numbers.get(number)
+
+    def number_by_sid(self, sid: str) -> ExchangeNumber | None:
+        with self.cond:
+            return next((n for n in self._numbers.values() if n.sid == sid), None)
+
+    def update_number(self, number: str, **changes) -> ExchangeNumber:
+        """Change an exchange number's webhooks (voice_url, voice_fallback_url, ...)."""
+        with self.cond:
+            entry = self._numbers.get(number)
+            if entry is None:
+                raise SimulatorError(f"unknown number {number}")
+            for name, value in changes.items():
+                if not hasattr(entry, name) or name in ("sid", "number"):
+                    raise SimulatorError(f"no such number setting: {name}")
+                setattr(entry, name, value.upper() if name.endswith("method") else value)
+            return entry
+
+    def all_numbers(self) -> list[ExchangeNumber]:
+        with self.cond:
+            return list(self._numbers.values())
 
     def numbers(self) -> list[dict]:
         with self.cond:
@@ -88,9 +198,14 @@ class SimulatedNetwork:
         press: str | None = None,
         press_delay_s: float = 0.0,
         hangup_after_s: float | None = None,
+        greeting: str | None = None,
+        machine_end: str = "beep",
+        speak: str | None = None,
+        speak_confidence: float = 0.9,
     ) -> Behaviour:
         """Make the phone with this number react automatically when it is called (replaces earlier
-        behaviour).
+        behaviour). `greeting` is what the person or machine says on picking up (machine detection
+        hears it); `speak` is said at the first <Gather> that listens for speech.
         """
         behaviour = Behaviour(
             answer,
@@ -98,6 +213,10 @@ class SimulatedNetwork:
             press or None,
             float(press_delay_s),
             None if hangup_after_s is None else float(hangup_after_s),
+            greeting,
+            machine_end,
+            speak or None,
+            float(speak_confidence),
         )
         with self.cond:
             self._behaviours[number] = behaviour
@@ -127,9 +246,10 @@ class SimulatedNetwork:
         return call.sid
 
     def place_call(self, to: str, from_: str, setup: CallSetup) -> Call:
-        """Start an outbound-api call (what POST Calls.json does)."""
+        """Start an outbound-api call (what POST Calls.json does); it waits for its CPS turn."""
         with self.cond:
             call = self._register(Call(self, "outbound-api", from_, to, setup))
+            self.dialer.enqueue(call)
         lifecycle.start(call)
         return call
 
@@ -166,13 +286,20 @@ class SimulatedNetwork:
         """The person on the call keys digits (buffered until a Gather reads them)."""
         self.get(sid).press(digits)
 
-    def answer(self, sid: str, as_: str = "human") -> None:
-        """Pick up a ringing outbound call as a person ('human') or an answering machine
-        ('machine').
+    def speak(self, sid: str, text: str, confidence: float = 0.9) -> bool:
+        """The person on the call says `text`; True when a <Gather> listening for speech heard it
+        (it then reports SpeechResult and Confidence), False when nobody was listening.
         """
-        if as_ not in ("human", "machine"):
-            raise CallStateError("as_ must be 'human' or 'machine'")
-        self._decide_ringing(sid, "answer_request", as_)
+        return self.get(sid).speak(text, float(confidence))
+
+    def answer(self, sid: str, as_: str = "human", greeting: str | None = None) -> None:
+        """Pick up a ringing outbound call as a person ('human'), an answering machine
+        ('machine') or a fax ('fax'), who says `greeting` (default: a short hello or a voicemail
+        text) — which is what machine detection listens to.
+        """
+        if as_ not in ANSWERERS:
+            raise CallStateError(f"as_ must be one of {ANSWERERS}")
+        self._decide_ringing(sid, "answer_request", (as_, greeting))
 
     def reject(self, sid: str, reason: str = "busy") -> None:
         """Decline a ringing outbound call: it ends 'busy' or 'failed'."""
@@ -180,7 +307,7 @@ class SimulatedNetwork:
             raise CallStateError("reason must be 'busy' or 'failed'")
         self._decide_ringing(sid, "reject_request", reason)
 
-    def _decide_ringing(self, sid: str, field: str, value: str) -> None:
+    def _decide_ringing(self, sid: str, field: str, value) -> None:
         call = self.get(sid)
         with self.cond:
             if not call.is_outbound or call.status not in ("queued", "ringing"):
@@ -220,6 +347,25 @@ class SimulatedNetwork:
         """All <Say> texts of the call, joined with newlines."""
         return "\n".join(e["text"] for e in self.call(sid)["transcript"] if e["kind"] == "say")
 
+    def notify(self, call: Call | None, code: int | None, message: str, level: str) -> None:
+        """Record a warning or error as Twilio's debugger would (see notifications())."""
+        with self.cond:
+            self._notifications.append(
+                {
+                    "call_sid": call.sid if call else None,
+                    "code": code,
+                    "level": level,
+                    "message": message,
+                }
+            )
+
+    def notifications(self, sid: str | None = None) -> list[dict]:
+        """Warnings and errors logged for calls (all, or one call's), oldest first: the codes
+        Twilio's debugger would show (11200, 11205, 12100, 13511, 13513, 13520, ...).
+        """
+        with self.cond:
+            return [dict(n) for n in self._notifications if sid is None or n["call_sid"] == sid]
+
     def wait_for(
         self,
         predicate: Callable[["SimulatedNetwork"], bool],
@@ -256,22 +402,52 @@ class SimulatedNetwork:
             )
         return "\n".join(lines) or "(no calls)"
 
-    # --- queues (used by the interpreter) -----------------------------------------------------
+    # --- queues --------------------------------------------------------------------------------
+    def create_queue(self, name: str, max_size: int = DEFAULT_MAX_SIZE) -> CallQueue:
+        """Create a queue explicitly (POST Queues.json); <Enqueue> creates them on demand."""
+        with self.cond:
+            if name in self._queues:
+                raise SimulatorError(f"a queue named {name!r} already exists")
+            queue = self._queues[name] = CallQueue(name, max_size, self.time_scale)
+            return queue
+
+    def queue(self, name: str) -> CallQueue | None:
+        with self.cond:
+            return self._queues.get(name)
+
+    def queue_by_sid(self, sid: str) -> CallQueue | None:
+        with self.cond:
+            return next((q for q in self._queues.values() if q.sid == sid), None)
+
+    def all_queues(self) -> list[CallQueue]:
+        with self.cond:
+            return list(self._queues.values())
+
+    def delete_queue(self, queue: CallQueue) -> None:
+        """Remove an empty queue; one with calls in it cannot be deleted."""
+        with self.cond:
+            if queue.members:
+                raise CallStateError("only an empty queue can be deleted")
+            self._queues.pop(queue.name, None)
+
     def join_queue(self, call: Call, name: str) -> CallQueue:
+        """Put the call in the named queue (created on demand); QueueFull when at max size."""
         with self.cond:
             queue = self._queues.get(name)
             if queue is None:
-                queue = self._queues[name] = CallQueue(name)
+                queue = self._queues[name] = CallQueue(name, time_scale=self.time_scale)
+            if len(queue.members) >= queue.max_size:
+                raise QueueFull(queue)
             queue.join(call)
             call.queue, call.enqueue_waiting = queue, True
             call.log("enqueue", name)
             self.cond.notify_all()
             return queue
 
-    def take_from_queue(self, name: str) -> Call | None:
+    def take_from_queue(self, queue: CallQueue, member: Call | None = None) -> Call | None:
+        """Take the longest-waiting free caller (or the given one) out of the queue."""
         with self.cond:
-            queue = self._queues.get(name)
-            member = queue.take_first() if queue else None
+            member = queue.take(member)
             if member is not None:
                 member.queue = None
             return member
@@ -303,6 +479,7 @@ class SimulatedNetwork:
         for call in calls:
             if call.thread is not None:
                 call.thread.join(max(0.0, deadline - time.monotonic()))
+        self.webhooks.shutdown(max(0.0, deadline - time.monotonic()))
         stuck = [c.sid for c in calls if c.thread is not None and c.thread.is_alive()]
         if stuck:
             logger.warning(
@@ -312,3 +489,15 @@ class SimulatedNetwork:
     def active_sids(self) -> list[str]:
         with self.cond:
             return [sid for sid, call in self._calls.items() if call.status not in TERMINAL]
+
+
+class CallbackFaults:
+    """How status callbacks misbehave: late by delay_s (simulated) and/or delivered twice."""
+
+    def __init__(
+        self, delay_s: float = 0.0, duplicate: bool = False, events: tuple = STATUS_EVENTS
+    ):
+        self.delay_s, self.duplicate, self.events = delay_s, duplicate, events
+
+    def applies_to(self, event: str) -> bool:
+        return (self.delay_s > 0 or self.duplicate) and event in self.events

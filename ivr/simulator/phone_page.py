@@ -66,6 +66,11 @@ PHONE_PAGE = r"""<!doctype html>
   </div>
   <div id="myStatus" class="status" aria-live="polite">Geen gesprek <small>no call</small></div>
   <div class="keypad" id="keypad" aria-label="Toetsen / keypad"></div>
+  <label for="speech">Zeg iets <small>say something (heard when the exchange listens for speech)</small></label>
+  <div class="row">
+    <input id="speech" placeholder="boodschappen" autocomplete="off" style="flex:1">
+    <button id="speakBtn" class="blue" disabled>Zeggen <small>say</small></button>
+  </div>
   <h2>Wat ik hoor <small>what I hear</small></h2>
   <ol id="myTranscript" class="transcript" aria-live="polite"></ol>
 </section>
@@ -95,9 +100,10 @@ PHONE_PAGE = r"""<!doctype html>
     "in-progress": "in gesprek / in progress", "completed": "beëindigd / ended", "busy": "bezet / busy",
     "no-answer": "geen gehoor / no answer", "failed": "mislukt / failed", "canceled": "geannuleerd / canceled" };
   var KINDS = { "say": "zegt", "play": "speelt", "pause": "stilte", "gather": "toetsen?", "enqueue": "wachtrij",
-    "bridge": "verbinding", "dial": "kiest", "hangup": "einde", "reject": "geweigerd", "system": "systeem" };
+    "bridge": "verbinding", "dial": "kiest", "hangup": "einde", "reject": "geweigerd", "system": "systeem",
+    "callee": "neemt op" };
   var ENDED = ["completed", "busy", "no-answer", "failed", "canceled"];
-  var ANSWERS = ["manual", "human", "machine", "busy", "fail", "no-answer"];
+  var ANSWERS = ["manual", "human", "machine", "fax", "busy", "fail", "no-answer"];
   var mySid = sessionStorage.getItem("simMySid");
   var lastCallsJson = "", lastPhonesJson = "", calls = [], behaviours = {};
 
@@ -161,6 +167,7 @@ PHONE_PAGE = r"""<!doctype html>
     $("answerBtn").disabled = !(mine && mine.direction !== "inbound" && mine.status === "ringing");
     $("hangBtn").disabled = !active;
     Array.prototype.forEach.call($("keypad").children, function (b) { b.disabled = !(mine && mine.status === "in-progress"); });
+    $("speakBtn").disabled = !(mine && mine.status === "in-progress");
     var status = $("myStatus");
     if (!mine) { status.innerHTML = ""; status.appendChild(label("Geen gesprek", "no call")); $("myTranscript").innerHTML = ""; return; }
     var text = STATUS[mine.status] || mine.status;
@@ -168,6 +175,7 @@ PHONE_PAGE = r"""<!doctype html>
     if (mine.queue) text += " — in wachtrij / in queue: " + mine.queue;
     if (mine.bridged_with) text += " — doorverbonden / connected";
     if (mine.waiting_for_digits) text += " — toets in / enter digits";
+    if (mine.listening_for_speech) text += " — luistert / listening";
     status.textContent = text;
     renderTranscript($("myTranscript"), mine.transcript);
   }
@@ -243,7 +251,8 @@ PHONE_PAGE = r"""<!doctype html>
         .forEach(function (td) { tr.appendChild(td); });
       tr.appendChild(el("td", {}, button(label("Opslaan", "save"), "blue", function () {
         act("PUT", "/control/phones/" + encodeURIComponent(n) + "/behaviour", { answer: sel.value,
-          answer_delay_s: delay.value || 0, press: press.value, press_delay_s: pdelay.value || 0, hangup_after_s: hang.value });
+          answer_delay_s: delay.value || 0, press: press.value, press_delay_s: pdelay.value || 0, hangup_after_s: hang.value,
+          greeting: b.greeting, machine_end: b.machine_end, speak: b.speak, speak_confidence: b.speak_confidence });
         lastPhonesJson = ""; document.activeElement.blur();
       })));
       table.appendChild(tr);
@@ -291,6 +300,11 @@ PHONE_PAGE = r"""<!doctype html>
     }).catch(function (e) { showError(e.message); });
   };
   $("answerBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/answer", { as: "human" }); };
+  $("speakBtn").onclick = function () {
+    var text = $("speech").value.trim();
+    if (mySid && text) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/speak", { text: text, confidence: 0.9 });
+    $("speech").value = "";
+  };
   $("hangBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/hangup", {}); };
   $("showEnded").onchange = function () { lastCallsJson = ""; poll(); };
   $("addPhone").onclick = function () {

@@ -1,14 +1,20 @@
-"""Twilio's REST API for calls (2010-04-01): create, fetch, list, update; HTTP Basic auth."""
+"""Twilio's REST API (2010-04-01): Calls (create, fetch, list, update) here, Queues and their
+Members in rest_queues, IncomingPhoneNumbers in rest_numbers; HTTP Basic auth, Twilio-shaped
+errors (401 with code 20003 for bad credentials, 404 with code 20404 for an unknown resource), and
+the round-trip latency the network is configured with.
+"""
 
 from __future__ import annotations
 
 import hmac
 import re
+import time
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, jsonify, request
 
+from .amd import AmdSettings
 from .call import Call, CallSetup
 from .errors import CallStateError, UnknownCallError
 from .twiml import Fetch, Inline
@@ -54,13 +60,13 @@ def call_resource(call: Call, account_sid: str) -> dict:
             "forwarded_from": None,
             "group_sid": None,
             "trunk_sid": None,
-            "queue_time": "0",
+            "queue_time": str(call.queue_time_ms),
             "price": None,
             "price_unit": "USD",
-            "date_created": _rfc2822(call.created),
-            "date_updated": _rfc2822(call.updated),
-            "start_time": _rfc2822(call.started_wall),
-            "end_time": _rfc2822(call.ended_wall),
+            "date_created": rfc2822(call.created),
+            "date_updated": rfc2822(call.updated),
+            "start_time": rfc2822(call.started_wall),
+            "end_time": rfc2822(call.ended_wall),
             "duration": str(call.duration) if call.is_ended else None,
             "uri": uri + ".json",
             "subresource_uris": {
@@ -77,13 +83,27 @@ def call_resource(call: Call, account_sid: str) -> dict:
         }
 
 
-def _rfc2822(value) -> str | None:
+def rfc2822(value) -> str | None:
     return format_datetime(value) if value else None
 
 
 def create_blueprint(net: SimulatedNetwork) -> Blueprint:
-    """Routes for /2010-04-01/Accounts/<sid>/Calls..., bound to one network."""
+    """Routes for /2010-04-01/Accounts/<sid>/..., bound to one network."""
+    from . import rest_numbers, rest_queues
+
     bp = Blueprint("twilio_rest", __name__)
+
+    @bp.before_request
+    def latency_there():
+        # Half the round trip before the request is handled and half after, so the carrier acts
+        # about L/2 after the client sent it. The docs name no figure (default 0); the sleep is
+        # wall-clock time and per request thread, so simultaneous requests overlap.
+        _sleep(net.rest_latency_s / 2)
+
+    @bp.after_request
+    def latency_back(response):
+        _sleep(net.rest_latency_s / 2)
+        return response
 
     @bp.before_request
     def authenticate():
@@ -105,10 +125,14 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
         error = _validate_create(form)
         if error:
             return error
+        setup = _setup_from(form)
         try:
-            call = net.place_call(form["To"], form["From"], _setup_from(form))
+            call = net.place_call(form["To"], form["From"], setup)
         except CallStateError as exc:
             return twilio_error(503, 20503, str(exc))
+        if setup.amd and setup.amd.asynchronous and not setup.amd.callback:
+            # Warning 21262: "AMD results will still be available in the /Calls resource"
+            net.notify(call, 21262, "No AMD status callback URL provided", "warning")
         return jsonify(call_resource(call, net.account_sid)), 201
 
     @bp.get(API + "/Calls.json")
@@ -123,33 +147,21 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
             and (not wanted["From"] or r["from"] == wanted["From"])
         ]
         uri = f"/2010-04-01/Accounts/{net.account_sid}/Calls.json"
-        return jsonify(
-            {
-                "calls": resources,
-                "first_page_uri": uri,
-                "next_page_uri": None,
-                "previous_page_uri": None,
-                "page": 0,
-                "page_size": len(resources) or 50,
-                "start": 0,
-                "end": max(len(resources) - 1, 0),
-                "uri": uri,
-            }
-        )
+        return jsonify(page("calls", resources, uri))
 
     @bp.get(API + "/Calls/<sid>.json")
     def fetch_call(account_sid: str, sid: str):
         try:
             return jsonify(call_resource(net.get(sid), net.account_sid))
         except UnknownCallError:
-            return _not_found(sid)
+            return not_found(sid)
 
     @bp.post(API + "/Calls/<sid>.json")
     def update_call(account_sid: str, sid: str):
         try:
             call = net.get(sid)
         except UnknownCallError:
-            return _not_found(sid)
+            return not_found(sid)
         form = request.form
         status = form.get("Status")
         if status and status not in ("canceled", "completed"):
@@ -162,9 +174,9 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
             call.hang_up("api")
         elif form.get("Url") or form.get("Twiml"):
             target = (
-                Inline(form["Twiml"], call.last_url)
+                Inline(form["Twiml"], None)  # no base URL: relative action URLs fail (<Gather>)
                 if form.get("Twiml")
-                else Fetch(form["Url"], _method(form.get("Method")))
+                else Fetch(form["Url"], http_method(form.get("Method")))
             )
             try:
                 call.redirect(target)
@@ -172,11 +184,33 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
                 return twilio_error(400, 21220, str(exc))
         return jsonify(call_resource(call, net.account_sid))
 
+    rest_queues.register(bp, net)
+    rest_numbers.register(bp, net)
     return bp
 
 
-def _not_found(sid: str):
-    return twilio_error(404, 20404, f"The requested resource /Calls/{sid}.json was not found")
+def _sleep(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def not_found(sid: str, kind: str = "Calls"):
+    return twilio_error(404, 20404, f"The requested resource /{kind}/{sid}.json was not found")
+
+
+def page(key: str, resources: list, uri: str) -> dict:
+    """One page holding every resource (the simulator never has more than fit on one)."""
+    return {
+        key: resources,
+        "first_page_uri": uri,
+        "next_page_uri": None,
+        "previous_page_uri": None,
+        "page": 0,
+        "page_size": len(resources) or 50,
+        "start": 0,
+        "end": max(len(resources) - 1, 0),
+        "uri": uri,
+    }
 
 
 def _validate_create(form):
@@ -209,17 +243,17 @@ def _setup_from(form) -> CallSetup:
     ]
     return CallSetup(
         url=form.get("Url") or None,
-        method=_method(form.get("Method")),
+        method=http_method(form.get("Method")),
         twiml=form.get("Twiml") or None,
         status_callback=form.get("StatusCallback") or None,
         status_events=tuple(e for e in events if e in EVENTS) or ("completed",),
-        status_method=_method(form.get("StatusCallbackMethod")),
+        status_method=http_method(form.get("StatusCallbackMethod")),
         timeout=float(form.get("Timeout") or 60),
-        machine_detection=form.get("MachineDetection")
-        if form.get("MachineDetection") in ("Enable", "DetectMessageEnd")
-        else None,
+        amd=AmdSettings.from_form(form),
+        fallback_url=form.get("FallbackUrl") or None,
+        fallback_method=http_method(form.get("FallbackMethod")),
     )
 
 
-def _method(value: str | None) -> str:
+def http_method(value: str | None) -> str:
     return "GET" if (value or "").upper() == "GET" else "POST"

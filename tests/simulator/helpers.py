@@ -70,6 +70,7 @@ class Hit:
     path: str
     form: dict
     valid: bool
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 Handler = Union[str, Callable[[dict], str | tuple]]
@@ -96,7 +97,7 @@ class FakeExchangeApp:
         )
         form = request.form.to_dict() if request.method == "POST" else request.args.to_dict()
         with self.cond:
-            self.hits_log.append(Hit("/" + path, form, valid))
+            self.hits_log.append(Hit("/" + path, form, valid, time.monotonic()))
             self.cond.notify_all()
         if not valid:
             return Response("bad signature", status=403)
@@ -114,6 +115,11 @@ class FakeExchangeApp:
     def hits(self, path: str) -> list[dict]:
         with self.cond:
             return [h.form for h in self.hits_log if h.path == path]
+
+    def arrivals(self, path: str) -> list[tuple[float, dict]]:
+        """(arrival time, form) of every request to `path`, in arrival order."""
+        with self.cond:
+            return [(h.at, h.form) for h in self.hits_log if h.path == path]
 
     def wait_hits(self, path: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
         deadline = time.monotonic() + timeout

@@ -81,3 +81,24 @@ def test_shutdown_stops_every_kind_of_waiting_call_quickly(harness):
     assert time.monotonic() - started < 1.0
     assert all(not c.thread.is_alive() for c in harness.net.all_calls())
     assert {c["status"] for c in harness.net.calls()} == {"completed", "canceled"}
+
+
+def test_control_api_speaks_and_the_page_offers_it(harness):
+    base = harness.sim_base + "/control"
+    harness.app.on(
+        "/ivr/voice",
+        '<Response><Gather input="speech" action="menu" timeout="50">'
+        '<Say loop="0">Zeg het maar</Say></Gather></Response>',
+    )
+    harness.app.on("/ivr/menu", lambda form: say(f"U zei {form['SpeechResult']}"))
+    harness.net.add_number(EXCHANGE, voice_url=harness.app.url("/ivr/voice"))
+    sid = harness.net.dial(from_=CALLER, to=EXCHANGE)
+    harness.net.wait_for(lambda n: n.call(sid)["listening_for_speech"])
+    spoken = requests.post(f"{base}/calls/{sid}/speak", json={"text": "klusje"}, timeout=5)
+    assert spoken.ok and spoken.json()["heard"] is True
+    harness.net.wait_for(lambda n: "U zei klusje" in n.heard(sid))
+    assert (
+        requests.post(f"{base}/calls/{sid}/speak", json={"text": ""}, timeout=5).status_code == 409
+    )
+    page = requests.get(harness.sim_base + "/phone", timeout=5).text
+    assert 'id="speakBtn"' in page and "/speak" in page

@@ -10,9 +10,9 @@ ENQUEUE = (
 )
 
 
-def dial_queue(action: str = "") -> str:
+def dial_queue(action: str = "", timeout: int | None = None) -> str:
     response = VoiceResponse()
-    dial = Dial(action=action) if action else Dial()
+    dial = Dial(action=action or None, timeout=timeout)
     dial.queue("hulp", url="announce")
     response.append(dial)
     response.say("Gesprek beeindigd")
@@ -109,13 +109,19 @@ def test_gather_in_wait_twiml_can_lead_to_leave(harness):
     assert harness.app.wait_hits("/ivr/enqueue-done")[0]["QueueResult"] == "leave"
 
 
-def test_rest_redirect_takes_a_caller_out_of_the_queue_without_action(harness):
+def test_rest_redirect_reports_redirected_and_runs_the_new_twiml(harness):
+    """<Enqueue> page: when "a call is dequeued due to a REST API request ... the action URL is
+    requested right away" with QueueResult redirected; the call goes on with the redirect's TwiML
+    (this test used to expect no action request at all).
+    """
     caller = setup_queue(harness)
     harness.app.on("/ivr/elsewhere", say("Ergens anders"))
     harness.client.calls(caller).update(url=harness.app.url("/ivr/elsewhere"))
     harness.net.wait_for(done(caller))
     assert harness.net.heard(caller).endswith("Ergens anders")
-    assert harness.app.hits("/ivr/enqueue-done") == []
+    assert "Resultaat" not in harness.net.heard(caller)  # the action's answer is not run
+    result = harness.app.hits("/ivr/enqueue-done")[0]
+    assert result["QueueResult"] == "redirected" and result["QueueSid"].startswith("QU")
     assert harness.net.queue_sizes() == {"hulp": 0}
 
 
@@ -128,15 +134,24 @@ def test_waiting_callers_are_served_in_order(harness):
     harness.net.hangup(volunteer)
 
 
-def test_dial_empty_queue_is_no_answer(harness):
+def test_dial_empty_queue_waits_for_the_timeout_then_is_no_answer(harness):
+    """<Queue> page: "If the queue is empty, Dial will wait until the next person joins the queue
+    or until the <Dial> timeout duration is reached" (this test used to expect no-answer at once,
+    for a queue that did not even exist).
+    """
+    harness.client.queues.create(friendly_name="hulp")
     harness.net.set_behaviour(VOLUNTEER, answer="human")
-    harness.app.on("/ivr/volunteer", dial_queue(action="dial-done"))
+    harness.app.on("/ivr/volunteer", dial_queue(action="dial-done", timeout=5))
     harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
     sid = harness.client.calls.create(
         to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/volunteer")
     ).sid
     harness.net.wait_for(done(sid))
     assert harness.net.heard(sid) == "Dial no-answer"
+    texts = [e["text"] for e in harness.net.call(sid)["transcript"] if e["kind"] == "dial"]
+    assert "wachten op een beller / waiting for a caller" in texts
+    result = harness.app.hits("/ivr/dial-done")[0]
+    assert result["DialBridged"] == "false" and "DialCallSid" not in result
 
 
 def test_dial_number_rings_a_manual_phone_and_bridges(harness):
@@ -179,3 +194,21 @@ def test_dial_number_busy_and_caller_gone_while_ringing(harness):
     harness.net.hangup(caller)
     leg = next(c for c in harness.net.calls() if c["to"] == "+31687654321")
     harness.net.wait_for(lambda n: n.call(leg["sid"])["status"] == "canceled")
+
+
+def test_redirecting_the_dialed_leg_takes_it_out_of_the_bridge(harness):
+    harness.net.set_behaviour(VOLUNTEER, answer="human")
+    harness.app.on(
+        "/ivr/voice", f'<Response><Dial action="dial-done">{VOLUNTEER}</Dial></Response>'
+    )
+    harness.app.on("/ivr/dial-done", lambda form: say(f"Dial {form['DialCallStatus']}"))
+    harness.app.on("/ivr/elsewhere", say("Ergens anders"))
+    harness.net.add_number(EXCHANGE, voice_url=harness.app.url("/ivr/voice"))
+    caller = harness.net.dial(from_=CALLER, to=EXCHANGE)
+    harness.net.wait_for(lambda n: n.call(caller)["bridged_with"] is not None)
+    leg = harness.net.call(caller)["bridged_with"]
+    harness.client.calls(leg).update(url=harness.app.url("/ivr/elsewhere"))
+    harness.net.wait_for(lambda n: done(leg)(n) and done(caller)(n))
+    assert harness.net.heard(leg) == "Ergens anders"
+    assert harness.net.heard(caller) == "Dial completed"
+    assert "DialCallDuration" not in harness.app.hits("/ivr/dial-done")[0]  # <Dial> page
