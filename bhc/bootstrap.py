@@ -44,6 +44,7 @@ class Exchange:
 
     def start_engine(self) -> None:
         """Resume every search left by an earlier process, then step on a timer and on wake."""
+        self.engine.register()
         recovered = self.engine.recover()
         if recovered:
             log.info("marked %s interrupted call placements as failed", recovered)
@@ -82,6 +83,7 @@ class Exchange:
             self.listener.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+            self.engine.unregister()
         if self.network is not None:
             self.network.shutdown()
         self.db.dispose()

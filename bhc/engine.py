@@ -33,6 +33,7 @@ from bhc.calls.models import (
 from bhc.calls.transitions import transition
 from bhc.config import Config
 from bhc.db import Database, utcnow
+from bhc.engines import heartbeat
 from bhc.followups import services as followups
 from bhc.phones import mask
 from bhc.signups import services as signups
@@ -46,6 +47,7 @@ LOST_LEG_GRACE = timedelta(seconds=30)
 BATCH_WINDOW_S = 0.05
 # How long an answered volunteer may take to press a key before we move on.
 DECISION_LIMIT = timedelta(seconds=90)
+HEARTBEAT_EVERY_S = 1.0
 
 
 class Engine:
@@ -72,6 +74,19 @@ class Engine:
         self.caps = Caps(daily=config.matching.daily_cap, weekly=config.matching.weekly_cap)
         self._lock = threading.Lock()
         self._again = threading.Event()
+        self.engine_id: str | None = None  # set by register(): this process's heartbeat row
+        self._last_beat = float("-inf")
+
+    def register(self) -> str:
+        """Announce this engine process; its heartbeat follows every step."""
+        with self.db.session() as session:
+            self.engine_id = heartbeat.register(session, self.clock())
+        return self.engine_id
+
+    def unregister(self) -> None:
+        if self.engine_id is not None:
+            with self.db.session() as session:
+                heartbeat.stopped(session, self.engine_id, self.clock())
 
     def request_step(self) -> None:
         """Something happened: make the running (or next) step look again."""
@@ -98,8 +113,10 @@ class Engine:
         with self._lock:
             while True:
                 self._again.clear()
+                started = time.monotonic()
                 try:
                     self._step()
+                    self._beat(time.monotonic() - started)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
@@ -108,6 +125,15 @@ class Engine:
                 time.sleep(BATCH_WINDOW_S)
                 if not self._again.is_set():
                     return
+
+    def _beat(self, step_s: float) -> None:
+        """Write the heartbeat, at most once a second: a burst of steps costs one write."""
+        now = time.monotonic()
+        if self.engine_id is None or now - self._last_beat < HEARTBEAT_EVERY_S:
+            return
+        self._last_beat = now
+        with self.db.session() as session:
+            heartbeat.beat(session, self.engine_id, self.clock(), step_s)
 
     def _step(self) -> None:
         """One pass: stop legs of finished requests, expire lost legs, advance open searches,

@@ -1,0 +1,83 @@
+"""Engines say they are alive: a row per process, its last step written after every step.
+
+``/healthz``, the coordinators' banner and the engines' own crash recovery read it: an engine
+whose heartbeat is older than the staleness limit is taken to be gone.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bhc.engines.models import EngineProcess
+
+
+@dataclass(frozen=True)
+class EngineLine:
+    """One engine process as an operator or a coordinator sees it."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    last_step_at: datetime | None
+    last_step_s: float | None
+
+
+def register(session: Session, now: datetime) -> str:
+    """A new engine process: its id for the heartbeats to come."""
+    engine_id = uuid.uuid4().hex
+    session.add(EngineProcess(id=engine_id, host=socket.gethostname()[:255], pid=os.getpid(),
+                              started_at=now))
+    return engine_id
+
+
+def beat(session: Session, engine_id: str, now: datetime, step_s: float) -> None:
+    """The engine finished a step (taking ``step_s`` seconds)."""
+    session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)
+                    .values(last_step_at=now, last_step_s=step_s))
+
+
+def stopped(session: Session, engine_id: str, now: datetime) -> None:
+    """A clean exit: the engine is not merely silent, it is gone."""
+    session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)
+                    .values(stopped_at=now))
+
+
+def live(session: Session, now: datetime, stale_after: timedelta) -> list[EngineLine]:
+    """Engines not stopped whose last step (or start, before a first step) is recent."""
+    last_sign = func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
+    rows = session.scalars(
+        select(EngineProcess)
+        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - stale_after)
+        .order_by(EngineProcess.started_at))
+    return [_line(row) for row in rows]
+
+
+def latest_step(session: Session) -> datetime | None:
+    """When any engine last finished a step."""
+    return session.scalar(select(func.max(EngineProcess.last_step_at)))
+
+
+def forget_stopped(session: Session, before: datetime) -> int:
+    """Drop rows of engines that stopped or went silent before ``before`` (kept a while for
+    the dashboard's history); returns how many."""
+    old = session.scalars(select(EngineProcess).where(or_(
+        EngineProcess.stopped_at < before,
+        func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at) < before)))
+    count = 0
+    for row in old:
+        session.delete(row)
+        count += 1
+    return count
+
+
+def _line(row: EngineProcess) -> EngineLine:
+    return EngineLine(row.id, row.host, row.pid, row.started_at, row.last_step_at,
+                      row.last_step_s)
