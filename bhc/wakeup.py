@@ -1,9 +1,10 @@
 """Waking the engine across processes: PostgreSQL NOTIFY from web workers, LISTEN in the engine.
 
-A city runs webhooks in gunicorn workers and the engine in one ``bhc worker`` (DESIGN §8). The
-engine would otherwise see a volunteer's 1 or a caller's choice only at its next poll; a
-notification lets it act within milliseconds. Notifications carry no data: the database stays
-the only source of truth, and a lost notification costs at most one poll interval.
+A city runs webhooks in gunicorn workers and the engine in one ``bhc worker``
+(docs/architecture.md, "Scale"). The engine would otherwise see a volunteer's 1 or a caller's
+choice only at its next poll; a notification lets it act within milliseconds. Notifications
+carry no data: the database stays the only source of truth, and a lost notification costs at
+most one poll interval.
 """
 
 from __future__ import annotations

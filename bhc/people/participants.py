@@ -1,4 +1,5 @@
-"""Registering participants, one by one or from the CSV format of DESIGN.md §3."""
+"""Registering participants, one by one or from the CSV format of docs/architecture.md
+("Participant CSV")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The monthly report (DESIGN §3 "Report JSON"): per neighbourhood and in total, what the exchange
-did for the requests made in one month, in Europe/Amsterdam.
+"""The monthly report (docs/architecture.md, "Report JSON"): per neighbourhood and in total,
+what the exchange did for the requests made in one month, in Europe/Amsterdam.
 
 Every count is aggregated in SQL with GROUP BY; only the month's match times (for the
 percentiles) travel to Python. ``to_csv`` renders the report for sharing, with counts under 5
@@ -105,7 +105,8 @@ def monthly_report(session: Session, month: str,
                    neighbourhood_ids: list[int] | None = None) -> dict:
     """The report of ``month`` ("YYYY-MM") for these neighbourhoods (None: all), by name.
 
-    Figures follow DESIGN §3. Beyond the contract: ``in_progress`` (requests still searching),
+    Figures follow docs/architecture.md, "Report JSON". Beyond the contract: ``in_progress``
+    (requests still searching),
     ``repeat_contacts`` (pairs of the same asker and helper matched more than once in the month
     in one neighbourhood; the total sums them), unmatched reasons for call-backs,
     ``active_helpers`` and ``active_askers`` (participants who answered a call placed in the

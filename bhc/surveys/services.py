@@ -1,5 +1,5 @@
-"""Resident survey waves (DESIGN §3 "Survey CSV"): import the coordinators' CSV, one row per
-respondent, and summarise each wave's scale scores for the report.
+"""Resident survey waves (docs/architecture.md, "Survey CSV"): import the coordinators' CSV,
+one row per respondent, and summarise each wave's scale scores for the report.
 
 A respondent's score on a scale is the mean of the scale's answered items (reverse-keyed items
 scored 6 - answer), given when at least half of the scale's configured items (rounded up) are

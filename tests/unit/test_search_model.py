@@ -2,8 +2,8 @@
 
 The engine asks the policy what to do; meanwhile time passes, live calls end (a 1, a 2, no
 answer, or stopped by us), the caller may hang up, and volunteers become available or stop
-being so. Whatever the order, the promises of DESIGN §5 must hold at every step, and once
-``max_wait_s`` has passed the search must end at the engine's next step.
+being so. Whatever the order, the engine's promises (docs/architecture.md) must hold at every
+step, and once ``max_wait_s`` has passed the search must end at the engine's next step.
 """
 
 from __future__ import annotations
