@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from bhc.candidates import eligible_volunteers
 from bhc.db import utcnow
-from bhc.models import AuditLog, HelpRequest, Participant
+from bhc.models import AuditLog, CallLeg, HelpRequest, Participant, RequestState
 from bhc.roster import local_date
 from tests.admin.helpers import matched_request, participant_id
-from tests.integration.conftest import CALLER
+from tests.integration.conftest import CALLER, SignedClient
 
 VOLUNTEER = "+31612340001"
 
@@ -158,3 +158,63 @@ def test_an_upload_that_is_not_utf8_is_refused_politely(coordinator):
                                 content_type="multipart/form-data")
     assert response.status_code == 200
     assert "geen UTF-8-tekst" in response.text
+
+
+ROSTER = (
+    "name,phone,postcode,house_number,neighbourhood,roles,categories,languages,available,"
+    "call_consent\n"
+    "Ans Af,0612000011,2551AB,1,Segbroek,helper,groceries,nl,,yes\n"
+    "Bep Pauze,0612000012,2551AB,2,Segbroek,helper,groceries,nl,,yes\n"
+    "Cor Meer,0612000013,2551AB,3,Segbroek,helper,groceries,nl,,yes\n"
+)
+
+
+def press_when_rung(exchange, phone: str, key: str) -> None:
+    """The volunteer is rung for a request and presses ``key`` (9 pause, 0 stop) on the
+    phone, through the signed webhook."""
+    now = utcnow()
+    with exchange.db.session() as session:
+        request = HelpRequest(call_sid=f"CA{phone[1:]:0>32}", neighbourhood_id=1,
+                              category_slug="groceries", state=RequestState.SEARCHING,
+                              created_at=now - timedelta(seconds=30),
+                              searching_since=now - timedelta(seconds=20))
+        session.add(request)
+        session.flush()
+        leg = CallLeg(request_id=request.id, volunteer_id=participant_id(exchange, phone),
+                      sid=f"CL{phone[1:]}", status="in-progress",
+                      placed_at=now - timedelta(seconds=10), answered_at=now - timedelta(seconds=5))
+        session.add(leg)
+        session.flush()
+        leg_id = leg.id
+    answer = SignedClient(exchange).post(f"/ivr/volunteer/answer?leg={leg_id}&try=1",
+                                         CallSid=f"CL{phone[1:]}", Digits=key)
+    assert answer.status_code == 200
+
+
+def test_a_re_import_keeps_a_phone_opt_out_a_pause_and_categories_set_since(
+        coordinator, exchange, neighbourhoods):
+    segbroek = neighbourhoods["Segbroek"]
+    assert "3 toegevoegd, 0 bijgewerkt, 0 regels met fouten." in upload(coordinator, ROSTER).text
+    press_when_rung(exchange, "+31612000011", "0")  # Ans: "do not call me any more"
+    press_when_rung(exchange, "+31612000012", "9")  # Bep: "not for a week"
+    cor = participant_id(exchange, "+31612000013")
+    edited = coordinator.post(f"/admin/participants/{cor}", data=form_of(
+        "0612000013", name="Cor Meer", house_number="3", categories=["groceries", "chat"]))
+    assert edited.status_code == 302
+    with exchange.db.session() as session:
+        assert session.get(Participant, cor).category_slugs == {"groceries", "chat"}
+        paused_until = session.get(Participant, participant_id(exchange, "+31612000012")) \
+            .paused_until
+    assert paused_until > utcnow() + timedelta(days=6)
+
+    again = upload(coordinator, ROSTER)
+    assert "0 toegevoegd, 3 bijgewerkt, 0 regels met fouten." in again.text
+    with exchange.db.session() as session:
+        ans, bep, cor_now = (session.scalar(select(Participant).where(Participant.phone == p))
+                             for p in ("+31612000011", "+31612000012", "+31612000013"))
+        assert ans.opted_out and ans.call_consent
+        assert bep.paused_until == paused_until
+        assert cor_now.category_slugs == {"groceries", "chat"}
+    eligible = eligible_phones(exchange, segbroek)
+    assert "+31612000011" not in eligible and "+31612000012" not in eligible
+    assert "+31612000013" in eligible
