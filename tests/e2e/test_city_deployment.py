@@ -153,12 +153,14 @@ class Processes:
                 process.wait(5)
 
 
-def wait_until_up(url: str, processes: Processes, timeout: float = 30.0) -> None:
+def wait_until_up(url: str, processes: Processes, timeout: float = 90.0) -> None:
+    """Until ``url`` answers 200 (gunicorn's workers import the whole app first, slowly on a
+    loaded machine), or a process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         processes.check_alive()
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=10).status_code == 200:
                 return
         except requests.RequestException:
             pass

@@ -203,7 +203,7 @@ def test_every_webhook_refuses_a_missing_or_wrong_signature(phone):
 
 
 @settings(max_examples=100, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data(),
        form=st.dictionaries(st.sampled_from(FIELDS), text, max_size=6),
        signature=st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=30))
