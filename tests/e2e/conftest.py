@@ -34,6 +34,9 @@ TIME_SCALE = 0.05
 KEY_WINDOW_S = 5.0
 # How long a test waits for something that takes well under a second on an idle machine.
 DEADLINE_S = 30.0
+# Real seconds a phone rings in a test marked ``phones_ring_long``, which acts on a ringing
+# phone (otherwise the 20 s ring timeout rings 1 s, and "no-answer" phones ring out quickly).
+RING_WINDOW_S = 15.0
 EXCHANGE = "+31702000001"
 CALLER = "+31703561234"
 # Volunteers in the order the fairness rule rings them (fewest recent calls first).
@@ -224,6 +227,14 @@ def running(database_url: str, time_scale: float = TIME_SCALE,
         live.stop()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "phones_ring_long: the test acts on a phone while it "
+                            "rings, so phones ring RING_WINDOW_S real seconds")
+
+
 @pytest.fixture
-def live(database_url):
-    yield from running(database_url)
+def live(request, database_url):
+    changes = {}
+    if request.node.get_closest_marker("phones_ring_long"):
+        changes["matching"] = {"ring_timeout_s": math.ceil(RING_WINDOW_S / TIME_SCALE)}
+    yield from running(database_url, **changes)

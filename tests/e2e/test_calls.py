@@ -77,6 +77,7 @@ def test_all_decline_and_the_caller_hears_so_kindly(live):
     assert live.rung() == VOLUNTEERS
 
 
+@pytest.mark.phones_ring_long
 def test_caller_hangs_up_mid_search_and_the_ringing_volunteer_is_released(live):
     phones(live, dict(answer="manual"))
     sid = ask_for_groceries(live)
@@ -118,6 +119,7 @@ def test_unregistered_caller_gets_help_too(live):
     assert_bridged(live, sid, VOLUNTEERS[0])
 
 
+@pytest.mark.phones_ring_long
 def test_restart_during_a_search_resumes_without_calling_anyone_twice(live):
     phones(live, dict(answer="manual"), ACCEPT, ACCEPT)
     sid = ask_for_groceries(live)
@@ -166,6 +168,7 @@ def test_unmatched_then_called_back_when_a_neighbour_can_help(live):
     assert "We bellen uw buur nu op." in live.net.heard(helper["sid"])
 
 
+@pytest.mark.phones_ring_long
 def test_waves_ring_three_at_once_the_first_1_wins_and_the_others_are_told(live):
     live.config = live.config.replace(matching={"strategy": "waves", "wave_size": 3})
     live.restart_engine()
