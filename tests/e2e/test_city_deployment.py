@@ -185,7 +185,7 @@ class LiveCallWatcher:
 
     def __exit__(self, *_):
         self._stop.set()
-        self._thread.join(5)
+        self._thread.join(60)  # it stops within one sample; this only bounds a hang
 
     def _run(self) -> None:
         while not self._stop.wait(0.02):
