@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from bhc.candidates import eligible_volunteers
 from bhc.db import utcnow
-from bhc.models import AuditLog, CallLeg, HelpRequest, Participant, RequestState
+from bhc.models import AuditLog, HelpRequest, Participant
 from bhc.roster import local_date
 from tests.admin.helpers import matched_request, participant_id
 from tests.integration.conftest import CALLER, SignedClient
+from tests.integration.test_concurrent_accept import request_with_live_legs
 
 VOLUNTEER = "+31612340001"
 
@@ -169,25 +170,12 @@ ROSTER = (
 )
 
 
-def press_when_rung(exchange, phone: str, key: str) -> None:
+def press_when_rung(exchange, phone: str, key: str, round_: int) -> None:
     """The volunteer is rung for a request and presses ``key`` (9 pause, 0 stop) on the
     phone, through the signed webhook."""
-    now = utcnow()
-    with exchange.db.session() as session:
-        request = HelpRequest(call_sid=f"CA{phone[1:]:0>32}", neighbourhood_id=1,
-                              category_slug="groceries", state=RequestState.SEARCHING,
-                              created_at=now - timedelta(seconds=30),
-                              searching_since=now - timedelta(seconds=20))
-        session.add(request)
-        session.flush()
-        leg = CallLeg(request_id=request.id, volunteer_id=participant_id(exchange, phone),
-                      sid=f"CL{phone[1:]}", status="in-progress",
-                      placed_at=now - timedelta(seconds=10), answered_at=now - timedelta(seconds=5))
-        session.add(leg)
-        session.flush()
-        leg_id = leg.id
+    leg_id, = request_with_live_legs(exchange, round_, [participant_id(exchange, phone)])
     answer = SignedClient(exchange).post(f"/ivr/volunteer/answer?leg={leg_id}&try=1",
-                                         CallSid=f"CL{phone[1:]}", Digits=key)
+                                         CallSid=f"CAleg{leg_id}", Digits=key)
     assert answer.status_code == 200
 
 
@@ -195,8 +183,8 @@ def test_a_re_import_keeps_a_phone_opt_out_a_pause_and_categories_set_since(
         coordinator, exchange, neighbourhoods):
     segbroek = neighbourhoods["Segbroek"]
     assert "3 toegevoegd, 0 bijgewerkt, 0 regels met fouten." in upload(coordinator, ROSTER).text
-    press_when_rung(exchange, "+31612000011", "0")  # Ans: "do not call me any more"
-    press_when_rung(exchange, "+31612000012", "9")  # Bep: "not for a week"
+    press_when_rung(exchange, "+31612000011", "0", round_=1)  # Ans: "do not call me any more"
+    press_when_rung(exchange, "+31612000012", "9", round_=2)  # Bep: "not for a week"
     cor = participant_id(exchange, "+31612000013")
     edited = coordinator.post(f"/admin/participants/{cor}", data=form_of(
         "0612000013", name="Cor Meer", house_number="3", categories=["groceries", "chat"]))
