@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from bhc import config as config_module
@@ -21,6 +22,11 @@ POSTGRES_URL = os.environ.get(
     "BHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = f"bhc_test_{os.getpid()}"
+
+# Property tests judge what the code does, never how fast a loaded machine runs it: no
+# per-example deadline and no health check on the time examples take to generate.
+settings.register_profile("bhc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bhc")
 
 
 def _postgres_available() -> str | None:

@@ -39,7 +39,7 @@ class BlockedCaller(PermissionError):
 
 
 class TooManyRequests(PermissionError):
-    """This number opened the hourly maximum of requests already."""
+    """This number asked for help (chose a category) the hourly maximum of times already."""
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,12 @@ def _check_allowed(session: Session, raw_number: str, now: datetime, max_per_hou
     if session.scalar(select(BlockedNumber.id).where(BlockedNumber.number == phone)):
         log.info("blocked number %s called", mask(phone))
         raise BlockedCaller(phone)
+    # Only requests that reached a category count: fumbling the menu is no reason to be refused.
     recent = session.scalar(
         select(func.count()).select_from(HelpRequest).join(Participant,
                                                            HelpRequest.caller_id == Participant.id)
-        .where(Participant.phone == phone, HelpRequest.created_at >= now - timedelta(hours=1))
+        .where(Participant.phone == phone, HelpRequest.created_at >= now - timedelta(hours=1),
+               HelpRequest.category_slug.is_not(None))
     )
     if recent >= max_per_hour:
         log.info("number %s reached %s requests this hour", mask(phone), max_per_hour)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -112,7 +112,8 @@ def save(session: Session, data: ParticipantData, now: datetime, source: str) ->
 
 
 def import_csv(session: Session, text: str, now: datetime, source: str = "import") -> ImportResult:
-    """Import every good row, report every bad one by its line number; re-import updates."""
+    """Import every good row, report every bad one by its line number; re-import updates,
+    but never takes a category away (that is done on the participant's page)."""
     result = ImportResult()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
@@ -132,6 +133,9 @@ def import_csv(session: Session, text: str, now: datetime, source: str = "import
             result.errors.append((line, str(exc)))
             continue
         seen[data.phone] = line
+        known = session.scalar(select(Participant).where(Participant.phone == data.phone))
+        if known is not None:  # categories given since (page, sign-up) stay; the row's are added
+            data = replace(data, categories=data.categories | known.category_slugs)
         with session.begin_nested():
             if save(session, data, now, source):
                 result.created += 1

@@ -29,10 +29,20 @@ def test_user_add_prompts_for_the_password_and_the_user_can_sign_in(
         assert session.scalar(select(AuditLog.action)) == "create"
 
 
-def test_user_add_reads_the_password_from_stdin(database_url, exchange):
+def test_user_add_reads_the_password_from_stdin_and_the_user_signs_in_with_it(
+        database_url, app, exchange):
     result = run(database_url, "ada@example.nl", "--name", "Ada", "--role", "admin",
-                 "--password-stdin", input=f"{PASSWORD}\n")
+                 "--password-stdin", input=f"{PASSWORD}\r\nnot this line\n")
     assert result.exit_code == 0, result.output
+    assert "added admin ada@example.nl" in result.output
+    assert PASSWORD not in result.output
+    client = app.test_client()
+    for other in (f"{PASSWORD}\r\n", f"{PASSWORD}\n", PASSWORD[:-1], "not this line"):
+        refused = sign_in(client, "ada@example.nl", other)
+        assert refused.status_code == 200, other
+        assert "E-mailadres of wachtwoord klopt niet." in refused.text
+    signed_in = sign_in(client, "ada@example.nl")
+    assert signed_in.status_code == 302 and signed_in.location.endswith("/admin/")
 
 
 def test_bad_input_ends_with_a_one_line_reason(database_url, exchange, neighbourhoods):

@@ -12,7 +12,8 @@ from bhc.db import utcnow
 from bhc.localtime import local_date
 from bhc.models import AuditLog, HelpRequest, Participant
 from tests.admin.helpers import matched_request, participant_id
-from tests.integration.conftest import CALLER
+from tests.integration.calls.test_concurrent_accept import request_with_live_legs
+from tests.integration.conftest import CALLER, SignedClient
 
 VOLUNTEER = "+31612340001"
 
@@ -158,3 +159,50 @@ def test_an_upload_that_is_not_utf8_is_refused_politely(coordinator):
                                 content_type="multipart/form-data")
     assert response.status_code == 200
     assert "geen UTF-8-tekst" in response.text
+
+
+ROSTER = (
+    "name,phone,postcode,house_number,neighbourhood,roles,categories,languages,available,"
+    "call_consent\n"
+    "Ans Af,0612000011,2551AB,1,Segbroek,helper,groceries,nl,,yes\n"
+    "Bep Pauze,0612000012,2551AB,2,Segbroek,helper,groceries,nl,,yes\n"
+    "Cor Meer,0612000013,2551AB,3,Segbroek,helper,groceries,nl,,yes\n"
+)
+
+
+def press_when_rung(exchange, phone: str, key: str, round_: int) -> None:
+    """The volunteer is rung for a request and presses ``key`` (9 pause, 0 stop) on the
+    phone, through the signed webhook."""
+    leg_id, = request_with_live_legs(exchange, round_, [participant_id(exchange, phone)])
+    answer = SignedClient(exchange).post(f"/ivr/volunteer/answer?leg={leg_id}&try=1",
+                                         CallSid=f"CAleg{leg_id}", Digits=key)
+    assert answer.status_code == 200
+
+
+def test_a_re_import_keeps_a_phone_opt_out_a_pause_and_categories_set_since(
+        coordinator, exchange, neighbourhoods):
+    segbroek = neighbourhoods["Segbroek"]
+    assert "3 toegevoegd, 0 bijgewerkt, 0 regels met fouten." in upload(coordinator, ROSTER).text
+    press_when_rung(exchange, "+31612000011", "0", round_=1)  # Ans: "do not call me any more"
+    press_when_rung(exchange, "+31612000012", "9", round_=2)  # Bep: "not for a week"
+    cor = participant_id(exchange, "+31612000013")
+    edited = coordinator.post(f"/admin/participants/{cor}", data=form_of(
+        "0612000013", name="Cor Meer", house_number="3", categories=["groceries", "chat"]))
+    assert edited.status_code == 302
+    with exchange.db.session() as session:
+        assert session.get(Participant, cor).category_slugs == {"groceries", "chat"}
+        paused_until = session.get(Participant, participant_id(exchange, "+31612000012")) \
+            .paused_until
+    assert paused_until > utcnow() + timedelta(days=6)
+
+    again = upload(coordinator, ROSTER)
+    assert "0 toegevoegd, 3 bijgewerkt, 0 regels met fouten." in again.text
+    with exchange.db.session() as session:
+        ans, bep, cor_now = (session.scalar(select(Participant).where(Participant.phone == p))
+                             for p in ("+31612000011", "+31612000012", "+31612000013"))
+        assert ans.opted_out and ans.call_consent
+        assert bep.paused_until == paused_until
+        assert cor_now.category_slugs == {"groceries", "chat"}
+    eligible = eligible_phones(exchange, segbroek)
+    assert "+31612000011" not in eligible and "+31612000012" not in eligible
+    assert "+31612000013" in eligible

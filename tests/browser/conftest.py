@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import shutil
 import threading
 from contextlib import contextmanager
@@ -19,9 +21,13 @@ from bhc.users import services as users
 from tests.e2e.conftest import free_port, running
 from tests.integration.conftest import FakeCarrier
 
-# A person clicks more slowly than a script presses keys: run the phone network at 1/3 of real
-# time here, so a menu is not repeated (and the call ended) before the click lands.
+# A person clicks more slowly than a script presses keys: the phone network runs at 1/3 of real
+# time here, and menus wait and phones ring PERSON_WINDOW_S real seconds, so neither is over
+# before a click lands on a loaded machine.
 BROWSER_TIME_SCALE = 0.3
+PERSON_WINDOW_S = 15.0
+# How long Playwright waits for an element or a page (what takes well under a second idle).
+PAGE_TIMEOUT_MS = 30_000
 
 CHROMIUM = Path(os.environ.get("BHC_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,7 +36,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 
 @pytest.fixture
 def live(database_url):
-    yield from running(database_url, BROWSER_TIME_SCALE)
+    yield from running(database_url, BROWSER_TIME_SCALE, key_window_s=PERSON_WINDOW_S,
+                       matching={"ring_timeout_s": math.ceil(PERSON_WINDOW_S
+                                                             / BROWSER_TIME_SCALE)})
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +59,20 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     yield page
     context.close()
+
+
+def my_phone(page):
+    """The demo phone page's own phone: its buttons, keypad and transcript."""
+    return page.get_by_role("region", name="Mijn telefoon")
+
+
+def heard(page, start: str):
+    """The one line of the phone page's own transcript that begins with ``start`` (so that
+    "Uw code is: " is not also "Nog een keer, uw code is: ")."""
+    return page.locator("#myTranscript").get_by_text(re.compile("^" + re.escape(start)))
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from bhc.db import utcnow
 from bhc.models import Participant
 from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.users import services as users
-from tests.browser.conftest import served_site
+from tests.browser.conftest import PAGE_TIMEOUT_MS, served_site
 from tests.integration.conftest import volunteer
 from tests.integration.reports.test_report import seed_october
 
@@ -46,15 +46,15 @@ def site(sqlite_template, tmp_path_factory):
 
 def _sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{url}/admin/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.locator("main").get_by_role("button", name="Inloggen").click()
+    page.get_by_label("E-mailadres", exact=True).fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(password)
+    page.locator("main").get_by_role("button", name="Inloggen", exact=True).click()
 
 
 def _signed_in(browser, site, email: str):
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     _sign_in(page, site.url, email)
     page.wait_for_url(f"{site.url}/admin/")
     return context, page
@@ -75,9 +75,10 @@ def _participant_id(site, phone: str) -> int:
 def test_signing_in_needs_the_right_password_and_opens_the_dashboard(browser, site):
     context = browser.new_context(locale="nl-NL")
     page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
     try:
         _sign_in(page, site.url, ADMIN, "wrong horse")
-        page.get_by_text("E-mailadres of wachtwoord klopt niet.").wait_for()
+        page.locator("main").get_by_text("E-mailadres of wachtwoord klopt niet.").wait_for()
         _sign_in(page, site.url, ADMIN)
         page.wait_for_url(f"{site.url}/admin/")
         assert page.get_by_role("heading", level=1).inner_text() == "Hulpvragen van vandaag"
@@ -95,8 +96,8 @@ def test_an_import_reports_the_bad_row_by_line_and_adds_the_good_ones(as_admin, 
         "Bert Fout,06-123,2551 AB,5,Segbroek,helper,groceries,nl,,yes\n"
         "Joop Import,06-12345603,2551 AB,6,Segbroek,both,chat,nl,,yes\n", encoding="utf-8")
     as_admin.goto(f"{site.url}/admin/participants/import")
-    as_admin.get_by_label("CSV-bestand").set_input_files(upload)
-    as_admin.locator("main").get_by_role("button", name="Inlezen").click()
+    as_admin.get_by_label("CSV-bestand", exact=True).set_input_files(upload)
+    as_admin.locator("main").get_by_role("button", name="Inlezen", exact=True).click()
     as_admin.get_by_role("status").get_by_text("2 toegevoegd, 0 bijgewerkt, 1 regels met "
                                                 "fouten.").wait_for()
     errors = as_admin.locator("ul.errors li").all_inner_texts()
@@ -110,30 +111,35 @@ def test_an_import_reports_the_bad_row_by_line_and_adds_the_good_ones(as_admin, 
 
 def test_a_participant_is_edited_and_paused(as_admin, site):
     as_admin.goto(f"{site.url}/admin/participants/{_participant_id(site, HELPER)}")
-    as_admin.get_by_label("Naam").fill("Henk de Helper")
-    as_admin.locator("main").get_by_role("button", name="Opslaan").click()
-    as_admin.get_by_text("De wijzigingen zijn opgeslagen.").wait_for()
+    as_admin.get_by_label("Naam", exact=True).fill("Henk de Helper")
+    as_admin.locator("main").get_by_role("button", name="Opslaan", exact=True).click()
+    as_admin.get_by_role("status").get_by_text("De wijzigingen zijn opgeslagen.").wait_for()
     assert as_admin.get_by_role("heading", level=1).inner_text() == "Henk de Helper"
     until = date.today() + timedelta(days=10)
     as_admin.get_by_label("Gepauzeerd tot").fill(until.isoformat())
-    as_admin.locator("main").get_by_role("button", name="Pauzeren").click()
-    as_admin.get_by_text("Henk de Helper is gepauzeerd.").wait_for()
+    as_admin.locator("main").get_by_role("button", name="Pauzeren", exact=True).click()
+    as_admin.get_by_role("status").get_by_text("Henk de Helper is gepauzeerd.").wait_for()
     assert as_admin.get_by_text(re.compile(r"Gepauzeerd: wordt vanaf .+ weer gebeld\.")) \
         .is_visible()
 
 
 def _row(page, table_heading: str, name: str) -> list[str]:
-    """The cells of a neighbourhood's row in the table under a heading."""
-    table = page.locator(f"h2:text-is('{table_heading}') ~ * table").first
+    """The cells of a neighbourhood's row in the table under a heading (each report table sits
+    in a scrolling region named after its heading)."""
+    table = page.get_by_role("region", name=table_heading, exact=True).get_by_role("table")
     return table.get_by_role("row").filter(
         has=page.get_by_role("rowheader", name=name, exact=True)).locator("td").all_inner_texts()
 
 
 def test_the_report_of_a_seeded_month_shows_the_figures_worked_out_by_hand(as_admin, site):
     as_admin.goto(f"{site.url}/admin/report")
-    as_admin.get_by_label("Maand", exact=True).fill("2026-10")
-    as_admin.locator("main form.filters").first.get_by_role("button", name="Tonen").click()
-    as_admin.get_by_role("heading", name="Maandrapport: oktober 2026").wait_for()
+    month = as_admin.get_by_label("Maand", exact=True)
+    month.fill("2026-10")
+    as_admin.locator("main form").filter(has=month).get_by_role("button", name="Tonen",
+                                                                 exact=True).click()
+    # The month asked for, not the default one (October itself while it is November).
+    as_admin.wait_for_url(re.compile(r"[?&]month=2026-10(&|$)"))
+    as_admin.get_by_role("heading", name="Maandrapport: oktober 2026", exact=True).wait_for()
     # Segbroek: 11 requests, 5 matches (5/11 = 45%), times 30, 40, 60, 90, 120 s: median 60,
     # p90 at position 3.6 = 90 + 0.6 * 30 = 108; rung (1+2+3+4+1)/5 = 2.2; residents A1-A3 and
     # H1-H3 = 6 of 200 households = 3%; A1 and H1 matched twice: 1 repeat contact.
@@ -157,13 +163,13 @@ def test_the_report_of_a_seeded_month_shows_the_figures_worked_out_by_hand(as_ad
 def test_the_pages_switch_to_english(browser, site):
     context, page = _signed_in(browser, site, ADMIN)
     try:
-        page.get_by_role("link", name="English").click()
-        page.get_by_role("heading", name="Today's requests").wait_for()
+        page.get_by_role("link", name="English", exact=True).click()
+        page.get_by_role("heading", name="Today's requests", exact=True).wait_for()
         page.goto(f"{site.url}/admin/report?month=2026-10")
-        page.get_by_role("heading", name="Monthly report: October 2026").wait_for()
+        page.get_by_role("heading", name="Monthly report: October 2026", exact=True).wait_for()
         assert _row(page, "Requests and matches", "Total")[:3] == ["15", "7", "47%"]
-        page.get_by_role("link", name="Nederlands").click()
-        page.get_by_role("heading", name="Maandrapport: oktober 2026").wait_for()
+        page.get_by_role("link", name="Nederlands", exact=True).click()
+        page.get_by_role("heading", name="Maandrapport: oktober 2026", exact=True).wait_for()
     finally:
         context.close()
 
@@ -184,13 +190,14 @@ def test_a_coordinator_may_not_open_another_neighbourhoods_pages(browser, site):
 
 def test_a_form_without_its_csrf_token_is_refused(as_admin, site):
     as_admin.goto(f"{site.url}/admin/participants/{_participant_id(site, HELPER)}")
-    before = as_admin.get_by_label("Naam").input_value()
-    form = as_admin.locator("main form").first
+    name = as_admin.get_by_label("Naam", exact=True)
+    before = name.input_value()
+    form = as_admin.locator("main form").filter(has=name)  # the participant's own form
     form.evaluate("form => form.querySelector('input[name=csrf_token]').remove()")
-    as_admin.get_by_label("Naam").fill("Niet Opgeslagen")
+    name.fill("Niet Opgeslagen")
     with as_admin.expect_response(lambda r: r.request.method == "POST") as posted:
-        form.get_by_role("button", name="Opslaan").click()
+        form.get_by_role("button", name="Opslaan", exact=True).click()
     assert posted.value.status == 400
     as_admin.get_by_text("Het formulier was verlopen of kwam niet van deze site.").wait_for()
     as_admin.goto(f"{site.url}/admin/participants/{_participant_id(site, HELPER)}")
-    assert as_admin.get_by_label("Naam").input_value() == before
+    assert as_admin.get_by_label("Naam", exact=True).input_value() == before

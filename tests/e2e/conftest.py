@@ -1,10 +1,14 @@
 """Whole calls: the app served over HTTP, the simulated carrier, the real TwilioCarrier adapter.
 
-The simulated network runs 20x faster than real time, so a menu timeout of 6 s takes 0.3 s.
+The simulated network runs 20x faster than real time, so a ring timeout of 20 s rings 1 s. A
+menu waits for a key at least ``KEY_WINDOW_S`` real seconds whatever the time scale, so a test
+on a loaded machine cannot miss it; tests press keys when the call waits for them, never after
+a fixed delay.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import socket
 import threading
@@ -24,11 +28,26 @@ from bhc.neighbourhoods.services import add_neighbourhood
 from tests.integration.conftest import volunteer
 
 TIME_SCALE = 0.05
+# Real seconds a menu (any <Gather>) waits for a key: long enough for a test's key press to land
+# on a loaded 2-core machine; silence costs a test this long, so no test should wait through it
+# without reason.
+KEY_WINDOW_S = 5.0
+# How long a test waits for something that takes well under a second on an idle machine.
+DEADLINE_S = 30.0
+# Real seconds a phone rings in a test marked ``phones_ring_long``, which acts on a ringing
+# phone (otherwise the 20 s ring timeout rings 1 s, and "no-answer" phones ring out quickly).
+RING_WINDOW_S = 15.0
 EXCHANGE = "+31702000001"
 CALLER = "+31703561234"
 # Volunteers in the order the fairness rule rings them (fewest recent calls first).
 HISTORY = "CAhistory"
 VOLUNTEERS = ["+31612340001", "+31612340002", "+31612340003"]
+
+
+def gather_timeout_s(time_scale: float, window_s: float = KEY_WINDOW_S) -> int:
+    """The configured ``[ivr] gather_timeout_s`` (simulated seconds) that waits at least
+    ``window_s`` real seconds, and never less than the production default of 6 s."""
+    return max(6, math.ceil(window_s / time_scale))
 
 
 def free_port() -> int:
@@ -40,7 +59,8 @@ def free_port() -> int:
 class Live:
     """A running exchange with its simulated phone network, and what a test does with it."""
 
-    def __init__(self, database_url: str, time_scale: float = TIME_SCALE) -> None:
+    def __init__(self, database_url: str, time_scale: float = TIME_SCALE,
+                 key_window_s: float = KEY_WINDOW_S) -> None:
         self.time_scale = time_scale
         self.port = free_port()
         self.config = config_module.from_mapping({
@@ -49,13 +69,17 @@ class Live:
             "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120,
                          "strategy": "sequential"},
             "callback": {"retry_every_s": 1},
+            "ivr": {"gather_timeout_s": gather_timeout_s(time_scale, key_window_s)},
         })
         self.exchange = None
         self.server = None
+        self._keyed_gathers: dict[str, int] = {}  # per call: the menus a key was pressed in
 
     def start(self) -> None:
         self.exchange = build(self.config, host_simulator=True, time_scale=self.time_scale)
         self.exchange.engine.rng = random.Random(1)
+        self.steps = 0
+        self._count_steps(self.exchange.engine)
         self.net = self.exchange.network
         self.server = make_server("127.0.0.1", self.port, wsgi_stack(self.exchange),
                                   threaded=True)
@@ -63,12 +87,36 @@ class Live:
         self.exchange.start_engine()
 
     def restart_engine(self) -> None:
-        """As after a crash of the engine process: a new engine over the same database."""
+        """As after a crash of the engine process: a new engine over the same database.
+
+        The wake-up listener goes first, as in ``Exchange.stop``: with the scheduler stopped,
+        each wake-up it hears would NOTIFY it again, keeping the old engine stepping for ever
+        and the shutdown waiting on it."""
+        if self.exchange.listener is not None:
+            self.exchange.listener.stop()
         self.exchange.scheduler.shutdown(wait=True)
         fresh = build(self.config)
+        self._count_steps(fresh.engine)
         self.exchange.engine = fresh.engine
         self.exchange.carrier = fresh.carrier
         self.exchange.start_engine()
+
+    def _count_steps(self, engine) -> None:
+        """Count the engine's finished steps, so a test can wait for the engine to have looked
+        again (calling its tick from the test would wait as long as wake-ups keep it busy)."""
+        step = engine._step
+
+        def counted() -> None:
+            step()
+            self.steps += 1
+
+        engine._step = counted
+
+    def wait_steps(self, count: int = 2) -> None:
+        """Wait until the engine finished ``count`` more steps (so at least one began after
+        this call)."""
+        target = self.steps + count
+        self.wait_until(lambda _: self.steps >= target)
 
     def stop(self) -> None:
         if self.exchange is not None:
@@ -82,18 +130,37 @@ class Live:
     def dial(self, caller: str = CALLER, to: str = EXCHANGE) -> str:
         return self.net.dial(from_=caller, to=to)
 
-    def wait_heard(self, sid: str, text: str, timeout: float = 10.0) -> None:
-        self.net.wait_for(lambda net: text in net.heard(sid), timeout=timeout)
+    def wait_until(self, predicate, timeout: float = DEADLINE_S) -> None:
+        """Poll ``predicate(network)`` until it holds (LookupErrors count as not yet)."""
+        self.net.wait_for(predicate, timeout=timeout)
 
-    def wait_for_keys(self, sid: str, timeout: float = 10.0) -> None:
-        self.net.wait_for(lambda net: net.call(sid)["waiting_for_digits"], timeout=timeout)
+    def wait_heard(self, sid: str, text: str, timeout: float = DEADLINE_S) -> None:
+        self.wait_until(lambda net: text in net.heard(sid), timeout=timeout)
+
+    def wait_for_keys(self, sid: str, timeout: float = DEADLINE_S) -> int:
+        """Wait until the call listens for keys in a menu no key was pressed in yet (not the
+        one the last key went to, which may still be closing); returns that menu's number."""
+        pressed = self._keyed_gathers.get(sid, 0)
+        found = []
+
+        def listening(net) -> bool:
+            call = net.call(sid)  # one snapshot: the flag and the transcript agree
+            menus = gathers_begun(call)
+            if call["waiting_for_digits"] and menus > pressed:
+                found.append(menus)
+                return True
+            return False
+
+        self.wait_until(listening, timeout=timeout)
+        return found[-1]
 
     def choose(self, sid: str, key: str) -> None:
-        self.wait_for_keys(sid)
+        """Press a key once the call waits for one in a new menu."""
+        self._keyed_gathers[sid] = self.wait_for_keys(sid)
         self.net.press(sid, key)
 
-    def wait_status(self, sid: str, *statuses: str, timeout: float = 10.0) -> None:
-        self.net.wait_for(lambda net: net.call(sid)["status"] in statuses, timeout=timeout)
+    def wait_status(self, sid: str, *statuses: str, timeout: float = DEADLINE_S) -> None:
+        self.wait_until(lambda net: net.call(sid)["status"] in statuses, timeout=timeout)
 
     # --- reading the database --------------------------------------------------------------
 
@@ -101,9 +168,9 @@ class Live:
         with self.exchange.db.session() as session:
             return session.scalar(select(HelpRequest).order_by(HelpRequest.id.desc()))
 
-    def wait_state(self, state: str, timeout: float = 15.0) -> HelpRequest:
-        self.net.wait_for(lambda _: (r := self.request()) is not None and r.state == state,
-                          timeout=timeout)
+    def wait_state(self, state: str, timeout: float = DEADLINE_S) -> HelpRequest:
+        self.wait_until(lambda _: (r := self.request()) is not None and r.state == state,
+                        timeout=timeout)
         return self.request()
 
     def rung(self) -> list[str]:
@@ -116,6 +183,12 @@ class Live:
 
     def calls_to(self, number: str) -> list[dict]:
         return [c for c in self.net.calls() if c["to"] == number]
+
+
+def gathers_begun(call: dict) -> int:
+    """How many times the call (a snapshot from the simulator) began to wait for keys."""
+    return sum(1 for entry in call["transcript"]
+               if entry["kind"] == "gather" and entry["text"].startswith("wacht op toetsen"))
 
 
 def seed(live: Live) -> None:
@@ -139,9 +212,10 @@ def seed(live: Live) -> None:
                                     placed_at=utcnow() - timedelta(days=3)))
 
 
-def running(database_url: str, time_scale: float = TIME_SCALE, **config_changes):
+def running(database_url: str, time_scale: float = TIME_SCALE,
+            key_window_s: float = KEY_WINDOW_S, **config_changes):
     """A seeded, running exchange; ``config_changes`` are config sections to override."""
-    live = Live(database_url, time_scale)
+    live = Live(database_url, time_scale, key_window_s)
     if config_changes:
         live.config = live.config.replace(**config_changes)
     try:
@@ -153,6 +227,14 @@ def running(database_url: str, time_scale: float = TIME_SCALE, **config_changes)
         live.stop()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "phones_ring_long: the test acts on a phone while it "
+                            "rings, so phones ring RING_WINDOW_S real seconds")
+
+
 @pytest.fixture
-def live(database_url):
-    yield from running(database_url)
+def live(request, database_url):
+    changes = {}
+    if request.node.get_closest_marker("phones_ring_long"):
+        changes["matching"] = {"ring_timeout_s": math.ceil(RING_WINDOW_S / TIME_SCALE)}
+    yield from running(database_url, **changes)

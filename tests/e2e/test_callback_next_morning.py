@@ -49,19 +49,19 @@ def test_an_evening_request_is_called_back_when_the_quiet_hours_end(live):
     assert live.wait_state("callback_due").state == "callback_due"
 
     # Call-back rounds come round (every second here) but the quiet hours still hold.
-    live.net.wait_for(lambda _: live.request().next_round_at is not None, timeout=10)
+    live.wait_until(lambda _: live.request().next_round_at is not None)
     first_round = live.request().next_round_at
-    live.net.wait_for(lambda _: live.request().next_round_at != first_round, timeout=10)
+    live.wait_until(lambda _: live.request().next_round_at != first_round)
     assert legs_of_the_request(live) == 0
 
     # Morning: the quiet hours are over, a volunteer is rung, accepts, and we phone the resident.
     with live.exchange.db.session() as session:
         session.execute(update(Neighbourhood).values(quiet_hours=""))
-    live.net.wait_for(lambda _: live.request().outcome == "called_back", timeout=20)
+    live.wait_until(lambda _: live.request().outcome == "called_back")
     volunteer = live.rung()[0]
     back = live.calls_to(CALLER)[-1]
     helper = live.calls_to(volunteer)[-1]
-    live.net.wait_for(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
+    live.wait_until(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
     assert "We bellen u terug over boodschappen doen" in live.net.heard(back["sid"])
     with live.exchange.db.session() as session:
         match = session.scalar(select(Match))

@@ -32,7 +32,7 @@ def ask_for_groceries(live) -> str:
 def assert_bridged(live, caller_sid: str, volunteer: str) -> None:
     live.wait_heard(caller_sid, CONNECTED)
     leg = live.calls_to(volunteer)[-1]
-    live.net.wait_for(lambda net: net.call(caller_sid)["bridged_with"] == leg["sid"])
+    live.wait_until(lambda net: net.call(caller_sid)["bridged_with"] == leg["sid"])
 
 
 def test_first_volunteer_accepts_and_is_connected(live):
@@ -70,19 +70,23 @@ def test_all_decline_and_the_caller_hears_so_kindly(live):
     request = live.wait_state("unmatched")
     assert request.outcome == "all_declined"
     live.wait_heard(sid, "er kon nu geen buur op uw vraag ingaan")
+    live.wait_heard(sid, "Druk 1 als u wilt dat we u terugbellen")
+    # Silence after the offer of a call-back: a kind goodbye, and the call ends.
+    live.wait_heard(sid, "Probeert u het later nog eens. Tot ziens.")
     live.wait_status(sid, "completed")
     assert live.rung() == VOLUNTEERS
 
 
+@pytest.mark.phones_ring_long
 def test_caller_hangs_up_mid_search_and_the_ringing_volunteer_is_released(live):
     phones(live, dict(answer="manual"))
     sid = ask_for_groceries(live)
-    live.net.wait_for(lambda net: any(c["status"] == "ringing"
-                                      for c in live.calls_to(VOLUNTEERS[0])))
+    live.wait_until(lambda net: any(c["status"] == "ringing"
+                                    for c in live.calls_to(VOLUNTEERS[0])))
     live.net.hangup(sid)
     request = live.wait_state("abandoned")
     assert request.outcome == "caller_hung_up"
-    live.net.wait_for(lambda net: live.calls_to(VOLUNTEERS[0])[0]["status"] == "canceled")
+    live.wait_until(lambda net: live.calls_to(VOLUNTEERS[0])[0]["status"] == "canceled")
     assert live.rung() == VOLUNTEERS[:1]
 
 
@@ -115,11 +119,12 @@ def test_unregistered_caller_gets_help_too(live):
     assert_bridged(live, sid, VOLUNTEERS[0])
 
 
+@pytest.mark.phones_ring_long
 def test_restart_during_a_search_resumes_without_calling_anyone_twice(live):
     phones(live, dict(answer="manual"), ACCEPT, ACCEPT)
     sid = ask_for_groceries(live)
-    live.net.wait_for(lambda net: any(c["status"] == "ringing"
-                                      for c in live.calls_to(VOLUNTEERS[0])))
+    live.wait_until(lambda net: any(c["status"] == "ringing"
+                                    for c in live.calls_to(VOLUNTEERS[0])))
     live.restart_engine()
     first = live.calls_to(VOLUNTEERS[0])[0]["sid"]
     live.net.reject(first, reason="busy")
@@ -155,14 +160,15 @@ def test_unmatched_then_called_back_when_a_neighbour_can_help(live):
                            press_delay_s=1)
     with live.exchange.db.session() as session:
         volunteer(session, 1, newcomer, categories=("groceries",))
-    live.net.wait_for(lambda _: live.request().outcome == "called_back", timeout=20)
+    live.wait_until(lambda _: live.request().outcome == "called_back")
     back = [c for c in live.calls_to("+31703561234")][-1]
     helper = live.calls_to(newcomer)[-1]
-    live.net.wait_for(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
+    live.wait_until(lambda net: net.call(back["sid"])["bridged_with"] == helper["sid"])
     assert "We bellen u terug over boodschappen doen" in live.net.heard(back["sid"])
     assert "We bellen uw buur nu op." in live.net.heard(helper["sid"])
 
 
+@pytest.mark.phones_ring_long
 def test_waves_ring_three_at_once_the_first_1_wins_and_the_others_are_told(live):
     live.config = live.config.replace(matching={"strategy": "waves", "wave_size": 3})
     live.restart_engine()
@@ -174,7 +180,7 @@ def test_waves_ring_three_at_once_the_first_1_wins_and_the_others_are_told(live)
     assert_bridged(live, sid, VOLUNTEERS[0])
     assert sorted(live.rung()) == sorted(VOLUNTEERS)
     second, third = (live.calls_to(v)[-1]["sid"] for v in VOLUNTEERS[1:])
-    live.net.wait_for(lambda net: "net aangenomen" in net.heard(second))
-    live.net.wait_for(lambda net: net.call(third)["status"] == "canceled")
+    live.wait_until(lambda net: "net aangenomen" in net.heard(second))
+    live.wait_until(lambda net: net.call(third)["status"] == "canceled")
     with live.exchange.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Match)) == 1

@@ -1,4 +1,5 @@
-"""The engine process killed in the middle of a search, as a city runs it (DESIGN.md §8).
+"""The engine process killed in the middle of a search, as a city runs it
+(docs/architecture.md, "Scale").
 
 The web app runs under gunicorn and the engine as its own ``bhc worker`` process, on PostgreSQL,
 with the production ``TwilioCarrier`` talking to the simulated carrier that this test process
@@ -30,7 +31,7 @@ from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.people.participants import ParticipantData, save
 from ivr.simulator import SimulatedNetwork
 from tests.conftest import POSTGRES_URL, migrated_postgres_schema
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import KEY_WINDOW_S, free_port, gather_timeout_s
 from tests.e2e.test_city_deployment import Processes, wait_until_up
 
 pytestmark = pytest.mark.e2e
@@ -42,8 +43,13 @@ CALLER = "+31703561234"
 VOLUNTEERS = ["+31612340001", "+31612340002", "+31612340003", "+31612340004"]
 ACCOUNT_SID = "AC" + "fa" * 16
 AUTH_TOKEN = "faults-token"
-TIME_SCALE = 0.1  # the 300 s ring timeout rings 30 s: phones ring until the test acts
-ACCEPT = dict(answer="human", answer_delay_s=1, press="1", press_delay_s=1, hangup_after_s=30)
+TIME_SCALE = 0.1
+# Twilio's longest ring, 60 real seconds here: a phone rings until the test acts.
+RING_TIMEOUT_S = 600
+# The helper talks a minute (real) after answering: never before the bridge, however slow.
+ACCEPT = dict(answer="human", answer_delay_s=1, press="1", press_delay_s=1, hangup_after_s=600)
+# What takes a second or two on an idle machine, given ample time on a loaded one.
+DEADLINE_S = 60
 CONNECTED = "Er is nu een buur voor u aan de lijn."
 TAKEN = "Een andere buur heeft deze vraag net aangenomen."
 CARRIER_TROUBLE = "carrier trouble"  # the error the gate answers with; the leg records it
@@ -78,7 +84,7 @@ class CarrierGate:
         if self.armed:
             self.armed = False
             self.reached.set()
-            self.released.wait(30)
+            self.released.wait(DEADLINE_S)
         return self.app(environ, start_response)
 
 
@@ -98,7 +104,8 @@ class Deployment:
             "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
             "BHC_MATCHING_QUIET_HOURS": "",
             "BHC_MATCHING_STRATEGY": "sequential",
-            "BHC_MATCHING_RING_TIMEOUT_S": "300",
+            "BHC_MATCHING_RING_TIMEOUT_S": str(RING_TIMEOUT_S),
+            "BHC_IVR_GATHER_TIMEOUT_S": str(gather_timeout_s(TIME_SCALE, KEY_WINDOW_S)),
             "BHC_MATCHING_POLL_INTERVAL_S": "0.2",
             "BHC_MATCHING_MAX_WAIT_S": "600",
             "BHC_ADMIN_SECRET_KEY": "faults-test-secret-key-0123456789abcdef",
@@ -128,7 +135,7 @@ class Deployment:
     def kill_worker(self) -> None:
         """SIGKILL, as the kernel's OOM killer or a power cut would: no clean-up at all."""
         os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(10)
+        self.worker.wait(DEADLINE_S)
         self.processes.running = [(name, p) for name, p in self.processes.running
                                   if p is not self.worker]
 
@@ -142,7 +149,7 @@ class Deployment:
 
     def ask_for_groceries(self) -> str:
         sid = self.net.dial(from_=CALLER, to=EXCHANGE)
-        self.net.wait_for(lambda net: net.call(sid)["waiting_for_digits"], timeout=20)
+        self.net.wait_for(lambda net: net.call(sid)["waiting_for_digits"], timeout=DEADLINE_S)
         self.net.press(sid, "1")
         return sid
 
@@ -151,7 +158,7 @@ class Deployment:
 
     def wait_ringing(self, number: str) -> str:
         self.net.wait_for(lambda _: any(c["status"] == "ringing" for c in self.calls_to(number)),
-                          timeout=20)
+                          timeout=DEADLINE_S)
         return self.calls_to(number)[0]["sid"]
 
     def request(self) -> HelpRequest:
@@ -218,7 +225,7 @@ def check_nothing_lost(deployment: Deployment, caller_sid: str, helper: str) -> 
     request; the carrier placed exactly the calls the legs record (but those it refused), and
     every leg ended."""
     net = deployment.net
-    net.wait_for(lambda _: CONNECTED in net.heard(caller_sid), timeout=30)
+    net.wait_for(lambda _: CONNECTED in net.heard(caller_sid), timeout=DEADLINE_S)
     request = deployment.request()
     assert request.state == RequestState.MATCHED
     with deployment.database.session() as session:
@@ -253,7 +260,7 @@ def test_carrier_trouble_and_a_killed_engine_mid_search_lose_nothing(deployment)
     # request) and moves on instead of ringing them again.
     gate.armed = True
     caller = deployment.ask_for_groceries()
-    assert gate.reached.wait(20), "the engine never asked to place a call"
+    assert gate.reached.wait(DEADLINE_S), "the engine never asked to place a call"
     assert [status for _, status in gate.refused] == [503, 503, 500]
     assert gate.refused[2][0] - gate.refused[1][0] >= 0.4, "retried after a back-off"
     assert deployment.calls_to(VOLUNTEERS[0]) == []
@@ -270,14 +277,16 @@ def test_carrier_trouble_and_a_killed_engine_mid_search_lose_nothing(deployment)
     ], "the refused and the interrupted placement both count as a call to that volunteer"
     deployment.kill_worker()
     net.reject(third, reason="busy")
-    net.wait_for(lambda _: deployment.legs()[2].outcome == "busy", timeout=10)
-    time.sleep(0.5)
+    net.wait_for(lambda _: deployment.legs()[2].outcome == "busy", timeout=DEADLINE_S)
+    # Every webhook of that call has been answered (webhooks never place calls either).
+    net.wait_for(lambda net: net.call(third)["done"], timeout=DEADLINE_S)
     assert deployment.calls_to(VOLUNTEERS[3]) == [], "nobody places calls without an engine"
     assert deployment.request().state == RequestState.SEARCHING
     deployment.worker = deployment.start_worker()
 
     # The fourth volunteer takes it; the orphaned call, answered late, hears it is taken.
-    net.wait_for(lambda _: deployment.request().state == RequestState.MATCHED, timeout=30)
+    net.wait_for(lambda _: deployment.request().state == RequestState.MATCHED,
+                 timeout=DEADLINE_S)
     net.answer(orphan)
-    net.wait_for(lambda _: TAKEN in net.heard(orphan), timeout=10)
+    net.wait_for(lambda _: TAKEN in net.heard(orphan), timeout=DEADLINE_S)
     check_nothing_lost(deployment, caller, helper=VOLUNTEERS[3])

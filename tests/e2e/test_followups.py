@@ -4,7 +4,6 @@ their answers, and the month's report shows them."""
 from __future__ import annotations
 
 import logging
-import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,7 +39,7 @@ def test_a_follow_up_answered_by_both_sides_appears_in_the_report(live, caplog):
     assert_bridged(live, caller_sid, VOLUNTEERS[0])
     live.net.hangup(caller_sid)  # the two have talked; the follow-ups may now come
 
-    live.net.wait_for(lambda net: live.calls_to(CALLER), timeout=15)
+    live.wait_until(lambda net: live.calls_to(CALLER))
     follow_up = live.calls_to(CALLER)[0]["sid"]
     live.wait_heard(follow_up, "Druk 1 als u geholpen bent, druk 2 als dat niet zo is.")
     live.choose(follow_up, "1")
@@ -51,7 +50,7 @@ def test_a_follow_up_answered_by_both_sides_appears_in_the_report(live, caplog):
     live.wait_heard(helper_call, "U werd onlangs doorverbonden met een buur die hulp vroeg bij "
                     "boodschappen doen.")
     live.wait_heard(helper_call, "Dank u wel voor uw antwoorden. Tot ziens.")
-    live.net.wait_for(lambda _: len(answered_follow_ups(live)) == 2)
+    live.wait_until(lambda _: len(answered_follow_ups(live)) == 2)
 
     asker, helper = answered_follow_ups(live)
     assert (asker.helped, asker.wants_contact_again, helper.could_help) == (True, True, True)
@@ -62,7 +61,7 @@ def test_a_follow_up_answered_by_both_sides_appears_in_the_report(live, caplog):
     assert (total["matches"], total["followups_answered"], total["help_given"],
             total["help_given_rate"], total["wants_contact_again"]) == (1, 1, 1, 1.0, 1)
 
-    time.sleep(0.5)  # the engine keeps stepping (every 0.05 s): still one follow-up call each
+    live.wait_steps(3)  # the engine looks again and again: still one follow-up call each
     assert len(live.calls_to(CALLER)) == 1
     assert len(live.calls_to(VOLUNTEERS[0])) == 2  # the offer and the follow-up
     numbers = [CALLER, *VOLUNTEERS]

@@ -54,11 +54,11 @@ def test_a_recorded_prompt_is_played_instead_of_the_text(live):
     sid = live.dial()
     live.wait_for_keys(sid)
     url = f"{live.exchange.urls.base}/ivr/audio/{file_name}"
-    live.net.wait_for(lambda net: any(e["kind"] == "play" and e["text"] == url
-                                      for e in net.call(sid)["transcript"]))
+    live.wait_until(lambda net: any(e["kind"] == "play" and e["text"] == url
+                                    for e in net.call(sid)["transcript"]))
     assert "Druk sterretje om dit nog eens te horen." not in live.net.heard(sid)
     assert "Druk 1 voor boodschappen doen." in live.net.heard(sid)
-    with urllib.request.urlopen(url, timeout=5) as fetched:  # as the carrier fetches it
+    with urllib.request.urlopen(url, timeout=30) as fetched:  # as the carrier fetches it
         assert fetched.read() == MP3
 
 
@@ -113,8 +113,8 @@ def test_zero_reaches_the_coordinator_in_office_hours(office_open):
     live.wait_heard(sid, "Druk 0 om de coördinator te spreken.")
     live.choose(sid, "0")
     live.wait_heard(sid, "u wordt doorverbonden met de coördinator")
-    live.net.wait_for(lambda net: live.calls_to(COORDINATOR)
-                      and net.call(sid)["bridged_with"] == live.calls_to(COORDINATOR)[0]["sid"])
+    live.wait_until(lambda net: live.calls_to(COORDINATOR)
+                    and net.call(sid)["bridged_with"] == live.calls_to(COORDINATOR)[0]["sid"])
     assert live.calls_to(COORDINATOR)[0]["from"] == "+31702000001"  # the exchange's number
     assert live.request().outcome == "to_coordinator"
 

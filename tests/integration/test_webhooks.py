@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from bhc.calls import caller as use_cases
 from bhc.db import utcnow
 from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient
@@ -318,13 +320,75 @@ def test_a_blocked_number_hears_a_short_message_and_opens_no_request(phone, exch
     assert request_of(exchange) is None
 
 
-def test_too_many_requests_in_an_hour_hear_a_friendly_limit(phone, exchange):
+LIMIT = "U hebt dit uur al een paar keer gebeld."
+STRANGER = "+31612999999"  # not registered: the first call records them for review
+BOTH_CALLERS = pytest.mark.parametrize("caller", [CALLER, STRANGER],
+                                       ids=["registered", "unregistered"])
+
+
+def ask_for_groceries(phone, sid: str, caller: str = CALLER) -> None:
+    assert "Welkom" in said(start(phone, sid=sid, caller=caller))
+    chosen = phone.post("/ivr/menu?try=1", CallSid=sid, Digits="1")
+    assert "U vraagt hulp bij boodschappen doen." in said(chosen)
+
+
+def fumble_the_menu(phone, sid: str, caller: str = CALLER) -> None:
+    """A wrong key, silence and a wrong key again: the call ends in the menu."""
+    assert "Welkom" in said(start(phone, sid=sid, caller=caller))
+    for attempt, digits in enumerate(("0", "", "0"), start=1):
+        response = phone.post(f"/ivr/menu?try={attempt}", CallSid=sid, Digits=digits)
+    assert "Het is niet gelukt uw keuze door te krijgen." in said(response)
+
+
+@BOTH_CALLERS
+def test_too_many_requests_in_an_hour_hear_a_friendly_limit(phone, exchange, caller):
     limit = exchange.config.ivr.max_requests_per_hour
     for n in range(limit):
-        assert "Welkom" in said(start(phone, sid=f"CA{n:032d}"))
-    response = start(phone, sid="CA" + "e" * 32)
-    assert "U hebt dit uur al een paar keer gebeld." in said(response)
+        ask_for_groceries(phone, f"CA{n:032d}", caller)
+    response = start(phone, sid="CA" + "e" * 32, caller=caller)
+    assert LIMIT in said(response)
+    assert verbs(response)[-1] == "Hangup"
     assert request_of(exchange, "CA" + "e" * 32) is None
+
+
+@BOTH_CALLERS
+def test_calls_that_ended_in_the_menu_do_not_count_towards_the_limit(phone, exchange, caller):
+    """A resident who fumbles the menu four times in an hour, and once hangs up in it, may
+    still ask for help as often as anyone."""
+    limit = exchange.config.ivr.max_requests_per_hour
+    for n in range(limit):
+        fumble_the_menu(phone, f"CF{n:032d}", caller)
+    assert request_of(exchange, f"CF{0:032d}").outcome == "no_choice"
+    start(phone, sid="CH" + "0" * 32, caller=caller)
+    phone.post("/ivr/caller/status", CallSid="CH" + "0" * 32, CallStatus="completed")
+    assert request_of(exchange, "CH" + "0" * 32).outcome == "hung_up_in_menu"
+    for n in range(limit):
+        ask_for_groceries(phone, f"CA{n:032d}", caller)
+    assert LIMIT in said(start(phone, sid="CA" + "e" * 32, caller=caller))
+
+
+@BOTH_CALLERS
+def test_the_hour_rolls_a_request_made_exactly_an_hour_ago_still_counts(exchange, caller):
+    limit = exchange.config.ivr.max_requests_per_hour
+    now = datetime(2026, 11, 3, 10, 0)
+
+    def request_at(sid: str, moment: datetime) -> None:
+        with exchange.db.session() as session:
+            request = use_cases.start_call(session, call_sid=sid, to=EXCHANGE, from_=caller,
+                                           now=moment, max_per_hour=limit)
+            chosen = use_cases.choose(session, request, "1", moment, "9")
+            assert isinstance(chosen, use_cases.Chosen)
+
+    request_at("CA" + "0" * 32, now - timedelta(hours=1))
+    for n in range(1, limit):
+        request_at(f"CA{n:032d}", now - timedelta(minutes=30))
+    with exchange.db.session() as session, pytest.raises(use_cases.TooManyRequests):
+        use_cases.start_call(session, call_sid="CA" + "e" * 32, to=EXCHANGE, from_=caller,
+                         now=now, max_per_hour=limit)
+    with exchange.db.session() as session:
+        use_cases.start_call(session, call_sid="CA" + "e" * 32, to=EXCHANGE, from_=caller,
+                         now=now + timedelta(microseconds=1), max_per_hour=limit)
+    assert request_of(exchange, "CA" + "e" * 32).state == "menu"
 
 
 def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, exchange, carrier):
