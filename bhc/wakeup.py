@@ -10,6 +10,7 @@ most one poll interval.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Callable
 
@@ -27,11 +28,20 @@ LISTEN_TIMEOUT_S = 1.0
 RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.5, 30.0
 
 
+def channel(url: str) -> str:
+    """The channel of this exchange: NOTIFY reaches every listener of the database, so
+    exchanges that share one in separate schemas (``search_path`` in the URL) get one each."""
+    options = make_url(url).query.get("options", "")
+    found = re.search(r"search_path\s*=\s*([^\s&]+)", options if isinstance(options, str) else "")
+    suffix = re.sub(r"\W", "_", found.group(1)).lower() if found else ""
+    return f"{CHANNEL}_{suffix}"[:63] if suffix else CHANNEL
+
+
 def notify(db: Database) -> None:
     """Tell whichever process runs the engine that something happened (PostgreSQL only)."""
     try:
         with db.engine.connect() as connection:
-            connection.execute(text(f"NOTIFY {CHANNEL}"))
+            connection.execute(text(f"NOTIFY {channel(db.url)}"))
             connection.commit()
     except Exception as exc:  # the engine's poll still picks the change up
         log.warning("could not notify the engine: %s", exc.__class__.__name__)
@@ -48,6 +58,7 @@ class Listener:
 
     def __init__(self, url: str, on_wake: Callable[[], None]) -> None:
         self.conninfo = libpq_conninfo(url)
+        self.channel = channel(url)
         self.on_wake = on_wake
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bhc-listen", daemon=True)
@@ -65,7 +76,7 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {CHANNEL}")
+                    connection.execute(f"LISTEN {self.channel}")
                     self.listening.set()
                     delay = RECONNECT_FIRST_S
                     # Anything may have happened while we were not listening.
