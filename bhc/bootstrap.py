@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bhc import models  # noqa: F401 (every feature's models mapped before the first query)
 from bhc.calls.carrier import Carrier
 from bhc.calls.urls import WebhookUrls
 from bhc.config import Config

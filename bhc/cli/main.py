@@ -7,6 +7,7 @@ import logging
 import click
 
 from bhc import config as config_module
+from bhc import models  # noqa: F401 (every feature's models mapped before the first query)
 from bhc.config import Config, ConfigError
 from bhc.db import Database
 
