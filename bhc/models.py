@@ -33,6 +33,6 @@ __all__ = [
     "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
-    "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp", "SignUpAttempt",
-    "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
+    "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",
+    "SignUpAttempt", "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
 ]

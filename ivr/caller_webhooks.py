@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import callbacks, caller, urls, volunteer
+from bhc.calls import callbacks, caller, reconnections, urls, volunteer
 from bhc.calls.caller import (
     BlockedCaller,
     Chosen,
@@ -68,7 +68,20 @@ def voice():
                                         "This number is not in use for neighbour help. Goodbye."))
         if caller.needs_callback_number(help_request):
             return twiml(_ask_number(help_request.language, attempt=1))
-        return twiml(main_menu(session, help_request, attempt=1, greeting=True))
+        return twiml(_offer_or_menu(session, help_request))
+
+
+def _offer_or_menu(session, help_request: HelpRequest) -> VoiceResponse:
+    """Who was matched a short while ago first hears the offer to be put through again."""
+    hours = current_exchange().config.matching.reconnect_hours
+    match = reconnections.offer_for(session, help_request, utcnow(), hours)
+    if match is None:
+        return main_menu(session, help_request, attempt=1, greeting=True)
+    response = VoiceResponse()
+    prompts.reconnect_offer(response, language=help_request.language,
+                            action=url(urls.RECONNECT_CHOICE, match=match.id),
+                            timeout_s=prompts.gather_timeout_s(help_request.caller))
+    return response
 
 
 def _ask_number(language: str, attempt: int,
@@ -126,7 +139,7 @@ def caller_number():
         language = help_request.language
         if caller.set_callback_number(session, help_request, request.form.get("Digits", ""),
                                      utcnow()):
-            return twiml(main_menu(session, help_request, attempt=1, greeting=True))
+            return twiml(_offer_or_menu(session, help_request))
         response = VoiceResponse()
         prompts.say(response, language, "That number was not recognised.")
         if attempt >= NUMBER_TRIES:

@@ -166,10 +166,20 @@ def confirm_spoken_choice(response: VoiceResponse, *, language: str, category: s
     response.redirect(action, method="POST")
 
 
-def gather_timeout_s(participant: Participant | None) -> int:
+def reconnect_offer(response: VoiceResponse, *, language: str, action: str,
+                    timeout_s: int) -> None:
+    """Before the menu, to who was matched a short while ago: 1 puts them through to that
+    neighbour again, 2 or silence is the menu."""
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=set())
+    say(gather, language, "Would you like to be put through again to the neighbour you spoke "
+        "to today? Press 1. For the menu, press 2.")
+    response.redirect(action, method="POST")
+
+
+def gather_timeout_s(participant: Participant | None, *, more_time: bool = False) -> int:
     """How long a menu waits for this person's key: longer for who asked for more time."""
     ivr = current_exchange().config.ivr
-    if participant is not None and participant.needs_more_time:
+    if more_time or (participant is not None and participant.needs_more_time):
         return ivr.more_time_gather_timeout_s
     return ivr.gather_timeout_s
 
