@@ -108,7 +108,8 @@ class IvrConfig:
     # Per language code: the speaking rate in percent, spoken as SSML <prosody rate> where the
     # language's voice takes SSML (Polly and Google voices); other languages speak at 100%.
     speech_rate: dict = field(default_factory=lambda: {"nl": "90"})
-    # How long a menu waits for the key of a participant who asked for more time.
+    # How long a menu waits for the key of a participant who asked for more time (never less
+    # than gather_timeout_s).
     more_time_gather_timeout_s: int = 12
     # A spoken menu choice recognised with less confidence than this is not taken.
     speech_min_confidence: float = 0.4
@@ -224,8 +225,8 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.english_key must be one phone key")
     if config.ivr.max_requests_per_hour < 1:
         raise ConfigError("ivr.max_requests_per_hour must be at least 1")
-    if config.ivr.more_time_gather_timeout_s < config.ivr.gather_timeout_s:
-        raise ConfigError("ivr.more_time_gather_timeout_s must be at least ivr.gather_timeout_s")
+    if config.ivr.more_time_gather_timeout_s < 1:
+        raise ConfigError("ivr.more_time_gather_timeout_s must be at least 1")
     if not 0 <= config.ivr.speech_min_confidence <= 1:
         raise ConfigError("ivr.speech_min_confidence must be between 0 and 1")
     if config.matching.reconnect_hours < 0:

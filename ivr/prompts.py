@@ -180,7 +180,7 @@ def gather_timeout_s(participant: Participant | None, *, more_time: bool = False
     """How long a menu waits for this person's key: longer for who asked for more time."""
     ivr = current_exchange().config.ivr
     if more_time or (participant is not None and participant.needs_more_time):
-        return ivr.more_time_gather_timeout_s
+        return max(ivr.more_time_gather_timeout_s, ivr.gather_timeout_s)
     return ivr.gather_timeout_s
 
 

@@ -188,7 +188,7 @@ class Live:
 def gathers_begun(call: dict) -> int:
     """How many times the call (a snapshot from the simulator) began to wait for keys."""
     return sum(1 for entry in call["transcript"]
-               if entry["kind"] == "gather" and entry["text"].startswith("wacht op toetsen"))
+               if entry["kind"] == "gather" and "wacht op toetsen" in entry["text"])
 
 
 def seed(live: Live) -> None:
