@@ -292,6 +292,10 @@ def _check_languages(ivr: IvrConfig) -> None:
                 raise ConfigError(f"ivr.{key}.{code}: {value!r} is not a valid value")
 
 
+# Tables whose values are numbers, kept as text like every table (validated in _check).
+NUMBER_TABLES = frozenset({"ivr.speech_rate"})
+
+
 def _table(name: str, value: Any) -> dict[str, str]:
     """A table of strings: a TOML table, or "a=x, b=y" from the environment."""
     if isinstance(value, str):
@@ -299,7 +303,7 @@ def _table(name: str, value: Any) -> dict[str, str]:
         if any(len(pair) != 2 for pair in pairs):
             raise ConfigError(f"{name} must look like 'nl=value, en=value', not {value!r}")
         value = {code.strip(): text.strip() for code, text in pairs}
-    if isinstance(value, Mapping):  # numbers in TOML (speech_rate = { nl = 90 }) as text
+    if isinstance(value, Mapping) and name in NUMBER_TABLES:  # speech_rate = { nl = 90 }
         value = {code: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
                  for code, v in value.items()}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):

@@ -162,7 +162,7 @@ def menu_choice():
         if not digits and request.form.get("SpeechResult") is not None:
             spoken = _spoken_category(session, help_request)
             if spoken is not None:
-                return twiml(_confirm_spoken(help_request, spoken, attempt))
+                return twiml(_confirm_spoken(session, help_request, spoken, attempt))
         result = (
             caller.choose(session, help_request, digits, now, services.config.ivr.english_key,
                          office=office())
@@ -223,15 +223,16 @@ def _spoken_category(session, help_request: HelpRequest) -> Category | None:
                                   confidence, current_exchange().config.ivr.speech_min_confidence)
 
 
-def _confirm_spoken(help_request: HelpRequest, category: Category, attempt: int,
-                    response: VoiceResponse | None = None) -> VoiceResponse:
-    response = response or VoiceResponse()
+def _confirm_spoken(session, help_request: HelpRequest, category: Category,
+                    attempt: int) -> VoiceResponse:
+    response = VoiceResponse()
     language = help_request.language
+    categories = menu(session, help_request.neighbourhood_id, as_of=help_request.created_at)
     prompts.confirm_spoken_choice(
         response, language=language, category=category.label(language),
         action=url(urls.MENU_CONFIRM, category=category.slug, **{"try": attempt}),
         timeout_s=prompts.gather_timeout_s(help_request.caller),
-        listen=prompts.Listening.for_menu([category], language))
+        listen=prompts.Listening.for_menu(categories, language))
     return response
 
 
@@ -257,7 +258,7 @@ def menu_confirm():
         elif not digits and request.form.get("SpeechResult") is not None:
             spoken = _spoken_category(session, help_request)
             if spoken is not None:
-                return twiml(_confirm_spoken(help_request, spoken, attempt))
+                return twiml(_confirm_spoken(session, help_request, spoken, attempt))
         if attempt >= MENU_TRIES:
             caller.end_in_menu(session, help_request, utcnow(), outcome=RequestOutcome.NO_CHOICE)
             return twiml(prompts.spoken(language, "We could not get your choice. Please call "
@@ -368,7 +369,7 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
     if callbacks.can_offer(help_request):
         gather = response.gather(input="dtmf", num_digits=1, action=url(urls.CALLBACK_CHOICE),
                                  method="POST",
-                                 timeout=current_exchange().config.ivr.gather_timeout_s)
+                                 timeout=prompts.gather_timeout_s(help_request.caller))
         prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
                     "as a neighbour can help.")
         prompts.say(gather, language, "Press star to hear this again.")
