@@ -49,6 +49,18 @@ def press_1_after_the_offer(phone, match_id: int):
     return phone.post(f"/ivr/reconnect/choice?match={match_id}", CallSid=AGAIN, Digits="1")
 
 
+def the_helper_answers_and_presses(phone, exchange, carrier, key: str):
+    """After a match the asker asks to be put through; the engine phones the helper, who
+    answers and presses ``key``. -> (the reconnection, what the helper hears then)."""
+    press_1_after_the_offer(phone, a_match(exchange))
+    row = reconnection(exchange)
+    exchange.engine.tick()
+    sid = carrier.placed[-1]["sid"]
+    phone.post(f"/ivr/reconnect/answer?reconnection={row.id}", CallSid=sid)
+    return row, phone.post(f"/ivr/reconnect/key?reconnection={row.id}&try=1", CallSid=sid,
+                           Digits=key)
+
+
 def reconnection(exchange) -> Reconnection:
     with exchange.db.session() as session:
         return session.scalars(select(Reconnection)).one()
@@ -75,14 +87,7 @@ def test_on_1_the_caller_waits_and_the_helper_is_phoned_from_the_exchange(phone,
 
 
 def test_the_other_side_saying_no_is_told_kindly_and_then_the_menu(phone, exchange, carrier):
-    match_id = a_match(exchange)
-    press_1_after_the_offer(phone, match_id)
-    row = reconnection(exchange)
-    exchange.engine.tick()
-    sid = carrier.placed[-1]["sid"]
-    phone.post(f"/ivr/reconnect/answer?reconnection={row.id}", CallSid=sid)
-    declined = phone.post(f"/ivr/reconnect/key?reconnection={row.id}&try=1", CallSid=sid,
-                          Digits="2")
+    row, declined = the_helper_answers_and_presses(phone, exchange, carrier, "2")
     assert "We laten het uw buur weten" in said(declined)
     hold = phone.post(f"/ivr/reconnect/hold?reconnection={row.id}", CallSid=AGAIN)
     assert ET.fromstring(hold.data).find("Leave") is not None
@@ -169,15 +174,9 @@ def test_after_the_window_there_is_no_offer(phone, exchange):
 
 
 def test_reconnections_count_in_the_report_per_match(phone, exchange, carrier):
-    match_id = a_match(exchange)
-    press_1_after_the_offer(phone, match_id)
-    row = reconnection(exchange)
-    exchange.engine.tick()
-    sid = carrier.placed[-1]["sid"]
-    phone.post(f"/ivr/reconnect/answer?reconnection={row.id}", CallSid=sid)
-    phone.post(f"/ivr/reconnect/key?reconnection={row.id}&try=1", CallSid=sid, Digits="1")
+    row, _ = the_helper_answers_and_presses(phone, exchange, carrier, "1")
     with exchange.db.session() as session:
-        month = to_local(session.get(Match, match_id).matched_at).strftime("%Y-%m")
+        month = to_local(session.get(Match, row.match_id).matched_at).strftime("%Y-%m")
         report = monthly_report(session, month)
     segbroek = report["neighbourhoods"][0]
     assert (segbroek["reconnections"], segbroek["matches_reconnected"]) == (1, 1)
