@@ -50,14 +50,15 @@ def reconnect_choice():
     """The key after the offer: 1 waits on hold while we phone the neighbour; 2, another key
     or silence is the menu."""
     services = current_exchange()
-    digits = request.form.get("Digits", "").strip()
+    match_id, digits = match_param(), request.form.get("Digits", "").strip()
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
-        if digits != "1":
+        row = (reconnections.ask(session, help_request, match_id, utcnow(),
+                                 services.config.matching.quiet_hours)
+               if digits == "1" else None)
+        if row is None:
             return twiml(main_menu(session, help_request, attempt=1, greeting=True))
-        row = reconnections.ask(session, help_request, match_param(), utcnow(),
-                                services.config.matching.quiet_hours)
         response = VoiceResponse()
         if row.state == ReconnectionState.NOT_CONNECTED:
             prompts.say(response, language, _refusal(row.outcome))
@@ -123,7 +124,7 @@ def reconnect_waited():
 def reconnect_connecting():
     """Played to the one who asked as the neighbour is bridged in (the <Queue> url)."""
     with current_exchange().db.session() as session:
-        row = session.get(Reconnection, reconnection_param())
+        row = session.get(Reconnection, request.args.get("reconnection", type=int) or 0)
         language = row.language if row else DEFAULT_LANGUAGE
     response = VoiceResponse()
     prompts.say(response, language, "Your neighbour is on the line now.")

@@ -108,19 +108,21 @@ def _not_now(other: Participant, neighbourhood_quiet: str | None, default_quiet:
 
 
 def ask(session: Session, request: HelpRequest, match_id: int, now: datetime,
-        quiet_hours: str) -> Reconnection:
+        quiet_hours: str) -> Reconnection | None:
     """The caller pressed 1: a reconnection, due to be phoned or refused at once (its outcome
-    says why). A retried webhook gets the same row."""
+    says why); None when this caller has no such match. A retried webhook gets the same row."""
     existing = session.scalar(select(Reconnection).where(
         Reconnection.call_sid == request.call_sid, Reconnection.match_id == match_id))
     if existing is not None:
         return existing
     match = session.get(Match, match_id)
     me = request.caller_id
+    if match is None or me is None or me not in (match.asker_id, match.helper_id):
+        return None
     row = Reconnection(match_id=match_id, requested_by_id=me, call_sid=request.call_sid,
                        language=request.language, state=S.DUE, requested_at=now)
-    other = _other(session, match, me) if match is not None and me is not None else None
-    refused = Out.STOPPED if other is None else _not_callable(other, match, me)
+    other = _other(session, match, me)
+    refused = _not_callable(other, match, me)
     if refused is None and _not_now(other, request.neighbourhood.quiet_hours, quiet_hours, now):
         refused = Out.NOT_NOW
     if refused is not None:
