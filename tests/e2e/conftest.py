@@ -66,8 +66,10 @@ class Live:
         self.config = config_module.from_mapping({
             "server": {"public_url": f"http://127.0.0.1:{self.port}", "port": self.port},
             "database": {"url": database_url},
+            # reconnect_hours 0: a caller phoning again after a match hears the menu at once
+            # (tests/e2e/test_people_on_the_line.py turns the offer on).
             "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120,
-                         "strategy": "sequential"},
+                         "strategy": "sequential", "reconnect_hours": 0},
             "callback": {"retry_every_s": 1},
             "ivr": {"gather_timeout_s": gather_timeout_s(time_scale, key_window_s)},
         })

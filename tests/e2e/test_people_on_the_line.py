@@ -57,6 +57,12 @@ def _listens(call: dict) -> int:
 
 
 @pytest.fixture
+def reconnecting(database_url):
+    """An exchange that offers reconnections for 24 hours after a match (the default)."""
+    yield from running(database_url, matching={"reconnect_hours": 24})
+
+
+@pytest.fixture
 def polly(database_url):
     """An exchange whose Dutch voice is Polly (SSML) and whose English one is Basic ("man")."""
     yield from running(database_url, ivr={"voices": {"nl": "Polly.Lotte", "en": "man"},
@@ -153,7 +159,8 @@ def _pages_seen_by_a_coordinator(live) -> list[str]:
 
 
 def test_a_match_then_the_asker_phones_again_presses_1_and_is_bridged_with_the_same_volunteer(
-        live):
+        reconnecting):
+    live = reconnecting
     phones(live, ACCEPT, ACCEPT, ACCEPT)
     first = live.dial()
     live.choose(first, "1")
@@ -189,7 +196,8 @@ def test_a_match_then_the_asker_phones_again_presses_1_and_is_bridged_with_the_s
 
 
 @SQLITE_ONLY
-def test_after_the_window_the_menu_comes_first(live):
+def test_after_the_window_the_menu_comes_first(reconnecting):
+    live = reconnecting
     phones(live, ACCEPT)
     first = live.dial()
     live.choose(first, "1")

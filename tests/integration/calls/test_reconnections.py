@@ -6,6 +6,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from bhc.db import utcnow
@@ -16,6 +17,13 @@ from tests.integration.conftest import CALLER, EXCHANGE
 from tests.integration.test_webhooks import said, start
 
 HELPER = "+31612340001"
+
+
+@pytest.fixture
+def config(config):
+    """The offer is on, for 24 hours after a match (the default; the shared tests switch it
+    off)."""
+    return config.replace(matching={"reconnect_hours": 24})
 AGAIN = "CA" + "a" * 32
 OFFER = "Wilt u weer verbonden worden met de buur die u vandaag sprak?"
 MENU = "Druk 1 voor boodschappen doen."
