@@ -71,7 +71,7 @@ def eligible_volunteers(
     window_start = now - FAIRNESS_WINDOW
     values = dict(
         neighbourhood_id=request.neighbourhood_id, slug=request.category_slug, now=now,
-        request_id=request.id if request.id is not None else 0, caller_id=request.caller_id,
+        request_id=request.id, caller_id=request.caller_id,  # no id yet: no calls of its own
         day_start=day_start, week_start=week_start, window_start=window_start,
         daily=caps.daily, weekly=caps.weekly,
         # Legs this far back decide everything: the caps, the fairness window, and live calls

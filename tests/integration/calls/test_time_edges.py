@@ -157,6 +157,20 @@ def test_a_volunteer_at_the_weekly_cap_is_free_again_on_amsterdams_monday(databa
         assert eligible(session, request, monday, caps=caps) == {BEFORE}
 
 
+def test_the_fairness_facts_count_the_calls_of_the_last_thirty_days_to_the_second(database,
+                                                                                segbroek):
+    now, month_ago = utc("2026-03-29 10:00"), utc("2026-02-27 10:00")  # 30 times 24 hours
+    with database.session() as session:
+        earlier = a_request(session, segbroek, month_ago - timedelta(hours=1), "CAearlier")
+        for phone, placed in ((BEFORE, month_ago - SECOND), (ON_THE_EDGE, month_ago)):
+            volunteer(session, segbroek, phone)
+            rung_at(session, earlier, phone, placed)
+        request = a_request(session, segbroek, now)
+        found = {v.phone: (v.recent_calls, v.last_asked_at)
+                 for v in eligible_volunteers(session, request, now, "", NO_CAPS)}
+    assert found == {BEFORE: (0, None), ON_THE_EDGE: (1, month_ago)}
+
+
 # --- quiet hours across midnight, the default and a neighbourhood's own --------------------------
 
 # Quiet 21:00-08:00 in Amsterdam: (moment in UTC, may a volunteer be rung)
