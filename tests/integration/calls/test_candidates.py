@@ -71,12 +71,21 @@ def test_availability_windows_and_pauses(exchange):
         request = open_request(session, 1)
         volunteer(session, 1, "+31612340004", availability="sa-su 10:00-18:00")
         volunteer(session, 1, "+31612340005", availability="we 09:00-12:00")
-        volunteer(session, 1, "+31612340007")
-        participant(session, "+31612340007").availability = "whenever it suits"  # unreadable
+        participant(session, "+31612340001").availability = "whenever it suits"  # unreadable
         paused = session.scalar(select(Participant).where(Participant.phone == "+31612340002"))
         paused.paused_until = NOW + timedelta(days=1)
         session.flush()
-        assert phones(session, request) == {"+31612340001", "+31612340005", CALLER}
+        assert phones(session, request) == {"+31612340005", CALLER}
+
+
+def test_only_helpers_who_consented_and_did_not_opt_out_are_rung(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        participant(session, "+31612340001").is_helper = False  # an asker now
+        participant(session, "+31612340002").call_consent = False
+        participant(session, CALLER).opted_out = True
+        session.flush()
+        assert phones(session, request) == set()
 
 
 def test_volunteers_speaking_the_callers_language_are_marked(exchange):
