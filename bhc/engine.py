@@ -172,7 +172,7 @@ class Engine:
             if request is None or request.state not in OPEN_STATES:
                 return
             callback = request.state == RequestState.CALLBACK_DUE
-            if callback and now >= request.callback_until:
+            if callback and request.callback_until and now >= request.callback_until:
                 self._end_callback_round(session, request, now)  # time is up: ring nobody
                 return
             limits = self.limits
