@@ -33,6 +33,12 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
         if recording is not None:
             node.play(exchange.urls.url(f"{urls.AUDIO}/{recording.file_name}"))
             return
+    speak(node, language, msgid, **values)
+
+
+def speak(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
+    """One message spoken with the language's voice, never a recording (no database)."""
+    exchange = current_exchange() if has_app_context() else None
     cat = catalogue(language)
     speech = {"language": cat.speech_language}
     if exchange is not None:

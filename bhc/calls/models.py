@@ -119,6 +119,9 @@ class HelpRequest(Base):
     round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
     callback_call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The carrier's queue (QueueSid) once someone's wait in it ended; the engine deletes it when
+    # the request is over, as queues persist until deleted ("Queue resource").
+    queue_sid: Mapped[str | None] = mapped_column(String(64))
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()
@@ -151,6 +154,9 @@ class CallLeg(Base):
     key_pressed: Mapped[str | None] = mapped_column(String(4))
     outcome: Mapped[str | None] = mapped_column(String(20))
     placed_at: Mapped[datetime] = mapped_column(DateTime)
+    # The carrier's first status callback: the call left the account's calls-per-second queue
+    # and is being dialled. Its ring time counts from here, not from placed_at.
+    first_news_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -179,3 +185,15 @@ class Match(Base):
     volunteers_rung: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
 
+
+
+class CallToEnd(Base):
+    """A call a webhook wants ended (an answering machine took it); webhooks never call the
+    carrier themselves, so the engine hangs it up and deletes the row."""
+
+    __tablename__ = "calls_to_end"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
