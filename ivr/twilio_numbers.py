@@ -5,6 +5,7 @@ fetched when the voice URL fails or takes longer than 15 s (error 11205).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 
 from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -63,10 +64,8 @@ class Setting:
 def _find(client: Client, number: str):
     try:
         found = client.incoming_phone_numbers.list(phone_number=number, limit=50)
-    except TwilioRestException as exc:
-        raise _explained(exc) from None
     except (TwilioException, OSError) as exc:
-        raise NumberSetupError(f"could not reach Twilio: {exc}") from None
+        raise _explained(exc) from None
     exact = [entry for entry in found if entry.phone_number == number]
     if not exact:
         raise NumberSetupError(f"{number} is not a number of this Twilio account (check "
@@ -75,12 +74,26 @@ def _find(client: Client, number: str):
     return exact[0]
 
 
-def _explained(exc: TwilioRestException) -> NumberSetupError:
-    if exc.status == 401 or exc.code == BAD_CREDENTIALS:
+def _explained(exc: Exception) -> NumberSetupError:
+    """One line for what Twilio said. A list request fails with the page's response in a plain
+    TwilioException ("Unable to fetch page"), a single resource with a TwilioRestException."""
+    status, code = None, None
+    if isinstance(exc, TwilioRestException):
+        status, code = exc.status, exc.code
+    elif isinstance(exc, TwilioException) and len(exc.args) > 1:
+        response = exc.args[1]
+        status = getattr(response, "status_code", None)
+        try:
+            code = json.loads(getattr(response, "text", "") or "{}").get("code")
+        except ValueError:
+            code = None
+    if status == 401 or code == BAD_CREDENTIALS:
         return NumberSetupError("Twilio refused the credentials (error 20003): check [twilio] "
                                 "account_sid and auth_token; a region such as ie1 needs that "
                                 "region's own credentials")
-    return NumberSetupError(f"Twilio answered HTTP {exc.status} (error {exc.code}): {exc.msg}")
+    if status is not None:
+        return NumberSetupError(f"Twilio answered HTTP {status} (error {code})")
+    return NumberSetupError(f"could not reach Twilio: {exc}")
 
 
 def check(client: Client, number: str, wanted: NumberSettings) -> list[Setting]:
@@ -98,8 +111,6 @@ def configure(client: Client, number: str, wanted: NumberSettings) -> list[Setti
     try:
         client.incoming_phone_numbers(entry.sid).update(
             **{f.name: getattr(wanted, f.name) for f in fields(NumberSettings)})
-    except TwilioRestException as exc:
-        raise _explained(exc) from None
     except (TwilioException, OSError) as exc:
-        raise NumberSetupError(f"could not reach Twilio: {exc}") from None
+        raise _explained(exc) from None
     return before
