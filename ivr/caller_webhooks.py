@@ -342,7 +342,13 @@ def callback_choice():
 @signed
 def unmatched():
     with current_exchange().db.session() as session:
-        return twiml(_unmatched(caller.request_for_call(session, form("CallSid"))))
+        help_request = caller.request_for_call(session, form("CallSid"))
+        if help_request.state == RequestState.CALLBACK_DUE:
+            # The engine's redirect came after the caller, out of the queue already, asked to
+            # be called back: a REST redirect interrupts whatever the call was doing.
+            return twiml(prompts.spoken(help_request.language, "We will call you back on this "
+                                        "number as soon as a neighbour can help. Goodbye."))
+        return twiml(_unmatched(help_request))
 
 
 @blueprint.post(urls.CONNECTING)

@@ -176,3 +176,16 @@ def test_the_fallback_apologises_in_dutch_without_the_database(phone, exchange, 
     assert "door een storing kan de burenhulpcentrale uw oproep nu niet aannemen" in said(
         fallback)
     assert ET.fromstring(fallback.data)[-1].tag == "Hangup"
+
+
+def test_a_late_redirect_to_the_unmatched_message_keeps_the_call_back_promise(phone, exchange,
+                                                                               carrier):
+    search_started(phone, exchange, carrier)
+    with exchange.db.session() as session:
+        request = session.scalar(select(HelpRequest))
+        request.searching_since -= timedelta(seconds=exchange.config.matching.max_wait_s + 1)
+    exchange.engine.tick()
+    phone.post("/ivr/caller/callback", CallSid=CALL, Digits="1")
+    assert request_of(exchange).state == "callback_due"
+    late = phone.post("/ivr/caller/unmatched", CallSid=CALL)
+    assert "We bellen u op dit nummer terug zodra een buur kan helpen." in said(late)
