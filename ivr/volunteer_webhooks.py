@@ -123,7 +123,7 @@ def after_bridge():
     services = current_exchange()
     with services.db.session() as session:
         view = volunteer.closed(session, leg_id)
-        if request.form.get("QueueSid"):  # a call-back's volunteer waited in the queue
+        if request.form.get("QueueSid"):  # the queue they dialled, or waited in for a call-back
             waiting = session.get(HelpRequest, view.request_id)
             if waiting is not None:
                 queues.wait_ended(session, waiting, request.form["QueueSid"])

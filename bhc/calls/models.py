@@ -100,6 +100,10 @@ class HelpRequest(Base):
         Index("ix_help_requests_month", "created_at", "neighbourhood_id", "category_slug",
               "state", "outcome", "language", "id"),
         Index("ix_help_requests_caller_created", "caller_id", "created_at"),
+        # The engine looks for queues to delete at every step: only the few rows that have one.
+        Index("ix_help_requests_queue_sid", "queue_sid",
+              sqlite_where=text("queue_sid IS NOT NULL"),
+              postgresql_where=text("queue_sid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

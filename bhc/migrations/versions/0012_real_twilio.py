@@ -25,6 +25,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('first_news_at', sa.DateTime(), nullable=True))
     with op.batch_alter_table('help_requests') as batch:
         batch.add_column(sa.Column('queue_sid', sa.String(length=64), nullable=True))
+    op.create_index('ix_help_requests_queue_sid', 'help_requests', ['queue_sid'],
+                    sqlite_where=sa.text('queue_sid IS NOT NULL'),
+                    postgresql_where=sa.text('queue_sid IS NOT NULL'))
     op.create_table(
         'calls_to_end',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -38,6 +41,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('calls_to_end')
+    op.drop_index('ix_help_requests_queue_sid', table_name='help_requests')
     with op.batch_alter_table('help_requests') as batch:
         batch.drop_column('queue_sid')
     with op.batch_alter_table('call_legs') as batch:
