@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bhc.models import CallLeg, HelpRequest
-from tests.e2e.conftest import TIME_SCALE, VOLUNTEERS, running
+from tests.e2e.conftest import EXCHANGE, TIME_SCALE, VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, CONNECTED, ask_for_groceries, assert_bridged, phones
 from tests.integration.conftest import volunteer
 
@@ -178,3 +178,25 @@ def test_the_queue_of_a_finished_request_is_deleted(live):
     assert live.net.queue(request.queue_name) is not None
     live.net.hangup(sid)
     live.wait_until(lambda net: net.queue(request.queue_name) is None)
+
+
+@SQLITE_ONLY
+def test_a_number_processed_in_another_region_is_reported_loudly_once(live, caplog):
+    """The exchange talks to US1 while the number's calls live in IE1: Twilio answers 404 to
+    every update of them, which the exchange must not take for "the call is gone"."""
+    live.net.add_number(EXCHANGE, voice_url=live.exchange.urls.url("/ivr/voice"),
+                        status_callback=live.exchange.urls.url("/ivr/caller/status"),
+                        region="ie1")
+    phones(live, dict(answer="busy"), dict(answer="busy"), dict(answer="busy"))
+    sid = ask_for_groceries(live)
+    live.wait_state("unmatched")
+    # The engine's redirect to the unmatched message fails; the hold webhook still tells them.
+    live.wait_heard(sid, "Het spijt ons:")
+
+    def reported() -> list[str]:
+        return [r.getMessage() for r in caplog.records
+                if r.levelname == "ERROR" and "CONFIGURATION PROBLEM" in r.getMessage()]
+
+    live.wait_until(lambda _: reported())
+    live.wait_status(sid, "completed")
+    assert len(reported()) == 1 and "region" in reported()[0]
