@@ -8,6 +8,7 @@ from bhc.audit.models import AuditLog
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
     CallLeg,
+    CallToEnd,
     HelpRequest,
     Match,
     Reconnection,
@@ -29,8 +30,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess", "ExchangeNumber",
-    "FollowUp",
+    "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category", "EngineProcess",
+    "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",
