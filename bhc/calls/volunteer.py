@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from bhc import metrics
 from bhc.audit import services as audit
 from bhc.calls.caller import category_label
 from bhc.calls.legs import TERMINAL, advance_status, is_machine
@@ -186,17 +187,17 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         return _view(session, leg, _closed_kind(leg))
     _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
-    session.add(
-        Match(
-            request_id=request.id,
-            leg_id=leg.id,
-            helper_id=leg.volunteer_id,
-            asker_id=request.caller_id,
-            matched_at=now,
-            time_to_match_s=(now - started).total_seconds(),
-            volunteers_rung=len(request.legs),
-        )
+    match = Match(
+        request_id=request.id,
+        leg_id=leg.id,
+        helper_id=leg.volunteer_id,
+        asker_id=request.caller_id,
+        matched_at=now,
+        time_to_match_s=(now - started).total_seconds(),
+        volunteers_rung=len(request.legs),
     )
+    session.add(match)
+    metrics.matched(session, match.time_to_match_s, match.volunteers_rung)
     followups.schedule(session, request.id)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))

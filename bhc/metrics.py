@@ -1,0 +1,151 @@
+"""Prometheus metrics: events counted in the process where they happen, and the state of the
+exchange read from the database when ``/metrics`` is scraped.
+
+Events (requests ended, time to match, carrier errors, engine steps, webhook latency) are
+counters and histograms of ``prometheus_client``. Under gunicorn every worker keeps its own;
+with ``PROMETHEUS_MULTIPROC_DIR`` set (the same directory for the web workers and the
+``bhc worker`` of that host, emptied at boot) prometheus_client's multiprocess mode adds them up.
+State (searches in progress, callers on hold, each engine's last step, calls waiting to be
+placed) comes from the database at scrape time, so it is right whichever process asks.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from collections.abc import Callable
+from datetime import timedelta
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from bhc.calls.models import CallLeg, HelpRequest, LegStatus, RequestState
+from bhc.db import Database, utcnow
+from bhc.engines.models import EngineProcess
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Engines silent longer than this drop out of the per-engine figures.
+ENGINES_SHOWN_FOR = timedelta(hours=1)
+
+REQUESTS_ENDED = Counter(
+    "bhc_requests_ended", "Help requests that reached an end state, by outcome (a call-back "
+    "that matches later counts again with its new outcome)", ["outcome"])
+TIME_TO_MATCH = Histogram(
+    "bhc_time_to_match_seconds", "From the caller's category choice to a volunteer's 1",
+    buckets=(5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600))
+VOLUNTEERS_RUNG = Histogram(
+    "bhc_volunteers_rung", "Volunteers rung for one request, counted at its match or when it "
+    "ended unmatched", ["ended"], buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20))
+CARRIER_ERRORS = Counter(
+    "bhc_carrier_errors", "REST requests to the carrier that failed after the adapter's "
+    "retries, by operation and kind", ["operation", "kind"])
+ENGINE_STEP = Histogram(
+    "bhc_engine_step_seconds", "How long one engine step took",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+WEBHOOK_SECONDS = Histogram(
+    "bhc_webhook_seconds", "Time to answer a carrier's webhook, by route", ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15))
+
+_PENDING = "bhc.metrics.pending"
+
+
+def after_commit(session: Session, observe: Callable[..., None], *args: float) -> None:
+    """Count something once the transaction that made it happen is committed (a rolled back
+    match was no match)."""
+    session.info.setdefault(_PENDING, []).append(partial(observe, *args))
+
+
+@event.listens_for(Session, "after_commit")
+def _observe_committed(session: Session) -> None:
+    for observe in session.info.pop(_PENDING, ()):
+        observe()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def request_ended(session: Session, state: str, outcome: str | None) -> None:
+    if state in (RequestState.MATCHED, RequestState.UNMATCHED, RequestState.ABANDONED):
+        after_commit(session, REQUESTS_ENDED.labels(outcome or state).inc)
+
+
+def matched(session: Session, time_to_match_s: float, volunteers_rung: int) -> None:
+    def observe() -> None:
+        TIME_TO_MATCH.observe(time_to_match_s)
+        VOLUNTEERS_RUNG.labels("matched").observe(volunteers_rung)
+
+    after_commit(session, observe)
+
+
+def waiting_outbound_calls(session: Session) -> int:
+    """Outbound calls waiting for their turn: today the volunteer calls whose leg is written
+    but whose REST request the carrier has not answered yet (``placing``). The hook for the
+    calls-per-second dispatcher of issue 11, whose queue belongs here once it exists."""
+    return session.scalar(select(func.count()).select_from(CallLeg)
+                          .where(CallLeg.status == LegStatus.PLACING)) or 0
+
+
+class ExchangeCollector:
+    """What is going on now, read from the database at each scrape."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self):
+        now = utcnow()
+        with self.db.session() as session:
+            states = dict(session.execute(
+                select(HelpRequest.state, func.count()).where(HelpRequest.state.in_(
+                    (RequestState.SEARCHING, RequestState.CALLBACK_DUE)))
+                .group_by(HelpRequest.state)).all())
+            waiting = waiting_outbound_calls(session)
+            engines = session.scalars(select(EngineProcess).where(
+                EngineProcess.stopped_at.is_(None),
+                func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
+                >= now - ENGINES_SHOWN_FOR).order_by(EngineProcess.started_at)).all()
+        on_hold = states.get(RequestState.SEARCHING, 0)
+        yield GaugeMetricFamily("bhc_searches_in_progress", "Requests whose search goes on: "
+                                "callers on hold and call-back rounds",
+                                value=on_hold + states.get(RequestState.CALLBACK_DUE, 0))
+        yield GaugeMetricFamily("bhc_callers_on_hold", "Callers waiting on hold while "
+                                "volunteers are rung", value=on_hold)
+        yield GaugeMetricFamily("bhc_outbound_calls_waiting", "Outbound calls waiting for "
+                                "their turn to be placed", value=waiting)
+        age = GaugeMetricFamily("bhc_engine_last_step_age_seconds", "Seconds since the engine "
+                                "last finished a step (since its start before a first step)",
+                                labels=["engine", "host", "pid"])
+        duration = GaugeMetricFamily("bhc_engine_last_step_seconds", "How long the engine's "
+                                     "last step took", labels=["engine", "host", "pid"])
+        for engine in engines:
+            labels = [engine.id[:12], engine.host, str(engine.pid)]
+            age.add_metric(labels, (now - (engine.last_step_at or engine.started_at))
+                           .total_seconds())
+            if engine.last_step_s is not None:
+                duration.add_metric(labels, engine.last_step_s)
+        yield age
+        yield duration
+
+
+def exposition(db: Database) -> bytes:
+    """The text format: this process's events (or every process's, in multiprocess mode),
+    then the exchange's state."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        events = CollectorRegistry()
+        multiprocess.MultiProcessCollector(events)
+    else:
+        events = REGISTRY
+    state = CollectorRegistry()
+    state.register(ExchangeCollector(db))
+    return generate_latest(events) + generate_latest(state)
