@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bhc.calls.models import CallLeg, HelpRequest, LegStatus, RequestState
 from bhc.db import Database, utcnow
-from bhc.engines.models import EngineProcess
+from bhc.engines import heartbeat
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Engines silent longer than this drop out of the per-engine figures.
@@ -111,10 +111,7 @@ class ExchangeCollector:
                     (RequestState.SEARCHING, RequestState.CALLBACK_DUE)))
                 .group_by(HelpRequest.state)).all())
             waiting = waiting_outbound_calls(session)
-            engines = session.scalars(select(EngineProcess).where(
-                EngineProcess.stopped_at.is_(None),
-                func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
-                >= now - ENGINES_SHOWN_FOR).order_by(EngineProcess.started_at)).all()
+            engines = heartbeat.recent(session, now, ENGINES_SHOWN_FOR)
         on_hold = states.get(RequestState.SEARCHING, 0)
         yield GaugeMetricFamily("bhc_searches_in_progress", "Requests whose search goes on: "
                                 "callers on hold and call-back rounds",
