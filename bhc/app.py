@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ from bhc.engines.health import HealthCheck
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                            "img-src 'self'; object-src 'none'; base-uri 'none'; "
                            "form-action 'self'; frame-ancestors 'none'")
+log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -101,8 +103,10 @@ def _operations(app: Flask, exchange: Exchange) -> None:
     def _account(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if request.blueprint == "ivr" and request.url_rule is not None:
-            metrics.WEBHOOK_SECONDS.labels(request.url_rule.rule).observe(
-                time.perf_counter() - g.started)
+            took_s = time.perf_counter() - g.started
+            metrics.WEBHOOK_SECONDS.labels(request.url_rule.rule).observe(took_s)
+            log.info("webhook %s answered %s in %.0f ms", request.path, response.status_code,
+                     took_s * 1000)
         return response
 
     @app.teardown_request
