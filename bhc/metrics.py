@@ -1,12 +1,13 @@
 """Prometheus metrics: events counted in the process where they happen, and the state of the
 exchange read from the database when ``/metrics`` is scraped.
 
-Events (requests ended, time to match, carrier errors, engine steps, webhook latency) are
+Events (requests ended, volunteers rung, carrier errors, engine steps, webhook latency) are
 counters and histograms of ``prometheus_client``. Under gunicorn every worker keeps its own;
 with ``PROMETHEUS_MULTIPROC_DIR`` set (the same directory for the web workers and the
 ``bhc worker`` of that host, emptied at boot) prometheus_client's multiprocess mode adds them up.
 State (searches in progress, callers on hold, each engine's last step, calls waiting to be
-placed) comes from the database at scrape time, so it is right whichever process asks.
+placed) and the time to match of every match come from the database at scrape time, so they
+are right whichever process asks.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import event, func, select
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
-from bhc.calls.models import CallLeg, HelpRequest, LegStatus, RequestState
+from bhc.calls.models import CallLeg, HelpRequest, LegStatus, Match, RequestState
 from bhc.db import Database, utcnow
 from bhc.engines import heartbeat
 
@@ -40,9 +41,9 @@ ENGINES_SHOWN_FOR = timedelta(hours=1)
 REQUESTS_ENDED = Counter(
     "bhc_requests_ended", "Help requests that reached an end state, by outcome (a call-back "
     "that matches later counts again with its new outcome)", ["outcome"])
-TIME_TO_MATCH = Histogram(
-    "bhc_time_to_match_seconds", "From the caller's category choice to a volunteer's 1",
-    buckets=(5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600))
+# Time to match is read from the matches themselves (see ExchangeCollector): a volunteer's 1
+# that comes to nothing (they hang up before the bridge) is then no match, as in the report.
+TIME_TO_MATCH_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600)
 VOLUNTEERS_RUNG = Histogram(
     "bhc_volunteers_rung", "Volunteers rung for one request, counted at its match or when it "
     "ended unmatched", ["ended"], buckets=(0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20))
@@ -81,12 +82,8 @@ def request_ended(session: Session, state: str, outcome: str | None) -> None:
         after_commit(session, REQUESTS_ENDED.labels(outcome or state).inc)
 
 
-def matched(session: Session, time_to_match_s: float, volunteers_rung: int) -> None:
-    def observe() -> None:
-        TIME_TO_MATCH.observe(time_to_match_s)
-        VOLUNTEERS_RUNG.labels("matched").observe(volunteers_rung)
-
-    after_commit(session, observe)
+def matched(session: Session, volunteers_rung: int) -> None:
+    after_commit(session, VOLUNTEERS_RUNG.labels("matched").observe, volunteers_rung)
 
 
 def waiting_outbound_calls(session: Session) -> int:
@@ -133,6 +130,21 @@ class ExchangeCollector:
                 duration.add_metric(labels, engine.last_step_s)
         yield age
         yield duration
+        yield self._time_to_match()
+
+    def _time_to_match(self) -> HistogramMetricFamily:
+        """Every match's time to match, as a histogram (one index-only scan of the matches)."""
+        seconds = Match.time_to_match_s
+        columns = [func.count(), func.sum(seconds)] + [
+            func.sum(case((seconds <= bound, 1), else_=0)) for bound in TIME_TO_MATCH_BUCKETS]
+        with self.db.session() as session:
+            count, total, *within = session.execute(select(*columns)).one()
+        buckets = [(str(float(bound)), float(n or 0))
+                   for bound, n in zip(TIME_TO_MATCH_BUCKETS, within)]
+        return HistogramMetricFamily(
+            "bhc_time_to_match_seconds", "From the caller's category choice to a volunteer's "
+            "1, of every match made", buckets=buckets + [("+Inf", float(count))],
+            sum_value=float(total or 0))
 
 
 def exposition(db: Database) -> bytes:

@@ -197,7 +197,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         volunteers_rung=len(request.legs),
     )
     session.add(match)
-    metrics.matched(session, match.time_to_match_s, match.volunteers_rung)
+    metrics.matched(session, match.volunteers_rung)
     followups.schedule(session, request.id)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))
