@@ -13,9 +13,9 @@ are right whichever process asks.
 from __future__ import annotations
 
 import os
-from functools import partial
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,

@@ -23,8 +23,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess", "ExchangeNumber",
-    "FollowUp",
+    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess",
+    "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp", "SignUpAttempt",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from bhc import config as config_module
-from bhc import logs
-from bhc import models  # noqa: F401 (every feature's models mapped before the first query)
+from bhc import (
+    logs,
+    models,  # noqa: F401 (every feature's models mapped before the first query)
+)
 from bhc.config import Config, ConfigError
 from bhc.db import Database
 
