@@ -174,6 +174,9 @@ class Engine:
             if request is None or request.state not in OPEN_STATES:
                 return
             callback = request.state == RequestState.CALLBACK_DUE
+            if callback and now >= request.callback_until:
+                self._end_callback_round(session, request, now)  # time is up: ring nobody
+                return
             limits = self.limits
             started_at = request.searching_since or request.created_at
             if callback:

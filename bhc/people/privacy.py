@@ -13,6 +13,7 @@ from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
 from bhc.calls.models import CallLeg, HelpRequest, Match
 from bhc.followups.models import FollowUp, FollowUpSide
+from bhc.localtime import to_local, to_utc
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant, ParticipantCategory, RegistrationCallback
 from bhc.phones import mask, to_e164
@@ -156,15 +157,17 @@ class Anonymised:
 
 
 def anonymise_old_calls(session: Session, now: datetime, retention_months: int) -> Anonymised:
-    """Strip call data older than the retention period of everything that links it to a phone
-    number or a person; the anonymous rows keep counting in reports."""
-    cutoff = months_before(now, retention_months)
+    """Strip call data older than the retention period (calendar months in Amsterdam) of
+    everything that links it to a phone number or a person; the anonymous rows keep counting in
+    reports. A request's calls age with it, by when it was made: a call-back's calls, placed up
+    to days later, never outlive the request they would name a helper of."""
+    cutoff = to_utc(months_before(to_local(now), retention_months))
+    old = select(HelpRequest.id).where(HelpRequest.created_at < cutoff)
     legs = session.execute(
-        update(CallLeg).where(CallLeg.placed_at < cutoff,
+        update(CallLeg).where(CallLeg.request_id.in_(old),
                               or_(CallLeg.sid.is_not(None), CallLeg.volunteer_id.is_not(None)))
         .values(sid=None, volunteer_id=None, error=None)
     ).rowcount
-    old = select(HelpRequest.id).where(HelpRequest.created_at < cutoff)
     session.execute(update(Match).where(Match.request_id.in_(old))
                     .values(helper_id=None, asker_id=None, note=None))
     requests = session.execute(
