@@ -187,17 +187,18 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         return _view(session, leg, _closed_kind(leg))
     _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
-    match = Match(
-        request_id=request.id,
-        leg_id=leg.id,
-        helper_id=leg.volunteer_id,
-        asker_id=request.caller_id,
-        matched_at=now,
-        time_to_match_s=(now - started).total_seconds(),
-        volunteers_rung=len(request.legs),
+    session.add(
+        Match(
+            request_id=request.id,
+            leg_id=leg.id,
+            helper_id=leg.volunteer_id,
+            asker_id=request.caller_id,
+            matched_at=now,
+            time_to_match_s=(now - started).total_seconds(),
+            volunteers_rung=len(request.legs),
+        )
     )
-    session.add(match)
-    metrics.matched(session, match.volunteers_rung)
+    metrics.matched(session, len(request.legs))
     followups.schedule(session, request.id)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))
