@@ -72,6 +72,9 @@ class MatchingConfig:
     poll_interval_s: float = 1.0
     # Once the caller's own neighbourhood has no helpers left, ring those of adjacent ones.
     widen_to_adjacent: bool = False
+    # For this long after a match, either side who phones in is first offered to be put
+    # through to the other again (0: never).
+    reconnect_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,18 @@ class IvrConfig:
     # the catalogue's Language header). In TOML a table, in the environment "nl=...,en=...".
     voices: dict = field(default_factory=dict)
     speech_languages: dict = field(default_factory=dict)
+    # Per language code: the speaking rate in percent, spoken as SSML <prosody rate> where the
+    # language's voice takes SSML (Polly and Google voices); other languages speak at 100%.
+    speech_rate: dict = field(default_factory=lambda: {"nl": "90"})
+    # How long a menu waits for the key of a participant who asked for more time (never less
+    # than gather_timeout_s).
+    more_time_gather_timeout_s: int = 12
+    # A spoken menu choice recognised with less confidence than this is not taken.
+    speech_min_confidence: float = 0.4
+
+    def rate_for(self, language: str) -> int:
+        """The speaking rate of ``language`` in percent (100: as the voice speaks)."""
+        return int(self.speech_rate.get(language, 100))
 
 
 @dataclass(frozen=True)
@@ -239,6 +254,12 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.english_key must be one phone key")
     if config.ivr.max_requests_per_hour < 1:
         raise ConfigError("ivr.max_requests_per_hour must be at least 1")
+    if config.ivr.more_time_gather_timeout_s < 1:
+        raise ConfigError("ivr.more_time_gather_timeout_s must be at least 1")
+    if not 0 <= config.ivr.speech_min_confidence <= 1:
+        raise ConfigError("ivr.speech_min_confidence must be between 0 and 1")
+    if config.matching.reconnect_hours < 0:
+        raise ConfigError("matching.reconnect_hours must be 0 (off) or more")
     for key in ("retry_every_s", "give_up_after_h"):
         if getattr(config.callback, key) < 1:
             raise ConfigError(f"callback.{key} must be at least 1")
@@ -306,7 +327,9 @@ def _check_languages(ivr: IvrConfig) -> None:
     if ivr.default_language not in known:
         raise ConfigError(f"ivr.default_language must be one of {', '.join(known)} (a language "
                           f"with a catalogue), not {ivr.default_language!r}")
-    patterns = {"voices": r"^[\w.:-]{1,60}$", "speech_languages": r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"}
+    # speech_rate: Polly takes 20% to 200% ("Changing a voice speed", Amazon Polly docs).
+    patterns = {"voices": r"^[\w.:-]{1,60}$", "speech_languages": r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+                "speech_rate": r"^([2-9]\d|1\d\d|200)$"}
     for key, pattern in patterns.items():
         for code, value in getattr(ivr, key).items():
             if code not in known:
@@ -316,6 +339,10 @@ def _check_languages(ivr: IvrConfig) -> None:
                 raise ConfigError(f"ivr.{key}.{code}: {value!r} is not a valid value")
 
 
+# Tables whose values are numbers, kept as text like every table (validated in _check).
+NUMBER_TABLES = frozenset({"ivr.speech_rate"})
+
+
 def _table(name: str, value: Any) -> dict[str, str]:
     """A table of strings: a TOML table, or "a=x, b=y" from the environment."""
     if isinstance(value, str):
@@ -323,6 +350,9 @@ def _table(name: str, value: Any) -> dict[str, str]:
         if any(len(pair) != 2 for pair in pairs):
             raise ConfigError(f"{name} must look like 'nl=value, en=value', not {value!r}")
         value = {code.strip(): text.strip() for code, text in pairs}
+    if isinstance(value, Mapping) and name in NUMBER_TABLES:  # speech_rate = { nl = 90 }
+        value = {code: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                 for code, v in value.items()}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name} must be a table of strings, e.g. {{ nl = \"...\" }}")
     return dict(value)

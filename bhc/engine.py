@@ -17,7 +17,7 @@ from typing import Callable
 from sqlalchemy import and_, case, exists, or_, select, update
 
 from bhc import metrics
-from bhc.calls import callbacks, urls
+from bhc.calls import callbacks, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.calls.carrier import PLACING, Carrier, CarrierError
 from bhc.calls.legs import policy_leg
@@ -146,6 +146,7 @@ class Engine:
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
+        self._place_reconnections()
         self._place_verification_calls()
         self._place_follow_ups()
 
@@ -271,6 +272,36 @@ class Engine:
                 session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
                                 .values(callback_call_sid=sid))
             log.info("phoning back %s for request %s", mask(phone), request_id)
+
+    def _place_reconnections(self) -> None:
+        """Someone waits on hold to be put through again to the neighbour of a match: phone
+        that neighbour now, from the exchange's number (``bhc.calls.reconnections``); stop
+        the ringing call of one whose asker hung up. Its own function, so that a dispatcher
+        of outbound calls can take it as one kind of call (a person waits on hold, as for a
+        call-back)."""
+        now = self.clock()
+        with self.db.session() as session:
+            calls = reconnections.claim_due(session, now)
+            stops = reconnections.calls_to_stop(session, now)
+        for sid in stops:
+            try:
+                self.carrier.end_call(sid, answered=False)
+            except CarrierError as exc:
+                log.warning("could not stop a reconnection call: %s", exc)
+        for call in calls:
+            sid = self._dial(call.phone, call.from_number,
+                             self.urls.url(urls.RECONNECT_ANSWER,
+                                           reconnection=call.reconnection_id),
+                             self.urls.url(urls.RECONNECT_STATUS,
+                                           reconnection=call.reconnection_id),
+                             "reconnection call")
+            with self.db.session() as session:
+                if isinstance(sid, CarrierError):
+                    reconnections.placing_failed(session, call.reconnection_id, self.clock())
+                else:
+                    reconnections.placed(session, call.reconnection_id, sid)
+            log.info("phoning %s to reconnect (reconnection %s)", mask(call.phone),
+                     call.reconnection_id)
 
     def _place_follow_ups(self) -> None:
         """Follow-up calls that are due; each row is marked 'placing' and committed before its

@@ -6,7 +6,14 @@ makes sure all of them are mapped on the one ``Base`` before the schema is read.
 
 from bhc.alerts.models import Alert
 from bhc.audit.models import AuditLog
-from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.models import (
+    LIVE_LEG_STATUSES,
+    CallLeg,
+    HelpRequest,
+    Match,
+    Reconnection,
+    RequestState,
+)
 from bhc.db import NAMING, Base
 from bhc.engines.models import EngineProcess
 from bhc.followups.models import FollowUp, FollowUpState
@@ -27,6 +34,6 @@ __all__ = [
     "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
-    "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp", "SignUpAttempt",
-    "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
+    "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",
+    "SignUpAttempt", "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
 ]

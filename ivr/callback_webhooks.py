@@ -22,7 +22,7 @@ def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
     response = response or VoiceResponse()
     action = url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
     gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                             timeout=current_exchange().config.ivr.gather_timeout_s)
+                             timeout=prompts.gather_timeout_s(None, more_time=view.more_time))
     if attempt == 1:
         prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
                     "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "

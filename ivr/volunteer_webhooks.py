@@ -28,7 +28,8 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
         prompts.volunteer_offer(
             response, language=view.language, neighbourhood=view.neighbourhood,
             category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
-            timeout_s=current_exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
+            timeout_s=prompts.gather_timeout_s(None, more_time=view.more_time),
+            introduce=attempt == 1,
         )
     elif view.kind == OfferKind.ACCEPTED:
         prompts.say(response, view.language,

@@ -4,6 +4,7 @@ from ivr import (  # noqa: F401 (routes)
     callback_webhooks,
     caller_webhooks,
     followup_webhooks,
+    reconnect_webhooks,
     recorded_audio,
     self_service_webhooks,
     verification_webhooks,

@@ -113,5 +113,8 @@ def database(database_url):
 def config(database_url):
     return config_module.from_mapping({
         "database": {"url": database_url},
-        "matching": {"quiet_hours": "", "strategy": "sequential"},
+        # reconnect_hours 0: a caller phoning again after a match hears the menu at once, as
+        # tests not about reconnections expect (tests/integration/calls/test_reconnections.py
+        # turns the offer on).
+        "matching": {"quiet_hours": "", "strategy": "sequential", "reconnect_hours": 0},
     })

@@ -55,6 +55,7 @@ class ResidentView:
     neighbourhood: str = ""
     category: str = ""
     queue_name: str = ""
+    more_time: bool = False  # the resident asked for more time to press a key
 
 
 def resident_answered(session: Session, request_id: int) -> ResidentView:
@@ -64,7 +65,8 @@ def resident_answered(session: Session, request_id: int) -> ResidentView:
     ready = request.state == RequestState.MATCHED and request.outcome in (CALLING_RESIDENT,
                                                                           CALLED_BACK)
     return ResidentView(ready, request.language, request.neighbourhood.name,
-                        category_label(session, request), request.queue_name)
+                        category_label(session, request), request.queue_name,
+                        bool(request.caller and request.caller.needs_more_time))
 
 
 def resident_connects(session: Session, request_id: int) -> bool:

@@ -50,6 +50,8 @@ class RequestOutcome(StrEnum):
     CALLBACK_UNREACHABLE = "callback_unreachable"
     CALLBACK_UNANSWERED = "callback_unanswered"
     VOLUNTEER_LEFT = "volunteer_left"
+    # The call was used to be put through again to the neighbour of an earlier match.
+    RECONNECTED = "reconnected"
 
 
 class LegStatus(StrEnum):
@@ -179,3 +181,56 @@ class Match(Base):
     volunteers_rung: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
 
+
+
+class ReconnectionState(StrEnum):
+    """Where a request to be put through again to the neighbour of a match is."""
+
+    DUE = "due"  # the one who asked waits on hold; the engine is to phone the other side
+    PLACING = "placing"  # the engine claimed it and is placing the call
+    CALLING = "calling"  # the other side is being rung, or hears the question
+    CONNECTED = "connected"  # the other side pressed 1: bridged
+    NOT_CONNECTED = "not_connected"  # ``outcome`` says why
+
+
+class ReconnectionOutcome(StrEnum):
+    """Why a reconnection ended as it did (the report and the request log read these)."""
+
+    CONNECTED = "connected"
+    DECLINED = "declined"  # the other side pressed 2
+    NO_KEY = "no_key"  # the other side heard the question twice without a key
+    UNREACHABLE = "unreachable"  # no answer, busy, voicemail, failed
+    NOT_NOW = "not_now"  # quiet hours, a pause, outside their hours: not phoned at all
+    STOPPED = "stopped"  # opted out, no call consent or erased: not phoned at all
+    ASKER_LEFT = "asker_left"  # the one who asked hung up before the bridge
+    CARRIER_ERROR = "carrier_error"
+
+
+class Reconnection(Base):
+    """Someone phoned in again soon after a match and asked to be put through to the same
+    neighbour: they wait on hold while the exchange phones the other side, whose 1 bridges
+    them. No number is read out or shown: the exchange is in between."""
+
+    __tablename__ = "reconnections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"),
+                                          index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"))
+    call_sid: Mapped[str | None] = mapped_column(String(64))  # the asking side's own call
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    state: Mapped[str] = mapped_column(String(20), default=ReconnectionState.DUE)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    other_call_sid: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stop_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    match: Mapped[Match] = relationship()
+
+    @property
+    def queue_name(self) -> str:
+        return f"reconnect-{self.id}"

@@ -71,6 +71,7 @@ class OfferView:
     category: str = ""
     queue_name: str = ""
     request_id: int = 0
+    more_time: bool = False  # the volunteer asked for more time to press a key
 
 
 def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
@@ -83,6 +84,7 @@ def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
         category=category_label(session, request, language),
         queue_name=request.queue_name,
         request_id=request.id,
+        more_time=bool(leg.volunteer and leg.volunteer.needs_more_time),
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
-from bhc.calls.models import CallLeg, HelpRequest, Match
+from bhc.calls.models import CallLeg, HelpRequest, Match, Reconnection
 from bhc.followups.models import FollowUp, FollowUpSide
 from bhc.localtime import to_local, to_utc
 from bhc.neighbourhoods.models import Neighbourhood
@@ -114,9 +114,12 @@ def erase_participant(session: Session, phone: str, now: datetime) -> int:
     person = _find(session, phone)
     number = person.phone
     _forget_number(session, number, SignUp.phone == number)
-    session.execute(update(FollowUp).where(FollowUp.match_id.in_(
-        select(Match.id).where(or_(Match.helper_id == person.id, Match.asker_id == person.id))))
-        .values(call_sid=None))
+    their_matches = select(Match.id).where(or_(Match.helper_id == person.id,
+                                               Match.asker_id == person.id))
+    session.execute(update(FollowUp).where(FollowUp.match_id.in_(their_matches))
+                    .values(call_sid=None))
+    session.execute(update(Reconnection).where(Reconnection.match_id.in_(their_matches))
+                    .values(call_sid=None, other_call_sid=None))
     person.name, person.postcode, person.house_number = "", "", ""
     person.phone = f"erased-{person.id}"
     person.availability, person.languages = "", ""
@@ -181,6 +184,9 @@ def anonymise_old_calls(session: Session, now: datetime, retention_months: int) 
     session.execute(update(FollowUp).where(FollowUp.match_id.in_(
         select(Match.id).where(Match.request_id.in_(old))), FollowUp.call_sid.is_not(None))
         .values(call_sid=None))
+    session.execute(update(Reconnection).where(Reconnection.match_id.in_(
+        select(Match.id).where(Match.request_id.in_(old))), Reconnection.call_sid.is_not(None))
+        .values(call_sid=None, other_call_sid=None, requested_by_id=None))
     # A sign-up older than the retention period is either a participant by now (who is kept in
     # the participants table) or came to nothing.
     _forget_number(session, None, and_(SignUp.created_at < cutoff, SignUp.phone != ""))
