@@ -47,9 +47,17 @@ class DatabaseConfig:
     url: str = "sqlite:///bhc.sqlite3"
 
 
+# How outbound calls learn whether a machine answered. Never Twilio's synchronous detection,
+# which keeps the callee in silence for seconds ("Answering Machine Detection" page): "async"
+# lets them hear us at once and ends a call early only on a voicemail beep or a fax; "off"
+# leaves it to the keys (pressing 1 is the human check).
+MACHINE_DETECTION = ("async", "off")
+
+
 @dataclass(frozen=True)
 class CarrierConfig:
     kind: str = "simulated"
+    machine_detection: str = "async"
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,10 @@ class TwilioConfig:
     account_sid: str = ""
     auth_token: str = ""
     api_base_url: str = "https://api.twilio.com"
+    # Twilio Region and Edge Location, passed to twilio.rest.Client ("Using the Twilio REST API
+    # in a non-US Region"): e.g. region "ie1" with edge "dublin" for api.dublin.ie1.twilio.com.
+    region: str = ""
+    edge: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,11 @@ class OfficeConfig:
     email: str = ""
 
 
+# Neural voices Twilio offers for the catalogues' languages (Amazon Polly, "Text-to-speech"
+# voices of <Say>): Laura speaks nl-NL, Amy en-GB. Without a voice the account's default speaks.
+DEFAULT_VOICES = {"nl": "Polly.Laura-Neural", "en": "Polly.Amy-Neural"}
+
+
 @dataclass(frozen=True)
 class AlertsConfig:
     """When the office ([office] email) gets an e-mail."""
@@ -129,7 +146,7 @@ class IvrConfig:
     max_requests_per_hour: int = 4
     # Per language code: the carrier's text-to-speech voice, and the Say language (default:
     # the catalogue's Language header). In TOML a table, in the environment "nl=...,en=...".
-    voices: dict = field(default_factory=dict)
+    voices: dict = field(default_factory=lambda: dict(DEFAULT_VOICES))
     speech_languages: dict = field(default_factory=dict)
     # Per language code: the speaking rate in percent, spoken as SSML <prosody rate> where the
     # language's voice takes SSML (Polly and Google voices); other languages speak at 100%.
@@ -235,6 +252,9 @@ def _check(config: Config) -> None:
         raise ConfigError("server.public_url must be an http(s) URL")
     if not re.match(r"^https?://[^/\s]+", config.twilio.api_base_url):
         raise ConfigError("twilio.api_base_url must be an http(s) URL")
+    _check_region(config.twilio)
+    if config.carrier.machine_detection not in MACHINE_DETECTION:
+        raise ConfigError("carrier.machine_detection must be 'async' or 'off'")
     if config.matching.strategy not in ("sequential", "waves"):
         raise ConfigError("matching.strategy must be 'sequential' or 'waves'")
     for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size", "daily_cap",
@@ -309,6 +329,19 @@ def _check_operations(config: Config) -> None:
             raise ConfigError("office.email is required when mail.host is set: alerts go there")
 
 
+def _check_region(twilio: TwilioConfig) -> None:
+    """Region and edge name hosts like api.dublin.ie1.twilio.com; Twilio asks for both ("when
+    specifying a region parameter ..., be sure to also specify the edge"), and has stopped
+    serving the region-only hosts such as api.ie1.twilio.com."""
+    for key in ("region", "edge"):
+        if not re.match(r"^[a-z0-9-]{0,20}$", getattr(twilio, key)):
+            raise ConfigError(f"twilio.{key} must be a Twilio {key} name such as "
+                              f"{'ie1' if key == 'region' else 'dublin'}, in lower case")
+    if twilio.region and twilio.region != "us1" and not twilio.edge:
+        raise ConfigError(f"twilio.region = {twilio.region!r} needs twilio.edge too (e.g. "
+                          "region 'ie1' with edge 'dublin')")
+
+
 def _check_survey(survey: SurveyConfig) -> None:
     for scale in SURVEY_SCALES:
         if not 0 <= getattr(survey, f"{scale}_items") <= 50:
@@ -341,6 +374,15 @@ def _check_languages(ivr: IvrConfig) -> None:
 
 # Tables whose values are numbers, kept as text like every table (validated in _check).
 NUMBER_TABLES = frozenset({"ivr.speech_rate"})
+
+
+def languages_without_voice(config: Config) -> list[str]:
+    """Languages callers may hear that name no ``[ivr] voices`` entry: the carrier then speaks
+    them with the account's default voice, which may not speak the language at all (an invalid
+    voice and language pair fails the <Say>, "TwiML Voice: <Say>")."""
+    from bhc.i18n import available_languages
+
+    return [code for code in available_languages() if not config.ivr.voices.get(code)]
 
 
 def _table(name: str, value: Any) -> dict[str, str]:

@@ -9,6 +9,7 @@ from bhc.audit.models import AuditLog
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
     CallLeg,
+    CallToEnd,
     HelpRequest,
     Match,
     Reconnection,
@@ -30,8 +31,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess",
-    "ExchangeNumber", "FollowUp",
+    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category",
+    "EngineProcess", "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",

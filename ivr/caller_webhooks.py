@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import callbacks, caller, reconnections, urls, volunteer
+from bhc.calls import callbacks, caller, queues, reconnections, urls, volunteer
 from bhc.calls.caller import (
     BlockedCaller,
     Chosen,
@@ -285,23 +285,32 @@ def to_coordinator(session, help_request: HelpRequest, asked: ToCoordinator,
     if asked.open:
         prompts.say(response, language, "One moment please, you are being put through to the "
                     "coordinator.")
-        response.dial(asked.phone, caller_id=help_request.neighbourhood.exchange_number)
+        # With an action, whatever the office's phone does the caller hears something after.
+        response.dial(asked.phone, caller_id=help_request.neighbourhood.exchange_number,
+                      timeout=current_exchange().config.matching.ring_timeout_s,
+                      action=url(urls.OFFICE_ENDED, **{"try": attempt}), method="POST")
         return response
     prompts.say(response, language, "The coordinator can be reached %(hours)s.",
                 hours=spoken_hours(asked.hours, language))
     return main_menu(session, help_request, attempt, greeting=False, response=response)
 
 
-def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:
+def _hold_in_queue(help_request: HelpRequest, category: str | None,
+                   retried: bool = False) -> VoiceResponse:
+    """Into the request's queue; ``category`` None puts a caller back after a failed wait."""
     response = VoiceResponse()
-    prompts.say(response, help_request.language, "You asked for help with %(category)s. We are "
-                "now calling neighbours who may be able to help. Please stay on the line.",
-                category=category)
+    if category is None:
+        prompts.say(response, help_request.language,
+                    "We are still looking for a neighbour. Please stay on the line.")
+    else:
+        prompts.say(response, help_request.language, "You asked for help with %(category)s. "
+                    "We are now calling neighbours who may be able to help. Please stay on the "
+                    "line.", category=category)
     response.enqueue(
         help_request.queue_name,
         wait_url=url(urls.HOLD),
         wait_url_method="POST",
-        action=url(urls.QUEUE_ENDED),
+        action=url(urls.QUEUE_ENDED, **({"retried": 1} if retried else {})),
         method="POST",
     )
     return response
@@ -336,6 +345,11 @@ def hold():
     return twiml(response)
 
 
+# QueueResults that say the wait failed, not the caller ("TwiML Voice: <Enqueue>": error is an
+# invalid <Enqueue> or a failing waitUrl, system-error a failure at the carrier).
+FAILED_WAITS = ("error", "system-error")
+
+
 @blueprint.post(urls.QUEUE_ENDED)
 @signed
 def queue_ended():
@@ -344,6 +358,17 @@ def queue_ended():
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
+        on_hold = (help_request.state == RequestState.SEARCHING
+                   or (help_request.state == RequestState.MATCHED
+                       and help_request.callback_until is None))
+        if result in FAILED_WAITS and on_hold:
+            if not request.args.get("retried"):
+                log.warning("request %s: the wait in its queue failed (%s); back on hold",
+                            help_request.id, result)
+                return twiml(_hold_in_queue(help_request, None, retried=True))
+            log.error("request %s: the wait in its queue failed twice (%s)", help_request.id,
+                      result)
+        queues.wait_ended(session, help_request, request.form.get("QueueSid"))
         if result == "bridged":
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
@@ -353,6 +378,9 @@ def queue_ended():
             wake_engine()
             if result == "hangup":
                 return twiml(VoiceResponse())
+        if result in FAILED_WAITS and on_hold:
+            return twiml(prompts.spoken(language, "Sorry, something went wrong on our side. "
+                                        "Please call again in a few minutes. Goodbye."))
         return twiml(_unmatched(help_request))
 
 
@@ -399,7 +427,13 @@ def callback_choice():
 @signed
 def unmatched():
     with current_exchange().db.session() as session:
-        return twiml(_unmatched(caller.request_for_call(session, form("CallSid"))))
+        help_request = caller.request_for_call(session, form("CallSid"))
+        if help_request.state == RequestState.CALLBACK_DUE:
+            # The engine's redirect came after the caller, out of the queue already, asked to
+            # be called back: a REST redirect interrupts whatever the call was doing.
+            return twiml(prompts.spoken(help_request.language, "We will call you back on this "
+                                        "number as soon as a neighbour can help. Goodbye."))
+        return twiml(_unmatched(help_request))
 
 
 @blueprint.post(urls.CONNECTING)

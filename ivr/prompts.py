@@ -36,6 +36,13 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
         if recording is not None:
             node.play(exchange.urls.url(f"{urls.AUDIO}/{recording.file_name}"))
             return
+    speak(node, language, msgid, **values)
+
+
+def speak(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
+    """One message spoken with the language's voice, never a recording (no database), at the
+    language's speaking rate where the voice takes SSML."""
+    exchange = current_exchange() if has_app_context() else None
     text = catalogue(language).text(msgid, **values)
     speech = {"language": speech_language(language)}
     rate = 100

@@ -382,6 +382,14 @@ def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
                     (RequestState.SEARCHING,))
 
 
+def back_from_coordinator(session: Session, request: HelpRequest) -> bool:
+    """The coordinator did not answer: the caller is back in the menu, and so is the request
+    that going to the office had ended."""
+    return transition(session, request, RequestState.ABANDONED, RequestState.MENU,
+                      where=[HelpRequest.outcome == RequestOutcome.TO_COORDINATOR],
+                      outcome=None, ended_at=None)
+
+
 def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: RequestOutcome,
              from_states: tuple[RequestState, ...]) -> bool:
     return transition(session, request, from_states, RequestState.ABANDONED, outcome=outcome,

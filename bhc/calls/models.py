@@ -102,6 +102,10 @@ class HelpRequest(Base):
         Index("ix_help_requests_month", "created_at", "neighbourhood_id", "category_slug",
               "state", "outcome", "language", "id"),
         Index("ix_help_requests_caller_created", "caller_id", "created_at"),
+        # The engine looks for queues to delete at every step: only the few rows that have one.
+        Index("ix_help_requests_queue_sid", "queue_sid",
+              sqlite_where=text("queue_sid IS NOT NULL"),
+              postgresql_where=text("queue_sid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -121,6 +125,9 @@ class HelpRequest(Base):
     round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
     callback_call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The carrier's queue (QueueSid) once someone's wait in it ended; the engine deletes it when
+    # the request is over, as queues persist until deleted ("Queue resource").
+    queue_sid: Mapped[str | None] = mapped_column(String(64))
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()
@@ -153,6 +160,9 @@ class CallLeg(Base):
     key_pressed: Mapped[str | None] = mapped_column(String(4))
     outcome: Mapped[str | None] = mapped_column(String(20))
     placed_at: Mapped[datetime] = mapped_column(DateTime)
+    # The carrier's first status callback: the call left the account's calls-per-second queue
+    # and is being dialled. Its ring time counts from here, not from placed_at.
+    first_news_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -234,3 +244,15 @@ class Reconnection(Base):
     @property
     def queue_name(self) -> str:
         return f"reconnect-{self.id}"
+
+
+class CallToEnd(Base):
+    """A call a webhook wants ended (an answering machine took it); webhooks never call the
+    carrier themselves, so the engine hangs it up and deletes the row."""
+
+    __tablename__ = "calls_to_end"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)

@@ -39,6 +39,14 @@ FOLLOWUP_KEY = "/ivr/followup/key"
 FOLLOWUP_STATUS = "/ivr/followup/status"
 VERIFY_CALL = "/ivr/verify/code"
 VERIFY_STATUS = "/ivr/verify/status"
+# Issue 17: asynchronous machine detection's verdicts, the coordinator's <Dial> action, the
+# called-back resident's <Dial> action, and the numbers' voice fallback URL (static TwiML).
+VOLUNTEER_AMD = "/ivr/volunteer/amd/status"
+RESIDENT_AMD = "/ivr/callback/amd/status"
+FOLLOWUP_AMD = "/ivr/followup/amd/status"
+OFFICE_ENDED = "/ivr/caller/office-ended"
+RESIDENT_AFTER_BRIDGE = "/ivr/callback/after-bridge"
+FALLBACK = "/ivr/fallback"
 
 
 class WebhookUrls:

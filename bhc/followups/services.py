@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bhc.calls import machines
 from bhc.calls.callbacks import CALLED_BACK
 from bhc.calls.caller import category_label
 from bhc.calls.carrier import CallStatus
@@ -241,6 +242,18 @@ def placing_failed(session: Session, follow_up_id: int, now: datetime) -> None:
     else:
         follow_up.state = FollowUpState.UNREACHABLE
     follow_up.outcome = FollowUpOutcome.CARRIER_ERROR
+
+
+def machine_verdict(session: Session, follow_up_id: int, answered_by: str,
+                    now: datetime) -> None:
+    """The asynchronous detection's verdict: a voicemail or a fax was not the person, so the
+    engine hangs up and the follow-up is tried again later (``call_ended``)."""
+    follow_up = session.get(FollowUp, follow_up_id)
+    if (follow_up is None or not machines.surely_machine(answered_by)
+            or follow_up.state not in (FollowUpState.PLACING, FollowUpState.CALLING)):
+        return
+    follow_up.outcome = FollowUpOutcome.MACHINE
+    machines.end_later(session, follow_up.call_sid, "follow-up voicemail", now)
 
 
 _NOT_REACHED = {CallStatus.BUSY: FollowUpOutcome.BUSY,

@@ -133,6 +133,12 @@ NEEDS = {
     "/ivr/reconnect/status": Needs(query=("reconnection",), only_if=has_ended),
     "/ivr/verify/code": Needs(query=("signup",)),
     "/ivr/verify/status": Needs(query=("signup",), only_if=has_ended),
+    "/ivr/caller/office-ended": CALL,
+    "/ivr/callback/after-bridge": Needs(query=("request",)),
+    "/ivr/volunteer/amd/status": LEG,
+    "/ivr/callback/amd/status": Needs(query=("request",)),
+    "/ivr/followup/amd/status": Needs(query=("followup",)),
+    "/ivr/fallback": Needs(),
 }
 
 

@@ -59,6 +59,25 @@ def eligible(session, request, now, quiet: str = "", caps: Caps = NO_CAPS) -> se
 
 BEFORE, ON_THE_EDGE, HALF_PAST = "+31612340001", "+31612340002", "+31612340003"
 
+
+def rung_around(session, neighbourhood_id: int, edge) -> None:
+    """Three volunteers, rung a second before ``edge``, on it and half an hour after it."""
+    earlier = a_request(session, neighbourhood_id, edge - timedelta(hours=2), "CAearlier")
+    for phone, placed in ((BEFORE, edge - SECOND), (ON_THE_EDGE, edge),
+                          (HALF_PAST, edge + timedelta(minutes=30))):
+        volunteer(session, neighbourhood_id, phone)
+        rung_at(session, earlier, phone, placed)
+
+
+def eligible_either_side(session, neighbourhood_id: int, called, edge, caps: Caps):
+    """A volunteer rung at ``called``: eligible a second before ``edge``, and on it?"""
+    volunteer(session, neighbourhood_id, BEFORE)
+    earlier = a_request(session, neighbourhood_id, called, "CAearlier")
+    rung_at(session, earlier, BEFORE, called)
+    request = a_request(session, neighbourhood_id, edge - timedelta(hours=1))
+    return (eligible(session, request, edge - SECOND, caps=caps),
+            eligible(session, request, edge, caps=caps))
+
 # (now, the last local midnight before it as naive UTC)
 DAY_STARTS = {
     "winter": ("2026-01-15 10:00", "2026-01-14 23:00"),  # 00:00 CET
@@ -74,11 +93,7 @@ DAY_STARTS = {
 def test_the_daily_cap_counts_calls_since_amsterdams_midnight(database, segbroek, day):
     now, midnight = (utc(text) for text in DAY_STARTS[day])
     with database.session() as session:
-        earlier = a_request(session, segbroek, midnight - timedelta(hours=2), "CAearlier")
-        for phone, placed in ((BEFORE, midnight - SECOND), (ON_THE_EDGE, midnight),
-                              (HALF_PAST, midnight + timedelta(minutes=30))):
-            volunteer(session, segbroek, phone)
-            rung_at(session, earlier, phone, placed)
+        rung_around(session, segbroek, midnight)
         request = a_request(session, segbroek, now)
         # Yesterday's call leaves today's one free; a call since midnight (00:30 here is the
         # day before in UTC) uses it up.
@@ -101,13 +116,8 @@ def test_a_volunteer_at_the_daily_cap_is_free_again_at_amsterdams_midnight(datab
                                                                            day):
     called, midnight = (utc(text) for text in DAY_ENDS[day])
     with database.session() as session:
-        volunteer(session, segbroek, BEFORE)
-        earlier = a_request(session, segbroek, called, "CAearlier")
-        rung_at(session, earlier, BEFORE, called)
-        request = a_request(session, segbroek, called + timedelta(hours=1))
-        caps = Caps(daily=1, weekly=10)
-        assert eligible(session, request, midnight - SECOND, caps=caps) == set()
-        assert eligible(session, request, midnight, caps=caps) == {BEFORE}
+        assert eligible_either_side(session, segbroek, called, midnight,
+                                    Caps(daily=1, weekly=10)) == (set(), {BEFORE})
 
 
 # (now, the Monday midnight the week began with as naive UTC)
@@ -125,11 +135,7 @@ WEEK_STARTS = {
 def test_the_weekly_cap_counts_calls_since_amsterdams_monday(database, segbroek, week):
     now, monday = (utc(text) for text in WEEK_STARTS[week])
     with database.session() as session:
-        earlier = a_request(session, segbroek, monday - timedelta(hours=2), "CAearlier")
-        for phone, placed in ((BEFORE, monday - SECOND), (ON_THE_EDGE, monday),
-                              (HALF_PAST, monday + timedelta(minutes=30))):
-            volunteer(session, segbroek, phone)
-            rung_at(session, earlier, phone, placed)
+        rung_around(session, segbroek, monday)
         request = a_request(session, segbroek, now)
         assert eligible(session, request, now, caps=Caps(daily=10, weekly=1)) == {BEFORE}
 
@@ -148,27 +154,20 @@ def test_a_volunteer_at_the_weekly_cap_is_free_again_on_amsterdams_monday(databa
                                                                           week):
     called, monday = (utc(text) for text in WEEK_ENDS[week])
     with database.session() as session:
-        volunteer(session, segbroek, BEFORE)
-        earlier = a_request(session, segbroek, called, "CAearlier")
-        rung_at(session, earlier, BEFORE, called)
-        request = a_request(session, segbroek, monday - timedelta(hours=1))
-        caps = Caps(daily=10, weekly=1)
-        assert eligible(session, request, monday - SECOND, caps=caps) == set()
-        assert eligible(session, request, monday, caps=caps) == {BEFORE}
+        assert eligible_either_side(session, segbroek, called, monday,
+                                    Caps(daily=10, weekly=1)) == (set(), {BEFORE})
 
 
 def test_the_fairness_facts_count_the_calls_of_the_last_thirty_days_to_the_second(database,
                                                                                 segbroek):
     now, month_ago = utc("2026-03-29 10:00"), utc("2026-02-27 10:00")  # 30 times 24 hours
     with database.session() as session:
-        earlier = a_request(session, segbroek, month_ago - timedelta(hours=1), "CAearlier")
-        for phone, placed in ((BEFORE, month_ago - SECOND), (ON_THE_EDGE, month_ago)):
-            volunteer(session, segbroek, phone)
-            rung_at(session, earlier, phone, placed)
+        rung_around(session, segbroek, month_ago)
         request = a_request(session, segbroek, now)
         found = {v.phone: (v.recent_calls, v.last_asked_at)
                  for v in eligible_volunteers(session, request, now, "", NO_CAPS)}
-    assert found == {BEFORE: (0, None), ON_THE_EDGE: (1, month_ago)}
+    assert found == {BEFORE: (0, None), ON_THE_EDGE: (1, month_ago),
+                     HALF_PAST: (1, month_ago + timedelta(minutes=30))}
 
 
 # --- quiet hours across midnight, the default and a neighbourhood's own --------------------------
