@@ -16,6 +16,7 @@ from typing import Callable
 
 from sqlalchemy import and_, case, exists, or_, select, update
 
+from bhc import metrics
 from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.calls.carrier import PLACING, Carrier, CarrierError
@@ -112,7 +113,9 @@ class Engine:
                 started = time.monotonic()
                 try:
                     self._step()
-                    self._beat(time.monotonic() - started)
+                    step_s = time.monotonic() - started
+                    metrics.ENGINE_STEP.observe(step_s)
+                    self._beat(step_s)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
@@ -219,6 +222,9 @@ class Engine:
                 ended = transition(session, request.id, RequestState.SEARCHING,
                                    RequestState.UNMATCHED,
                                    outcome=RequestOutcome(action.reason.value), ended_at=now)
+                if ended:
+                    metrics.after_commit(session, metrics.VOLUNTEERS_RUNG.labels(
+                        "unmatched").observe, len(request.legs))
                 caller_sid = request.call_sid
             else:
                 return  # Wait or Done

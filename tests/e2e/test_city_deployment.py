@@ -1,14 +1,17 @@
 """A city's deployment under a burst: residents of one neighbourhood all call at the same time.
 
-Deployed as docs/architecture.md ("Scale") says a city runs it: the web-only app under gunicorn
-(several worker processes, each with threads) plus one ``bhc worker`` process for the engine, on
-PostgreSQL, with the production ``TwilioCarrier`` talking to the simulated carrier that this test
-process serves and plays (callers press a category; volunteers' phones accept, decline, are busy
-or ring out).
+Deployed as docs/deployment.md says a city runs it, with the commands and environment of its
+unit files (docs/deployment/bhc-web.service, bhc-worker@.service): the web-only app under
+gunicorn (several worker processes, each with threads, prometheus_client's multiprocess mode)
+plus one ``bhc worker`` process for the engine, on PostgreSQL, with the production
+``TwilioCarrier`` talking to the simulated carrier that this test process serves and plays
+(callers press a category; volunteers' phones accept, decline, are busy or ring out).
 
 Checked afterwards, from the database and from the carrier's own records: every request ended
 matched or unmatched; at most one match per request; no volunteer was ever on two live calls at
-once; nobody was rung twice for one request; every caller heard the outcome.
+once; nobody was rung twice for one request; every caller heard the outcome. And what an
+operator reads: /healthz is healthy, and /metrics, added up over every process, counts as many
+times to match as there are matches.
 
 The burst grows with the CPUs this test may use (``CALLERS_PER_CPU`` callers and
 ``VOLUNTEERS_PER_CPU`` volunteers each, never fewer than two CPUs' worth: 60 callers for 44
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import subprocess
 import sys
 import threading
@@ -32,6 +36,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from waitress.server import create_server
 
@@ -46,6 +51,10 @@ from tests.e2e.conftest import KEY_WINDOW_S, free_port, gather_timeout_s
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+UNITS = ROOT / "docs" / "deployment"
+UNIT_ADDRESS = "127.0.0.1:8080"  # where the unit files have gunicorn listen
+# The programs of the unit files, as modules of this test's interpreter.
+PROGRAMS = {"gunicorn": ["-m", "gunicorn"], "bhc": ["-m", "bhc.cli"]}
 EXCHANGE = "+31702000001"
 ACCOUNT_SID = "AC" + "c1" * 16
 AUTH_TOKEN = "city-deployment-token"
@@ -71,6 +80,25 @@ BACKLOG_S = WORK_S_PER_CALL * CALLERS / max(CPUS, 1)
 ALL_CHOSEN_WITHIN_S = 30 + BACKLOG_S
 ALL_ENDED_WITHIN_S = MAX_WAIT_S + BACKLOG_S
 ALL_OVER_WITHIN_S = max(TALK_S * TIME_SCALE, KEY_WINDOW_S) + 10 + BACKLOG_S
+
+
+def unit_command(unit: str, address: str) -> list[str]:
+    """The ExecStart of a unit file of docs/deployment as this test runs it: its program as a
+    module of this interpreter, listening on ``address`` instead of the unit's."""
+    text = (UNITS / unit).read_text()
+    command = next(line.removeprefix("ExecStart=") for line in text.splitlines()
+                   if line.startswith("ExecStart="))
+    program, *args = shlex.split(command.replace(UNIT_ADDRESS, address))
+    return PROGRAMS[Path(program).name] + args
+
+
+def unit_environment(unit: str) -> dict[str, str]:
+    """The unit's Environment= settings, but the config file: this test sets every key in the
+    environment instead."""
+    pairs = [line.removeprefix("Environment=").split("=", 1)
+             for line in (UNITS / unit).read_text().splitlines()
+             if line.startswith("Environment=")]
+    return {key: value for key, value in pairs if key != "BHC_CONFIG"}
 
 
 @pytest.fixture
@@ -124,9 +152,10 @@ class Processes:
         self.logs = logs
         self.running: list[tuple[str, subprocess.Popen]] = []
 
-    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict[str, str],
+              program: str = sys.executable) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "wb")
-        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+        process = subprocess.Popen([program, *args], cwd=ROOT, env={**os.environ, **env},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.running.append((name, process))
@@ -213,13 +242,53 @@ def closest_gap_s(by_key: dict[object, list[tuple]]) -> float | None:
     return min(gaps, default=None)
 
 
-def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_path):
+NGINX = Path(os.environ.get("BHC_NGINX", "/usr/sbin/nginx"))
+
+
+def proxy_config(folder: Path, proxy_port: int, app_port: int) -> Path:
+    """docs/deployment/nginx-bhc.conf with this test's addresses and a certificate made for
+    127.0.0.1, inside the least nginx needs to run unprivileged in ``folder``."""
+    if not NGINX.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{NGINX} is required under CI (.ci/run installs nginx-light)")
+        pytest.skip(f"no nginx at {NGINX}")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    snippet = (UNITS / "nginx-bhc.conf").read_text()
+    for old, new in (("listen 443 ssl", f"listen 127.0.0.1:{proxy_port} ssl"),
+                     ("/etc/letsencrypt/live/bhc.example.nl/fullchain.pem", str(cert)),
+                     ("/etc/letsencrypt/live/bhc.example.nl/privkey.pem", str(key)),
+                     (UNIT_ADDRESS, f"127.0.0.1:{app_port}")):
+        assert old in snippet, old
+        snippet = snippet.replace(old, new)
+    (folder / "bhc.conf").write_text(snippet)
+    temp = " ".join(f"{kind}_temp_path {folder / kind};"
+                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"daemon off; worker_processes 2; pid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'nginx-error.log'} warn;\n"
+        + ("user root;\n" if os.geteuid() == 0 else "")
+        + "events { worker_connections 1024; }\n"
+        f"http {{ access_log off; {temp} include {folder / 'bhc.conf'}; }}\n")
+    return main
+
+
+def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_path,
+                                                            monkeypatch):
     database = city_database
     rng = random.Random(2026)
-    app_port, sim_port = free_port(), free_port()
-    public_url = f"http://127.0.0.1:{app_port}"
+    app_port, sim_port, proxy_port = free_port(), free_port(), free_port()
+    # Twilio (here the simulated carrier) reaches the exchange through the reverse proxy,
+    # over TLS with the test's own certificate.
+    nginx_config = proxy_config(tmp_path, proxy_port, app_port)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "cert.pem"))
+    public_url = f"https://127.0.0.1:{proxy_port}"
     env = {
         "BHC_SERVER_PUBLIC_URL": public_url,
+        "BHC_SERVER_TRUSTED_PROXIES": "1",
         "BHC_DATABASE_URL": database.url,
         "BHC_CARRIER_KIND": "twilio",
         "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -242,10 +311,16 @@ def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_p
     carrier = create_server(net.wsgi_app, host="127.0.0.1", port=sim_port, threads=16)
     threading.Thread(target=carrier.run, daemon=True).start()
     processes = Processes(tmp_path)
+    metrics_dir = tmp_path / "metrics"  # the units' PROMETHEUS_MULTIPROC_DIR, here
+    metrics_dir.mkdir()
     try:
-        processes.spawn("gunicorn", ["-m", "gunicorn", "-w", "3", "--threads", "4",
-                                     "-b", f"127.0.0.1:{app_port}", "bhc.wsgi:app"], env)
-        processes.spawn("worker", ["-m", "bhc.cli", "worker"], env)
+        processes.spawn("nginx", ["-c", str(nginx_config), "-p", str(tmp_path),
+                                  "-e", str(tmp_path / "nginx-error.log")], {}, str(NGINX))
+        for name, unit in (("gunicorn", "bhc-web.service"), ("worker", "bhc-worker@.service")):
+            unit_env = unit_environment(unit)
+            assert unit_env.get("PROMETHEUS_MULTIPROC_DIR") == "/run/bhc/metrics"
+            processes.spawn(name, unit_command(unit, f"127.0.0.1:{app_port}"),
+                            {**env, **unit_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
         wait_until_up(f"{public_url}/healthz", processes)
         started = time.monotonic()
         with LiveCallWatcher(net) as watcher:
@@ -258,6 +333,7 @@ def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_p
               f"{ended_after:.1f} s (allowed {ALL_ENDED_WITHIN_S:.0f} s); "
               f"{watcher.samples} carrier samples")
         check_outcomes(database, net, caller_sids, watcher)
+        check_what_an_operator_reads(database, public_url, f"http://127.0.0.1:{app_port}")
     except BaseException:
         for name, _ in processes.running:
             print(f"--- {name} log (tail) ---\n{processes.tail(name)}")
@@ -442,3 +518,27 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
         else:
             assert told_unmatched and not connected, \
                 f"unmatched caller {number} was not told so:\n{heard}"
+
+
+def check_what_an_operator_reads(database: Database, public_url: str, local_url: str) -> None:
+    """The engine is healthy, and the pages hardened (HSTS behind https); the metrics, not
+    served through the proxy, add up every gunicorn worker and the engine process: one time
+    to match per match made."""
+    health = requests.get(f"{public_url}/healthz", timeout=10)
+    assert health.status_code == 200 and health.json()["engine"] == "ok", health.text
+    assert "Strict-Transport-Security" in health.headers
+    assert requests.get(f"{public_url}/metrics", timeout=10).status_code == 404
+    scraped = requests.get(f"{local_url}/metrics", timeout=30)
+    assert scraped.status_code == 200, scraped.text
+    samples = {sample.name: sample.value
+               for family in text_string_to_metric_families(scraped.text)
+               for sample in family.samples if not sample.labels}
+    with database.session() as session:
+        matches = session.scalar(select(func.count()).select_from(Match))
+    assert samples["bhc_time_to_match_seconds_count"] == matches
+    assert samples["bhc_engine_step_seconds_count"] > 0, "the engine's own process is counted"
+    voice = [sample.value for family in text_string_to_metric_families(scraped.text)
+             for sample in family.samples if sample.name == "bhc_webhook_seconds_count"
+             and sample.labels == {"route": "/ivr/voice"}]
+    assert voice == [CALLERS], "each caller's first webhook, on whichever gunicorn worker"
+    assert samples["bhc_searches_in_progress"] == 0
