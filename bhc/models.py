@@ -4,6 +4,7 @@ Code of the exchange imports a model from its feature (``bhc.calls.models``); th
 makes sure all of them are mapped on the one ``Base`` before the schema is read.
 """
 
+from bhc.attention.models import AttentionItem
 from bhc.audit.models import AuditLog
 from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, Match, RequestState
 from bhc.db import NAMING, Base
@@ -22,8 +23,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess", "ExchangeNumber",
-    "FollowUp",
+    "AttentionItem", "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess",
+    "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp", "SignUpAttempt",
