@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import DateTime, and_, delete, exists, func, literal, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -38,6 +38,7 @@ CHECK_IN_AFTER = 3  # calls that rang out (or were busy, or voicemail) and none 
 # A coordinator reopening the same item this soon is one viewing of the number, not two.
 VIEWING_WINDOW = timedelta(minutes=10)
 NOTE_LENGTH = 1000
+INSERT_BATCH = 500
 
 NUMBER_VIEWED = "viewed phone number"
 CLOSED = "closed attention item"
@@ -97,7 +98,7 @@ def _new_sources(now: datetime, check_ins: bool):
                FollowUp.answered_at.is_not(None), ~_item_for(_K.NOT_HELPED, FollowUp.id)))
     yield _K.SIGN_UP_CALLBACK, (
         select(RegistrationCallback.id, RegistrationCallback.neighbourhood_id,
-               RegistrationCallback.participant_id, None, RegistrationCallback.requested_at)
+               RegistrationCallback.participant_id, null(), RegistrationCallback.requested_at)
         .where(RegistrationCallback.done_at.is_(None),
                ~_item_for(_K.SIGN_UP_CALLBACK, RegistrationCallback.id)))
     yield _K.STOPPED_BY_PHONE, (
@@ -127,7 +128,8 @@ def _check_ins_due(now: datetime):
         AttentionItem.kind == _K.CHECK_IN, AttentionItem.participant_id == Participant.id,
         or_(AttentionItem.closed_at.is_(None), AttentionItem.raised_at >= since))
     return (
-        select(func.min(CallLeg.id), Participant.neighbourhood_id, Participant.id, None, now)
+        select(func.min(CallLeg.id), Participant.neighbourhood_id, Participant.id, null(),
+               literal(now, DateTime))
         .join(CallLeg, and_(CallLeg.volunteer_id == Participant.id, CallLeg.placed_at >= since))
         .where(_takes_part(), Participant.neighbourhood_id.is_not(None), ~recent_check_in)
         .group_by(Participant.id, Participant.neighbourhood_id)
@@ -136,17 +138,20 @@ def _check_ins_due(now: datetime):
 
 
 def _insert(session: Session, kind: AttentionKind, rows) -> int:
-    """Insert the items, skipping any another sweep inserted meanwhile."""
+    """Insert the items, skipping any another sweep inserted meanwhile; in batches, within
+    SQLite's limit on a statement's parameters."""
     values = [dict(kind=kind, ref_id=ref_id, neighbourhood_id=neighbourhood_id,
                    participant_id=participant_id, request_id=request_id, raised_at=raised_at,
                    note="")
               for ref_id, neighbourhood_id, participant_id, request_id, raised_at in rows]
-    if not values:
-        return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(AttentionItem).on_conflict_do_nothing(
-        index_elements=["kind", "ref_id"])
-    return session.execute(statement, values).rowcount or 0
+    inserted = 0
+    for start in range(0, len(values), INSERT_BATCH):
+        statement = (dialect.insert(AttentionItem).values(values[start:start + INSERT_BATCH])
+                     .on_conflict_do_nothing(index_elements=["kind", "ref_id"])
+                     .returning(AttentionItem.id))
+        inserted += len(session.execute(statement).all())
+    return inserted
 
 
 def sweep(session: Session, now: datetime, *, check_ins: bool = False) -> Swept:
