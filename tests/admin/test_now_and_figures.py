@@ -42,7 +42,7 @@ def test_now_shows_callers_on_hold_with_the_volunteers_ringing_masked(coordinato
     page = coordinator.get("/admin/").text
     waiting = _section(page, "Bellers in de wacht")
     assert "Segbroek" in waiting and "boodschappen doen" in waiting
-    assert re.search(r"1 min 2\d s", waiting)  # since the choice, 85 s and counting
+    assert re.search(r"1 min [2-5]\d s", waiting)  # since the choice, 85 s and counting
     assert "Volunteer 0001 +31 6 ****0001</li>" in waiting  # ringing
     assert "Volunteer 0003 +31 6 ****0003 (opgenomen, beslist nog)" in waiting
     assert "0002" not in waiting  # rang out already
