@@ -21,6 +21,8 @@ from bhc.db import utcnow
 from bhc.followups import services as followups
 from bhc.neighbourhoods.office import within_a_working_day
 
+SHOWN = 200  # items on the page; the oldest open ones first
+
 
 def attention_count() -> int:
     """For the menu on every page: open items the signed-in user may see."""
@@ -51,8 +53,9 @@ def attention_list():
     with current_exchange().db.session() as session:
         rows = [(item, attention.contact(session, item))
                 for item in attention.items(session, visible(), closed=closed,
-                                            neighbourhood_id=chosen)]
+                                            neighbourhood_id=chosen, limit=SHOWN)]
         return render_template("admin/attention.html", rows=rows, closed=closed, chosen=chosen,
+                               more=not closed and len(rows) == SHOWN,
                                neighbourhoods=visible_neighbourhoods(session), now=now,
                                overdue=_overdue)
 

@@ -28,7 +28,7 @@
       return;
     }
     busy = true;
-    fetch(window.location.href, {credentials: "same-origin", headers: {"X-Live": "1"}})
+    fetch(window.location.href, {credentials: "same-origin"})
       .then(function (response) {
         // Signed out or an error page: keep what is shown rather than replace it.
         return response.ok && !response.redirected ? response.text() : null;
