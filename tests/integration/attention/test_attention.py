@@ -123,15 +123,20 @@ def test_an_asker_who_was_not_helped_is_raised(exchange):
         assert item.raised_at == not_helped.answered_at
 
 
+def _stranger_asks_to_sign_up(session, phone: str, language: str, now):
+    """An unknown caller (recorded by the phone for review) asks to be called to sign up."""
+    here = _segbroek(session)
+    stranger = Participant(phone=phone, neighbourhood_id=here, source="phone",
+                           needs_review=True, created_at=now)
+    session.add(stranger)
+    session.flush()
+    return self_service.ask_sign_up_callback(session, stranger, here, language, now)
+
+
 def test_a_sign_up_call_back_is_raised_and_closed_with_the_dashboards_done(exchange):
     now = utcnow()
     with exchange.db.session() as session:
-        here = _segbroek(session)
-        stranger = Participant(phone="+31612999999", neighbourhood_id=here, source="phone",
-                               needs_review=True, created_at=now)
-        session.add(stranger)
-        session.flush()
-        first = self_service.ask_sign_up_callback(session, stranger, here, "en", now)
+        first = _stranger_asks_to_sign_up(session, "+31612999999", "en", now)
         attention.sweep(session, now)
         assert _kinds(session) == [(AttentionKind.SIGN_UP_CALLBACK, first.id)]
         item = session.scalar(select(AttentionItem))
@@ -149,12 +154,7 @@ def test_a_sign_up_call_back_is_raised_and_closed_with_the_dashboards_done(excha
 def test_closing_a_sign_up_item_as_handled_marks_the_call_back_done(exchange):
     now = utcnow()
     with exchange.db.session() as session:
-        here = _segbroek(session)
-        stranger = Participant(phone="+31612999998", neighbourhood_id=here, source="phone",
-                               needs_review=True, created_at=now)
-        session.add(stranger)
-        session.flush()
-        callback = self_service.ask_sign_up_callback(session, stranger, here, "nl", now)
+        callback = _stranger_asks_to_sign_up(session, "+31612999998", "nl", now)
         attention.sweep(session, now)
         item = session.scalar(select(AttentionItem))
         attention.close(session, item, user_id=None, resolution=Resolution.HANDLED,
