@@ -31,6 +31,10 @@ def _bad_month(month: str) -> str:
              month=month)
 
 
+def _office_hours() -> str:
+    return current_exchange().config.office.hours
+
+
 def _scope() -> list[int] | None:
     scope = visible()
     return None if scope is None else sorted(scope)
@@ -103,7 +107,7 @@ def monthly_report():
         return render_template("admin/report.html", month=month, error=_bad_month(month),
                                data=None), 400
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = report.monthly_report(session, month, _scope(), _office_hours())
         labels = category_labels(session, selected_language())
     return _render("admin/report.html", data, labels, request.args.get("trend") or None,
                    shared=False)
@@ -124,7 +128,7 @@ def monthly_report_csv():
     if refused := _refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = report.monthly_report(session, month, _scope(), _office_hours())
     return Response(report.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.csv"'})
 
@@ -135,7 +139,7 @@ def monthly_report_pdf():
     if refused := _refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = report.monthly_report(session, month, _scope(), _office_hours())
         labels = category_labels(session, selected_language())
     return Response(shared_pdf(data, labels), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.pdf"'})

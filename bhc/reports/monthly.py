@@ -21,7 +21,9 @@ from enum import StrEnum
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
+from bhc.attention import report as attention_figures
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
+from bhc.config import OfficeConfig
 from bhc.followups import services as followups
 from bhc.localtime import month_start_utc, to_local
 from bhc.neighbourhoods.models import Neighbourhood
@@ -101,8 +103,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def monthly_report(session: Session, month: str,
-                   neighbourhood_ids: list[int] | None = None) -> dict:
+def monthly_report(session: Session, month: str, neighbourhood_ids: list[int] | None = None,
+                   office_hours: str = OfficeConfig.hours) -> dict:
     """The report of ``month`` ("YYYY-MM") for these neighbourhoods (None: all), by name.
 
     Figures follow docs/architecture.md, "Report JSON". Beyond the contract: ``in_progress``
@@ -147,6 +149,8 @@ def monthly_report(session: Session, month: str,
                                         total_row)
     participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
     request_languages.add_to_report(languages, dict(zip(ids, rows)), total_row)
+    attention_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row,
+                                    office_hours)
     return {"month": f"{year:04d}-{number:02d}",
             "total": {"households": households, **total_row}, "neighbourhoods": rows,
             "previous": _month_before(session, month, neighbourhoods, neighbourhood_ids),
@@ -396,6 +400,8 @@ def csv_columns(report: dict) -> list[str]:
             + ["participants", "participants_per_1000_households"]
             + [f"signups_{channel}" for channel in participation_figures.CHANNELS]
             + [f"requests_in_{code}" for code in languages]
+            + [*attention_figures.FIELDS, attention_figures.RATE]
+            + [f"attention_{kind}" for kind in attention_figures.KINDS]
             + [f"previous_{field}" for field in PREVIOUS_FIELDS]
             + [f"{slug}_{field}" for slug in slugs for field in ("requests", "matches")])
 
@@ -417,6 +423,8 @@ def csv_row(row: dict, name: str) -> dict:
         out[f"signups_{channel}"] = suppressed(count)
     for code, count in row["requests_by_language"].items():
         out[f"requests_in_{code}"] = suppressed(count)
+    for kind, count in row["attention_by_kind"].items():
+        out[f"attention_{kind}"] = suppressed(count)
     for slug, counts in row["by_category"].items():
         out[f"{slug}_requests"] = suppressed(counts["requests"])
         out[f"{slug}_matches"] = suppressed(counts["matches"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from bhc.attention import report as attention_figures
 from bhc.reports import network as network_figures
 
 SMALL = 5  # counts under this are withheld in exports meant for sharing
@@ -12,11 +13,13 @@ WITHHELD = "<5"
 # The counts that could point at a few residents, and the figures derived from them.
 COUNTS = ("requests", "matches", "abandoned", "in_progress", "residents_in_contact",
           "repeat_contacts", "active_helpers", "active_askers", "followups_answered",
-          "help_given", "wants_contact_again", *network_figures.FIELDS)
+          "help_given", "wants_contact_again", *network_figures.FIELDS,
+          *attention_figures.FIELDS)
 DERIVED_FROM = {"match_rate": ("requests", "matches"),
                 "help_given_rate": ("followups_answered", "help_given"),
                 "median_time_to_match_s": ("matches",), "p90_time_to_match_s": ("matches",),
-                "volunteers_rung_per_match": ("matches",), "reach": ("residents_in_contact",)}
+                "volunteers_rung_per_match": ("matches",), "reach": ("residents_in_contact",),
+                attention_figures.RATE: ("attention_items", "attention_within_a_working_day")}
 
 
 def suppressed(count: int) -> int | str:
@@ -43,7 +46,7 @@ def _withhold(row: dict) -> None:
                             for key, count in row["unmatched"].items()}
     if "participants" in small:
         row["participants_per_1000_households"] = WITHHELD
-    for breakdown in ("signups", "requests_by_language"):
+    for breakdown in ("signups", "requests_by_language", "attention_by_kind"):
         if breakdown in row:
             row[breakdown] = {key: WITHHELD if is_small(count) else count
                               for key, count in row[breakdown].items()}
