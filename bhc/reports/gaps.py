@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.candidates import Caps, may_be_rung
@@ -202,30 +202,40 @@ def _helper_groups(session: Session, ids: list[int], now: datetime
     return groups
 
 
+def _utc_hour(session: Session):
+    """A request's UTC hour as text, "2026-10-05 14", on either database: SQLite stores the
+    moment as ISO text, PostgreSQL formats it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(HelpRequest.created_at, "YYYY-MM-DD HH24")
+    return func.substr(HelpRequest.created_at, 1, 13)
+
+
 def _requests_by_hour(session: Session, ids: list[int], start: datetime, end: datetime):
     """Requests made in [start, end) and those that found nobody, per neighbourhood and
-    category, by Amsterdam weekday and hour. The moments travel to Python, as the local hour
-    is a matter of time zones that SQLite and PostgreSQL answer differently; each distinct UTC
-    hour is converted once."""
-    requests: dict[tuple[int, str], list[list[int]]] = {}
-    unhelped: dict[tuple[int, str], list[list[int]]] = {}
-    local_hours: dict[datetime, tuple[int, int]] = {}
-    rows = session.connection().execute(
-        select(HelpRequest.neighbourhood_id, HelpRequest.category_slug, HelpRequest.created_at,
-               HelpRequest.outcome)
+    category, by Amsterdam weekday and hour. SQL counts them per UTC hour (Amsterdam's offset
+    is whole hours; the local hour is a matter of time zones the two databases answer
+    differently), and each of the quarter's hours is then turned local once."""
+    hour = _utc_hour(session)
+    found_nobody = case((HelpRequest.outcome.in_(UNHELPED), 1), else_=0)
+    rows = session.execute(
+        select(HelpRequest.neighbourhood_id, HelpRequest.category_slug, hour, found_nobody,
+               func.count())
         .where(HelpRequest.created_at >= start, HelpRequest.created_at < end,
                HelpRequest.category_slug.is_not(None),
-               HelpRequest.neighbourhood_id.in_(ids or [-1])))
-    for neighbourhood_id, slug, created_at, outcome in rows:
-        hour = created_at.replace(minute=0, second=0, microsecond=0)
-        if hour not in local_hours:
-            local = to_local(hour)
-            local_hours[hour] = local.weekday(), local.hour
-        day, local_hour = local_hours[hour]
+               HelpRequest.neighbourhood_id.in_(ids or [-1]))
+        .group_by(HelpRequest.neighbourhood_id, HelpRequest.category_slug, hour, found_nobody))
+    requests: dict[tuple[int, str], list[list[int]]] = {}
+    unhelped: dict[tuple[int, str], list[list[int]]] = {}
+    local_hours: dict[str, tuple[int, int]] = {}
+    for neighbourhood_id, slug, utc_hour, nobody, count in rows:
+        if utc_hour not in local_hours:
+            local = to_local(datetime.strptime(utc_hour, "%Y-%m-%d %H"))
+            local_hours[utc_hour] = local.weekday(), local.hour
+        day, local_hour = local_hours[utc_hour]
         key = (neighbourhood_id, slug)
         if key not in requests:
             requests[key], unhelped[key] = _grid(), _grid()
-        requests[key][day][local_hour] += 1
-        if outcome in UNHELPED:
-            unhelped[key][day][local_hour] += 1
+        requests[key][day][local_hour] += count
+        if nobody:
+            unhelped[key][day][local_hour] += count
     return requests, unhelped

@@ -12,7 +12,7 @@ from bhc.neighbourhoods.services import add_neighbourhood
 
 NAME = "Segbroek"
 DAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
-# Quiet hours are the default 21:00-08:00, so hours 0-7 and 21-23 are quiet.
+# Segbroek's quiet hours are 21:00-08:00, so hours 0-7 and 21-23 are quiet.
 HELPERS = [  # (name, categories, availability, what else)
     ("H1", ("groceries",), "mo-fr 09:00-17:00", {}),
     ("H2", ("groceries", "chat"), "mo-fr 16:30-21:00; sa 10:00-12:00", {}),
@@ -56,6 +56,7 @@ def seed(session, now: datetime) -> int:
     """Segbroek (and Duinoord, whose helper and request must not count): returns Segbroek's
     id."""
     segbroek = add_neighbourhood(session, NAME, "+31702000001", ["2551"], 12000)
+    segbroek.quiet_hours = "21:00-08:00"  # whatever the exchange's default
     duinoord = add_neighbourhood(session, "Duinoord", "+31702000002", ["2518"], 3000)
     phones = (f"+316123400{n:02d}" for n in itertools.count(1))
     for name, categories, availability, other in [*HELPERS, ("D1", ("groceries",), "", {})]:
