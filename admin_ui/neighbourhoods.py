@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from admin_ui import texts
 from admin_ui.auth import ensure_visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
+from admin_ui.formatting import day_name
 from admin_ui.forms import MenuForm, NeighbourhoodForm
 from admin_ui.language import selected_language
 from bhc.app import current_exchange
@@ -63,6 +64,8 @@ def neighbourhood_edit(neighbourhood_id: int):
             "numbers": "\n".join(n.number for n in neighbourhood.numbers),
             **NeighbourhoodForm.quiet_fields(neighbourhood.quiet_hours),
             "auto_approve": neighbourhood.auto_approve,
+            "speech_input": neighbourhood.speech_input,
+            "menu_by_demand": neighbourhood.menu_by_demand,
         })
         if form.validate_on_submit():
             quiet_before = neighbourhood.quiet_hours
@@ -79,6 +82,12 @@ def neighbourhood_edit(neighbourhood_id: int):
                     neighbourhood.auto_approve = form.auto_approve.data
                     switched = "on" if neighbourhood.auto_approve else "off"
                     summary += f"; auto-approve sign-ups {switched}"
+                for setting, label in (("speech_input", "speech input"),
+                                       ("menu_by_demand", "menu keys by demand")):
+                    wanted = getattr(form, setting).data
+                    if getattr(neighbourhood, setting) != wanted:
+                        setattr(neighbourhood, setting, wanted)
+                        summary += f"; {label} {'on' if wanted else 'off'}"
                 if neighbourhood.quiet_hours != quiet_before:
                     summary += (f"; quiet hours {_quiet_summary(quiet_before)} -> "
                                 f"{_quiet_summary(neighbourhood.quiet_hours)}")
@@ -143,4 +152,4 @@ def neighbourhood_gaps(neighbourhood_id: int):
         labels = {c.slug: c.label(language) for c in neighbourhood.categories}
         return render_template("admin/neighbourhood_gaps.html", neighbourhood=neighbourhood,
                                data=data, place=data["neighbourhoods"][0], labels=labels,
-                               caps=caps)
+                               caps=caps, days=[day_name(day) for day in range(7)])

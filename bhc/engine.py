@@ -16,7 +16,7 @@ from typing import Callable
 
 from sqlalchemy import and_, case, exists, or_, select, update
 
-from bhc.calls import callbacks, urls
+from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.calls.carrier import PLACING, Carrier, CarrierError
 from bhc.calls.legs import policy_leg
@@ -41,12 +41,8 @@ from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slot
 
 log = logging.getLogger(__name__)
 
-# How long past the ring timeout a leg without any news counts as lost (callback never came).
-LOST_LEG_GRACE = timedelta(seconds=30)
 # Wake-ups arriving within this window after a pass are handled together in the next pass.
 BATCH_WINDOW_S = 0.05
-# How long an answered volunteer may take to press a key before we move on.
-DECISION_LIMIT = timedelta(seconds=90)
 HEARTBEAT_EVERY_S = 1.0
 
 
@@ -139,12 +135,15 @@ class Engine:
         """One pass: stop legs of finished requests, expire lost legs, advance open searches,
         phone residents whose call-back a volunteer accepted."""
         self._stop_legs_of_finished_requests()
+        self._end_calls_machines_took()
         self._expire_lost_legs()
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
+        self._place_reconnections()
         self._place_verification_calls()
         self._place_follow_ups()
+        self._delete_finished_queues()
 
     def _searches_to_advance(self) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have
@@ -171,6 +170,9 @@ class Engine:
             if request is None or request.state not in OPEN_STATES:
                 return
             callback = request.state == RequestState.CALLBACK_DUE
+            if callback and request.callback_until and now >= request.callback_until:
+                self._end_callback_round(session, request, now)  # time is up: ring nobody
+                return
             limits = self.limits
             started_at = request.searching_since or request.created_at
             if callback:
@@ -251,7 +253,7 @@ class Engine:
             sid = self._dial(phone, from_number,
                              self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
                              self.urls.url(urls.RESIDENT_STATUS, request=request_id),
-                             "call-back")
+                             "call-back", self.urls.url(urls.RESIDENT_AMD, request=request_id))
             if isinstance(sid, CarrierError):
                 with self.db.session() as session:
                     callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE,
@@ -263,6 +265,36 @@ class Engine:
                                 .values(callback_call_sid=sid))
             log.info("phoning back %s for request %s", mask(phone), request_id)
 
+    def _place_reconnections(self) -> None:
+        """Someone waits on hold to be put through again to the neighbour of a match: phone
+        that neighbour now, from the exchange's number (``bhc.calls.reconnections``); stop
+        the ringing call of one whose asker hung up. Its own function, so that a dispatcher
+        of outbound calls can take it as one kind of call (a person waits on hold, as for a
+        call-back)."""
+        now = self.clock()
+        with self.db.session() as session:
+            calls = reconnections.claim_due(session, now)
+            stops = reconnections.calls_to_stop(session, now)
+        for sid in stops:
+            try:
+                self.carrier.end_call(sid, answered=False)
+            except CarrierError as exc:
+                log.warning("could not stop a reconnection call: %s", exc)
+        for call in calls:
+            sid = self._dial(call.phone, call.from_number,
+                             self.urls.url(urls.RECONNECT_ANSWER,
+                                           reconnection=call.reconnection_id),
+                             self.urls.url(urls.RECONNECT_STATUS,
+                                           reconnection=call.reconnection_id),
+                             "reconnection call")
+            with self.db.session() as session:
+                if isinstance(sid, CarrierError):
+                    reconnections.placing_failed(session, call.reconnection_id, self.clock())
+                else:
+                    reconnections.placed(session, call.reconnection_id, sid)
+            log.info("phoning %s to reconnect (reconnection %s)", mask(call.phone),
+                     call.reconnection_id)
+
     def _place_follow_ups(self) -> None:
         """Follow-up calls that are due; each row is marked 'placing' and committed before its
         call is placed, so a crash never phones anyone twice."""
@@ -273,7 +305,8 @@ class Engine:
             sid = self._dial(call.phone, call.from_number,
                              self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
                              self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id),
-                             "follow-up call")
+                             "follow-up call",
+                             self.urls.url(urls.FOLLOWUP_AMD, followup=call.follow_up_id))
             if isinstance(sid, CarrierError):
                 with self.db.session() as session:
                     followups.placing_failed(session, call.follow_up_id, self.clock())
@@ -298,13 +331,17 @@ class Engine:
                                     None if isinstance(sid, CarrierError) else sid)
 
     def _dial(self, to: str, from_: str, answer_url: str, status_url: str,
-              what: str) -> str | CarrierError:
+              what: str, machine_detection_url: str | None = None) -> str | CarrierError:
         """Place one call and return its sid. A carrier error (after the adapter's retries) is
-        logged and returned rather than raised: each caller records it and goes on."""
+        logged and returned rather than raised: each caller records it and goes on. Machine
+        detection, when configured, is asynchronous: nobody waits in silence for it."""
+        if self.config.carrier.machine_detection != "async":
+            machine_detection_url = None
         try:
             return self.carrier.place_call(to=to, from_=from_, url=answer_url,
                                            status_callback=status_url,
-                                           timeout_s=self.config.matching.ring_timeout_s)
+                                           timeout_s=self.config.matching.ring_timeout_s,
+                                           machine_detection_url=machine_detection_url)
         except CarrierError as exc:
             log.warning("could not place the %s to %s: %s", what, mask(to), exc)
             return exc
@@ -312,7 +349,8 @@ class Engine:
     def _place(self, leg_id: int, phone: str, from_number: str) -> None:
         sid = self._dial(phone, from_number, self.urls.url(urls.OFFER, leg=leg_id),
                          self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
-                         f"volunteer call (leg {leg_id})")
+                         f"volunteer call (leg {leg_id})",
+                         self.urls.url(urls.VOLUNTEER_AMD, leg=leg_id))
         if isinstance(sid, CarrierError):
             with self.db.session() as session:
                 session.execute(
@@ -368,35 +406,35 @@ class Engine:
 
     def _expire_lost_legs(self) -> None:
         """A leg whose status callbacks never came (lost, or a crash) must not block a search."""
-        now = self.clock()
-        ring_limit = timedelta(seconds=self.config.matching.ring_timeout_s) + LOST_LEG_GRACE
-        to_end = []
+        limits = lost_legs.Limits.of(self.config.matching.ring_timeout_s,
+                                     self.config.matching.max_wait_s)
         with self.db.session() as session:
-            legs = session.scalars(
-                select(CallLeg).where(
-                    CallLeg.outcome.is_(None),
-                    CallLeg.status.in_(LIVE_LEG_STATUSES),
-                    or_(CallLeg.placed_at < now - ring_limit,
-                        CallLeg.answered_at < now - DECISION_LIMIT),
-                )
-            ).all()
-            for leg in legs:
-                answered = leg.answered_at is not None
-                if answered and now - leg.answered_at > DECISION_LIMIT:
-                    leg.outcome = LegOutcome.NO_RESPONSE
-                    leg.error = "no key within the decision limit"
-                elif not answered and now - leg.placed_at > ring_limit:
-                    leg.outcome, leg.error = LegOutcome.NO_ANSWER, "no status from the carrier"
-                    leg.status, leg.ended_at = LegStatus.FAILED, now
-                else:
-                    continue
-                if leg.sid:
-                    to_end.append((leg.sid, answered))
+            to_end = lost_legs.expire(session, self.clock(), limits)
         for sid, answered in to_end:
             try:
                 self.carrier.end_call(sid, answered=answered)
             except CarrierError as exc:
                 log.warning("could not end a lost leg: %s", exc)
+
+    def _end_calls_machines_took(self) -> None:
+        """Hang up calls a voicemail or a fax answered (webhooks only record that)."""
+        with self.db.session() as session:
+            sids = machines.take_calls_to_end(session)
+        for sid in sids:
+            try:
+                self.carrier.end_call(sid, answered=True)
+            except CarrierError as exc:
+                log.warning("could not hang up on an answering machine: %s", exc)
+
+    def _delete_finished_queues(self) -> None:
+        """Queues persist at the carrier until deleted: remove those of finished requests."""
+        with self.db.session() as session:
+            queue_sids = queues.take_finished(session)
+        for queue_sid in queue_sids:
+            try:
+                self.carrier.delete_queue(queue_sid)
+            except CarrierError as exc:
+                log.warning("could not delete queue %s: %s", queue_sid, exc)
 
     def _redirect(self, sid: str, url: str) -> None:
         try:
