@@ -22,13 +22,16 @@ from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from bhc.attention import report as attention_figures
+from bhc.calls.candidates import Caps
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
-from bhc.config import OfficeConfig
+from bhc.config import Config
+from bhc.db import utcnow
 from bhc.followups import services as followups
 from bhc.localtime import month_start_utc, to_local
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant
+from bhc.reports import gaps as helper_gaps
 from bhc.reports import languages as request_languages
 from bhc.reports import network as network_figures
 from bhc.reports import participation as participation_figures
@@ -104,7 +107,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
 
 
 def monthly_report(session: Session, month: str, neighbourhood_ids: list[int] | None = None,
-                   office_hours: str = OfficeConfig.hours) -> dict:
+                   config: Config | None = None, now: datetime | None = None) -> dict:
     """The report of ``month`` ("YYYY-MM") for these neighbourhoods (None: all), by name.
 
     Figures follow docs/architecture.md, "Report JSON". Beyond the contract: ``in_progress``
@@ -115,14 +118,18 @@ def monthly_report(session: Session, month: str, neighbourhood_ids: list[int] | 
     month, or made a request in it, counted with the neighbourhood they belong to), ``previous``
     (the month before's key figures), ``history`` (requests and matches of the last 12
     months), the network figures of
-    ``bhc.network_figures`` and ``survey`` (the resident survey waves held by the month's end,
-    ``bhc.surveys.survey_summary``). Ratios are rounded to 4 decimals (reach to 6), times to
-    0.1 s, volunteers rung per match to 0.01.
+    ``bhc.network_figures``, ``survey`` (the resident survey waves held by the month's end,
+    ``bhc.surveys.survey_summary``, with ``[survey] lonely_from``) and ``helper_gaps``
+    (``bhc.reports.gaps``: where helpers are missing, for the 13 weeks up to the month's end
+    with the helpers as they are at ``now``, under the quiet hours and caps of ``config``).
+    Ratios are rounded to 4 decimals (reach to 6), times to 0.1 s, volunteers rung per match
+    to 0.01.
     In "total", a resident in contact in several neighbourhoods counts once, and reach compares
     the residents of neighbourhoods with a household count with their summed households.
     """
     year, number = parse_month(month)
     start, end = month_bounds(month)
+    config = config or Config()
     query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
                      neighbourhood_ids)
     neighbourhoods = list(session.scalars(query))
@@ -150,13 +157,17 @@ def monthly_report(session: Session, month: str, neighbourhood_ids: list[int] | 
     participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
     request_languages.add_to_report(languages, dict(zip(ids, rows)), total_row)
     attention_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row,
-                                    office_hours)
+                                    config.office.hours)
     return {"month": f"{year:04d}-{number:02d}",
             "total": {"households": households, **total_row}, "neighbourhoods": rows,
             "previous": _month_before(session, month, neighbourhoods, neighbourhood_ids),
             "history": _history(session, month, neighbourhoods, neighbourhood_ids,
                                 figures, total),
-            "survey": surveys.survey_summary(session, end, neighbourhood_ids)}
+            "survey": surveys.survey_summary(session, end, neighbourhood_ids,
+                                             config.survey.lonely_from),
+            "helper_gaps": helper_gaps.helper_gaps(
+                session, neighbourhoods, *helper_gaps.quarter_bounds(end), now or utcnow(),
+                config.matching.quiet_hours, Caps.of(config.matching))}
 
 
 def _empty() -> dict:

@@ -27,7 +27,6 @@ def suppressed(count: int) -> int | str:
     return WITHHELD if 0 < count < SMALL else count
 
 
-
 def is_small(value) -> bool:
     return isinstance(value, int) and 0 < value < SMALL
 
@@ -67,4 +66,21 @@ def for_sharing(report: dict) -> dict:
     for part in (shared, shared.get("previous", {}), shared.get("history", {})):
         for row in [part.get("total", {}), *part.get("neighbourhoods", [])]:
             _withhold(row)
+    for place in shared.get("helper_gaps", {}).get("neighbourhoods", []):
+        _withhold_gaps(place)
     return shared
+
+
+def _withhold_gaps(place: dict) -> None:
+    """In place: where helpers are missing, with its small counts of helpers and requests
+    (and the calls a week that follow from the helpers) as "<5"."""
+    for gap in place["largest_gaps"]:
+        for field in ("requests", "unhelped"):
+            if is_small(gap[field]):
+                gap[field] = WITHHELD
+    for grid in place["categories"].values():
+        if is_small(grid["helpers"]):
+            grid["helpers"] = grid["calls_a_week"] = WITHHELD
+        for field in ("helpers_by_hour", "requests_by_hour", "unhelped_by_hour"):
+            grid[field] = [[WITHHELD if is_small(count) else count for count in day]
+                           for day in grid[field]]

@@ -1,14 +1,21 @@
+
 """The monthly report's "needs attention" figures, worked out by hand; on both databases."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bhc.attention.models import AttentionItem
+from bhc.config import Config
 from bhc.models import Neighbourhood
 from bhc.reports.monthly import monthly_report, to_csv
 
 CREATED = datetime(2026, 9, 1)
+
+
+def with_office_hours(hours: str) -> Config:
+    return replace(Config(), office=replace(Config().office, hours=hours))
 
 
 def _item(session, ref: int, where: int, kind: str, raised: datetime,
@@ -81,7 +88,7 @@ def _attention(row: dict) -> dict:
 def test_the_report_counts_items_and_those_closed_within_a_working_day(database):
     _seed(database)
     with database.session() as session:
-        report = monthly_report(session, "2026-10", office_hours="mo-fr 09:00-17:00")
+        report = monthly_report(session, "2026-10", config=with_office_hours("mo-fr 09:00-17:00"))
     rows = {row["name"]: _attention(row) for row in report["neighbourhoods"]}
     assert rows == {"Segbroek": SEGBROEK, "Duinoord": DUINOORD}
     assert _attention(report["total"]) == TOTAL
@@ -90,7 +97,7 @@ def test_the_report_counts_items_and_those_closed_within_a_working_day(database)
 def test_without_office_hours_a_working_day_is_a_whole_day(database):
     _seed(database)
     with database.session() as session:
-        report = monthly_report(session, "2026-10", office_hours="")
+        report = monthly_report(session, "2026-10", config=with_office_hours(""))
     within = {row["name"]: row["attention_within_a_working_day"]
               for row in report["neighbourhoods"]}
     assert within == {"Segbroek": 2, "Duinoord": 0}  # D (1 h) and E (16.5 h) only

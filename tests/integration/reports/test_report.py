@@ -228,7 +228,12 @@ OCTOBER = {"month": "2026-10", "total": TOTAL, "neighbourhoods": [DUINOORD, SEGB
                                {"2026-09": (1, 0), "2026-10": (15, 7)},
                                Duinoord={"2026-10": (4, 2)},
                                Segbroek={"2026-09": (1, 0), "2026-10": (11, 5)}),
-           "survey": []}  # no survey waves: see tests/integration/test_surveys.py
+           "survey": [],  # no survey waves: see tests/integration/test_surveys.py
+           # The 13 weeks up to the month's end; these neighbourhoods have no menu (see
+           # tests/integration/reports/test_gaps.py).
+           "helper_gaps": {"from": "2026-08-02", "to": "2026-10-31", "neighbourhoods": [
+               {"name": name, "quiet_hours": "21:00-08:00", "categories": {},
+                "largest_gaps": []} for name in ("Duinoord", "Segbroek")]}}
 
 
 @pytest.fixture
