@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "simulator-test-token"
@@ -23,11 +23,19 @@ VOLUNTEER = "+31612345678"
 CALLER = "+31611111111"
 
 
+class QuietRequests(WSGIRequestHandler):
+    """No access-log line per request: a test's own output (a CLI's, say) stays its own."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
 class ServedApp:
     """A WSGI app served by werkzeug on a random local port in a background thread."""
 
     def __init__(self, app, name: str):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True,
+                                  request_handler=QuietRequests)
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(
             target=lambda: self.server.serve_forever(poll_interval=0.05),
