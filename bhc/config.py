@@ -51,6 +51,9 @@ class TwilioConfig:
     account_sid: str = ""
     auth_token: str = ""
     api_base_url: str = "https://api.twilio.com"
+    # The account's calls per second (Twilio's default is 1): the engines together never
+    # create calls faster, so the carrier never queues one in an order we did not choose.
+    calls_per_second: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,8 @@ def _check(config: Config) -> None:
         raise ConfigError("server.public_url must be an http(s) URL")
     if not re.match(r"^https?://[^/\s]+", config.twilio.api_base_url):
         raise ConfigError("twilio.api_base_url must be an http(s) URL")
+    if not 0 < config.twilio.calls_per_second <= 10_000:
+        raise ConfigError("twilio.calls_per_second must be a positive number")
     if config.matching.strategy not in ("sequential", "waves"):
         raise ConfigError("matching.strategy must be 'sequential' or 'waves'")
     for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size", "daily_cap",

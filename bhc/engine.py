@@ -1,7 +1,10 @@
 """The engine: turns searching requests into volunteer calls, one step at a time.
 
-All state lives in the database, so a step can run in any process after a restart. Webhooks only
-record facts and wake the engine; every outbound REST call to the carrier happens here.
+All state lives in the database, so a step can run in any process after a restart, and any
+number of engine processes may step against one PostgreSQL database (``engines/claims.py``
+says who acts on what). Webhooks only record facts and wake the engine. A step never waits on
+the carrier: it queues the calls it decides on, and the dispatcher (``engines/dispatcher.py``)
+places them, in turn and at the account's pace, on a pool of carrier workers.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from bhc.calls import callbacks, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
-from bhc.calls.carrier import PLACING, Carrier, CarrierError
+from bhc.calls.carrier import Carrier
 from bhc.calls.legs import policy_leg
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
@@ -33,11 +36,12 @@ from bhc.calls.models import (
 from bhc.calls.transitions import transition
 from bhc.config import Config
 from bhc.db import Database, utcnow
-from bhc.engines import heartbeat
+from bhc.engines import claims, heartbeat, placements
+from bhc.engines.dispatcher import Dial, Dispatcher, Priority, enqueue, withdraw
 from bhc.followups import services as followups
 from bhc.phones import mask
 from bhc.signups import services as signups
-from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slots
+from matching.policy import GiveUp, Limits, Ring, Search, Wait, next_action, open_slots
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,15 @@ class Engine:
         self._again = threading.Event()
         self.engine_id: str | None = None  # set by register(): this process's heartbeat row
         self._last_beat = float("-inf")
+        # What makes a step happen soon; the running exchange also pokes its scheduler.
+        self.wake: Callable[[], None] = self.request_step
+        self.dispatcher = Dispatcher(
+            database, carrier, placements.kinds(lambda: self.clock()),
+            calls_per_second=config.twilio.calls_per_second,
+            ring_timeout_s=config.matching.ring_timeout_s, on_change=lambda: self.wake(),
+            idle_poll_s=config.matching.poll_interval_s)
+        self._stopping = threading.Event()
+        self._alive: threading.Thread | None = None
 
     def register(self) -> str:
         """Announce this engine process; its heartbeat follows every step."""
@@ -88,22 +101,43 @@ class Engine:
             with self.db.session() as session:
                 heartbeat.stopped(session, self.engine_id, self.clock())
 
+    def start(self) -> int:
+        """Register, recover what engines that are gone left being placed, keep saying this
+        one is alive, and start placing queued calls; returns how many were recovered."""
+        self.register()
+        recovered = self.recover()
+        self._stopping.clear()
+        self._alive = threading.Thread(target=self._keep_alive, name="bhc-alive", daemon=True)
+        self._alive.start()
+        self.dispatcher.start(self.engine_id)
+        return recovered
+
+    def stop(self) -> None:
+        """Place no more calls (those being placed finish) and say this engine stopped."""
+        self._stopping.set()
+        self.dispatcher.stop()
+        if self._alive is not None:
+            self._alive.join(timeout=heartbeat.ALIVE_EVERY_S * 5)
+            self._alive = None
+        self.unregister()
+
+    def _keep_alive(self) -> None:
+        while not self._stopping.wait(heartbeat.ALIVE_EVERY_S):
+            try:
+                with self.db.session() as session:
+                    heartbeat.alive(session, self.engine_id, utcnow())
+            except Exception as exc:  # the database is away; the steps say so too
+                log.warning("could not write the engine's heartbeat: %s",
+                            exc.__class__.__name__)
+
     def request_step(self) -> None:
         """Something happened: make the running (or next) step look again."""
         self._again.set()
 
     def recover(self) -> int:
-        """After a crash: legs that were being placed may or may not have rung; never ring
-        those volunteers again for the request, and let the search go on."""
-        with self.db.session() as session:
-            result = session.execute(
-                update(CallLeg)
-                .where(CallLeg.status == LegStatus.PLACING)
-                .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
-                        error="interrupted by restart",
-                        ended_at=self.clock())
-            )
-            return result.rowcount
+        """Calls that engines now gone were placing may or may not have rung: never place
+        them again (a volunteer's search moves on to the next one)."""
+        return self.dispatcher.reclaim()
 
     def tick(self) -> None:
         """Step until nothing new happened during the last step.
@@ -116,6 +150,8 @@ class Engine:
                 started = time.monotonic()
                 try:
                     self._step()
+                    if not self.dispatcher.running:  # tests, a one-off run: place them now
+                        self.dispatcher.run_inline()
                     self._beat(time.monotonic() - started)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
@@ -136,8 +172,10 @@ class Engine:
             heartbeat.beat(session, self.engine_id, self.clock(), step_s)
 
     def _step(self) -> None:
-        """One pass: stop legs of finished requests, expire lost legs, advance open searches,
-        phone residents whose call-back a volunteer accepted."""
+        """One pass: recover what gone engines were placing, stop legs of finished requests,
+        expire lost legs, advance open searches, queue the call-backs, sign-up code calls and
+        follow-ups that are due."""
+        self.recover()
         self._stop_legs_of_finished_requests()
         self._expire_lost_legs()
         for request_id in self._searches_to_advance():
@@ -167,9 +205,9 @@ class Engine:
     def _advance(self, request_id: int) -> None:
         now = self.clock()
         with self.db.session() as session:
-            request = session.get(HelpRequest, request_id)
+            request = claims.claim_search(session, request_id)
             if request is None or request.state not in OPEN_STATES:
-                return
+                return  # another engine is stepping it now, or it is over
             callback = request.state == RequestState.CALLBACK_DUE
             limits = self.limits
             started_at = request.searching_since or request.created_at
@@ -195,21 +233,27 @@ class Engine:
             candidates = as_candidates(volunteers, request.language)
             action = next_action(search, candidates, limits, now, self.rng)
             if isinstance(action, Ring):
-                # Leg rows are committed before any call is placed, so a crash can never lead
-                # to ringing the same volunteer twice for this request.
-                by_id = {v.id: v for v in volunteers}
-                legs = []
+                action = self._reserve(session, search, candidates, limits, now, action)
+            if isinstance(action, Ring):
+                # Leg rows are committed with their queued calls, before any is placed, so a
+                # crash can never lead to ringing the same volunteer twice for this request.
+                phones = {v.id: v.phone for v in volunteers}
                 # Stamped after the candidate query, not with ``now`` from before it: a leg of
-                # the same volunteer that ended in between must not seem to overlap this one.
+                # the same volunteer that ended in between must not seem to overlap this one
+                # (and again when its turn at the carrier comes).
                 placed_at = self.clock()
-                for volunteer_id in action.volunteer_ids:
-                    leg = CallLeg(request_id=request.id, volunteer_id=volunteer_id,
-                                  status=LegStatus.PLACING, placed_at=placed_at)
-                    session.add(leg)
-                    legs.append((leg, by_id[volunteer_id].phone))
+                legs = [CallLeg(request_id=request.id, volunteer_id=volunteer_id,
+                                status=LegStatus.PLACING, placed_at=placed_at)
+                        for volunteer_id in action.volunteer_ids]
+                session.add_all(legs)
                 session.flush()
-                placements = [(leg.id, phone) for leg, phone in legs]
                 from_number = request.neighbourhood.exchange_number
+                priority = Priority.CALL_BACK_ROUND if callback else Priority.CALLER_ON_HOLD
+                for position, leg in enumerate(legs):
+                    dial = Dial(phones[leg.volunteer_id], from_number,
+                                self.urls.url(urls.OFFER, leg=leg.id),
+                                self.urls.url(urls.VOLUNTEER_STATUS, leg=leg.id))
+                    enqueue(session, placements.LEG, leg.id, dial, priority, position)
             elif isinstance(action, GiveUp) and callback:
                 self._end_callback_round(session, request, now)
                 return
@@ -221,12 +265,31 @@ class Engine:
             else:
                 return  # Wait or Done
         if isinstance(action, Ring):
-            for leg_id, phone in placements:
-                self._place(leg_id, phone, from_number)
+            self.dispatcher.wake()
+            log.info("request %s: ringing %s volunteers", request_id, len(action.volunteer_ids))
         elif ended:
             log.info("request %s unmatched: %s", request_id, action.reason.value)
-            self._redirect(caller_sid, self.urls.url(urls.UNMATCHED))
+            # The caller's hold music checks the state too, so they hear the outcome even if
+            # this redirect fails.
+            self.dispatcher.redirect_call(caller_sid, self.urls.url(urls.UNMATCHED))
             self.request_step()  # its legs still ringing are stopped in the next pass
+
+    def _reserve(self, session, search: Search, candidates, limits: Limits, now: datetime,
+                 action: Ring) -> Ring | Wait:
+        """The policy's wave, with every volunteer in it reserved for this step. One another
+        engine is reserving, or rang since the candidate query, is left out and the policy
+        asked again; if it then finds nobody, the request waits for the next pass (those
+        volunteers may be free by then) rather than giving up."""
+        taken: set[int] = set()
+        while True:
+            free = claims.reserve_volunteers(session, action.volunteer_ids)
+            if len(free) == len(action.volunteer_ids):
+                return action
+            taken |= set(action.volunteer_ids) - free
+            action = next_action(search, [c for c in candidates if c.volunteer_id not in taken],
+                                 limits, now, self.rng)
+            if not isinstance(action, Ring):
+                return Wait()
 
     def _end_callback_round(self, session, request: HelpRequest, now: datetime) -> None:
         """Nobody took the call-back this round: try again later, or give up once expired."""
@@ -239,107 +302,61 @@ class Engine:
         request.next_round_at = now + timedelta(seconds=self.config.callback.retry_every_s)
 
     def _call_back_residents(self) -> None:
-        """A volunteer accepted a call-back and waits on hold: phone the resident now."""
+        """A volunteer accepted a call-back and waits on hold: phone the resident now (marked
+        and queued in one transaction: after a crash nobody is phoned twice)."""
         with self.db.session() as session:
-            waiting = [(r.id, r.caller.phone, r.neighbourhood.exchange_number)
-                       for r in callbacks.residents_to_call(session) if r.caller is not None]
-            for request_id, _, _ in waiting:
-                # Marked before the call is placed: after a crash nobody is phoned twice.
-                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                .values(callback_call_sid=PLACING))
-        for request_id, phone, from_number in waiting:
-            sid = self._dial(phone, from_number,
-                             self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
-                             self.urls.url(urls.RESIDENT_STATUS, request=request_id),
-                             "call-back")
-            if isinstance(sid, CarrierError):
-                with self.db.session() as session:
-                    callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE,
-                                   self.clock())
-                self.request_step()
-                continue
-            with self.db.session() as session:
-                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                .values(callback_call_sid=sid))
-            log.info("phoning back %s for request %s", mask(phone), request_id)
+            due = callbacks.claim_residents_to_call(session)
+            for request in due:
+                enqueue(session, placements.CALL_BACK, request.id,
+                        Dial(request.caller.phone, request.neighbourhood.exchange_number,
+                             self.urls.url(urls.RESIDENT_ANSWER, request=request.id),
+                             self.urls.url(urls.RESIDENT_STATUS, request=request.id)),
+                        Priority.CALL_BACK)
+                log.info("phoning back %s for request %s", mask(request.caller.phone),
+                         request.id)
+        if due:
+            self.dispatcher.wake()
 
     def _place_follow_ups(self) -> None:
-        """Follow-up calls that are due; each row is marked 'placing' and committed before its
-        call is placed, so a crash never phones anyone twice."""
+        """Follow-up calls that are due; each row is marked 'placing' and its call queued in
+        one transaction, so a crash never phones anyone twice."""
         with self.db.session() as session:
             calls = followups.claim_due(session, self.clock(),
                                         followups.Timing.from_config(self.config))
-        for call in calls:
-            sid = self._dial(call.phone, call.from_number,
+            for call in calls:
+                enqueue(session, placements.FOLLOW_UP, call.follow_up_id,
+                        Dial(call.phone, call.from_number,
                              self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
-                             self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id),
-                             "follow-up call")
-            if isinstance(sid, CarrierError):
-                with self.db.session() as session:
-                    followups.placing_failed(session, call.follow_up_id, self.clock())
-                continue
-            with self.db.session() as session:
-                followups.placed(session, call.follow_up_id, sid)
-            log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
-                     mask(call.phone))
+                             self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id)),
+                        Priority.FOLLOW_UP)
+                log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
+                         mask(call.phone))
+        if calls:
+            self.dispatcher.wake()
 
     def _place_verification_calls(self) -> None:
-        """Web sign-ups waiting for the call that reads their code aloud (marked before the
-        call is placed: after a crash nobody is phoned twice; the page offers to call again)."""
+        """Web sign-ups waiting for the call that reads their code aloud (marked and queued in
+        one transaction: after a crash nobody is phoned twice; the page offers to call
+        again)."""
         with self.db.session() as session:
             due = signups.claim_due_calls(session)
-        for call in due:
-            sid = self._dial(call.phone, call.from_number,
+            for call in due:
+                enqueue(session, placements.SIGN_UP_CODE, call.sign_up_id,
+                        Dial(call.phone, call.from_number,
                              self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
-                             self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id),
-                             "sign-up code call")
-            with self.db.session() as session:
-                signups.call_placed(session, call.sign_up_id,
-                                    None if isinstance(sid, CarrierError) else sid)
-
-    def _dial(self, to: str, from_: str, answer_url: str, status_url: str,
-              what: str) -> str | CarrierError:
-        """Place one call and return its sid. A carrier error (after the adapter's retries) is
-        logged and returned rather than raised: each caller records it and goes on."""
-        try:
-            return self.carrier.place_call(to=to, from_=from_, url=answer_url,
-                                           status_callback=status_url,
-                                           timeout_s=self.config.matching.ring_timeout_s)
-        except CarrierError as exc:
-            log.warning("could not place the %s to %s: %s", what, mask(to), exc)
-            return exc
-
-    def _place(self, leg_id: int, phone: str, from_number: str) -> None:
-        sid = self._dial(phone, from_number, self.urls.url(urls.OFFER, leg=leg_id),
-                         self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
-                         f"volunteer call (leg {leg_id})")
-        if isinstance(sid, CarrierError):
-            with self.db.session() as session:
-                session.execute(
-                    update(CallLeg)
-                    .where(CallLeg.id == leg_id, CallLeg.status == LegStatus.PLACING)
-                    .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
-                            error=str(sid)[:200], ended_at=self.clock())
-                )
-            return
-        with self.db.session() as session:
-            # One statement: a status callback may already have moved the leg on (even ended
-            # it) between the REST answer and here, and must not be undone.
-            session.execute(
-                update(CallLeg).where(CallLeg.id == leg_id)
-                .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING,
-                                              LegStatus.QUEUED),
-                                             else_=CallLeg.status))
-            )
-        log.info("rang volunteer %s for request (leg %s)", mask(phone), leg_id)
+                             self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id)),
+                        Priority.SIGN_UP_CODE)
+        if due:
+            self.dispatcher.wake()
 
     def _stop_legs_of_finished_requests(self) -> None:
         """Once a request is matched, abandoned or unmatched, its other live legs must stop:
-        ringing ones are cancelled, answered ones hear that the request was taken or withdrawn."""
+        ringing ones are cancelled, answered ones hear that the request was taken or withdrawn,
+        and those still waiting for their turn at the carrier are never placed."""
         now = self.clock()
         with self.db.session() as session:
-            rows = session.execute(
-                select(CallLeg.id, CallLeg.sid, CallLeg.status)
+            to_stop = session.scalars(
+                select(CallLeg.id)
                 .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
                 .where(
                     HelpRequest.state.not_in(OPEN_STATES),
@@ -351,23 +368,33 @@ class Engine:
                     CallLeg.stop_requested_at.is_(None),
                 )
             ).all()
-            for leg_id, _, _ in rows:
-                session.execute(
-                    update(CallLeg).where(CallLeg.id == leg_id).values(stop_requested_at=now)
-                )
-        for leg_id, sid, status in rows:
+            if not to_stop:
+                return
+            # Marked in one statement that returns the legs as they are now: of two engines
+            # only one stops each, and a placement finishing meanwhile either shows its sid
+            # here or sees the mark (and cancels its call itself).
+            stopped = session.execute(
+                update(CallLeg)
+                .where(CallLeg.id.in_(to_stop), CallLeg.stop_requested_at.is_(None))
+                .values(stop_requested_at=now)
+                .returning(CallLeg.id, CallLeg.sid, CallLeg.status)
+                .execution_options(synchronize_session=False)
+            ).all()
+            never_rung = withdraw(session, placements.LEG,
+                                  [leg_id for leg_id, sid, _ in stopped if sid is None])
+            if never_rung:
+                session.execute(delete(CallLeg).where(CallLeg.id.in_(never_rung)))
+        for leg_id, sid, status in stopped:
             if sid is None:
-                continue
-            try:
-                if status == LegStatus.IN_PROGRESS:
-                    self.carrier.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
-                else:
-                    self.carrier.end_call(sid, answered=False)
-            except CarrierError as exc:
-                log.warning("could not stop leg %s: %s", leg_id, exc)
+                continue  # never rung, or being placed: its placement cancels it
+            if status == LegStatus.IN_PROGRESS:
+                self.dispatcher.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
+            else:
+                self.dispatcher.end_call(sid, answered=False)
 
     def _expire_lost_legs(self) -> None:
-        """A leg whose status callbacks never came (lost, or a crash) must not block a search."""
+        """A leg whose status callbacks never came (lost, or a crash) must not block a search.
+        Only legs the carrier has taken count: one waiting for its turn is not lost."""
         now = self.clock()
         ring_limit = timedelta(seconds=self.config.matching.ring_timeout_s) + LOST_LEG_GRACE
         to_end = []
@@ -375,10 +402,11 @@ class Engine:
             legs = session.scalars(
                 select(CallLeg).where(
                     CallLeg.outcome.is_(None),
+                    CallLeg.sid.is_not(None),
                     CallLeg.status.in_(LIVE_LEG_STATUSES),
                     or_(CallLeg.placed_at < now - ring_limit,
                         CallLeg.answered_at < now - DECISION_LIMIT),
-                )
+                ).with_for_update(skip_locked=True)
             ).all()
             for leg in legs:
                 answered = leg.answered_at is not None
@@ -390,17 +418,6 @@ class Engine:
                     leg.status, leg.ended_at = LegStatus.FAILED, now
                 else:
                     continue
-                if leg.sid:
-                    to_end.append((leg.sid, answered))
+                to_end.append((leg.sid, answered))
         for sid, answered in to_end:
-            try:
-                self.carrier.end_call(sid, answered=answered)
-            except CarrierError as exc:
-                log.warning("could not end a lost leg: %s", exc)
-
-    def _redirect(self, sid: str, url: str) -> None:
-        try:
-            self.carrier.redirect_call(sid, url)
-        except CarrierError as exc:
-            # The caller's hold music checks the state too, so they still hear the outcome.
-            log.warning("could not redirect the caller: %s", exc)
+            self.dispatcher.end_call(sid, answered=answered)

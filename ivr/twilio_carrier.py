@@ -7,6 +7,7 @@ Twilio-compatible API, such as the simulated carrier of the demo and the tests.
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 from requests.adapters import HTTPAdapter
@@ -53,10 +54,24 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
 
 class TwilioCarrier:
+    """Safe to use from many threads at once (the engine's carrier workers): each thread has a
+    client of its own, as the twilio client keeps each request's response on itself
+    (``TwilioHttpClient._test_only_last_response``), where a second thread's request would
+    overwrite it before the first returns it."""
+
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str) -> None:
-        self.client = Client(
-            account_sid, auth_token, http_client=BaseUrlHttpClient(api_base_url)
-        )
+        self._credentials = (account_sid, auth_token, api_base_url)
+        self._local = threading.local()
+
+    @property
+    def client(self) -> Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            account_sid, auth_token, api_base_url = self._credentials
+            client = Client(account_sid, auth_token,
+                            http_client=BaseUrlHttpClient(api_base_url))
+            self._local.client = client
+        return client
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
                    timeout_s: int) -> str:

@@ -69,6 +69,8 @@ class Live:
             "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120,
                          "strategy": "sequential"},
             "callback": {"retry_every_s": 1},
+            # The simulated carrier's one call per simulated second, in real seconds.
+            "twilio": {"calls_per_second": 1 / time_scale},
             "ivr": {"gather_timeout_s": gather_timeout_s(time_scale, key_window_s)},
         })
         self.exchange = None
@@ -95,6 +97,7 @@ class Live:
         if self.exchange.listener is not None:
             self.exchange.listener.stop()
         self.exchange.scheduler.shutdown(wait=True)
+        self.exchange.engine.stop()
         fresh = build(self.config)
         self._count_steps(fresh.engine)
         self.exchange.engine = fresh.engine

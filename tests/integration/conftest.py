@@ -19,14 +19,20 @@ EXCHANGE = "+31702000001"
 CALLER = "+31703561234"
 
 
+class ProcessDied(BaseException):
+    """The engine's process ended here (no ``except Exception`` in the engine catches it)."""
+
+
 class FakeCarrier:
-    """Records what the engine asks of the network; can be told to fail."""
+    """Records what the engine asks of the network; can be told to fail, or to take a call and
+    never answer because the engine's process died meanwhile (``die_next``)."""
 
     def __init__(self) -> None:
         self.placed: list[dict] = []
         self.ended: list[tuple[str, bool]] = []
         self.redirected: list[tuple[str, str]] = []
         self.fail_next = 0
+        self.die_next = 0
         self._sids = itertools.count(1)
 
     def place_call(self, *, to, from_, url, status_callback, timeout_s):
@@ -36,6 +42,9 @@ class FakeCarrier:
         sid = f"CA{next(self._sids):032d}"
         self.placed.append(dict(sid=sid, to=to, from_=from_, url=url,
                                 status_callback=status_callback, timeout_s=timeout_s))
+        if self.die_next:
+            self.die_next -= 1
+            raise ProcessDied(f"the engine died before it heard of {sid}")
         return sid
 
     def end_call(self, sid, *, answered):
