@@ -38,6 +38,7 @@ from bhc.config import Config
 from bhc.db import Database, utcnow
 from bhc.engines import claims, heartbeat, placements
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, enqueue, withdraw
+from bhc.engines.models import OutboundCall
 from bhc.followups import services as followups
 from bhc.phones import mask
 from bhc.signups import services as signups
@@ -393,31 +394,32 @@ class Engine:
                 self.dispatcher.end_call(sid, answered=False)
 
     def _expire_lost_legs(self) -> None:
-        """A leg whose status callbacks never came (lost, or a crash) must not block a search.
-        Only legs the carrier has taken count: one waiting for its turn is not lost."""
+        """A leg whose status callbacks never came (lost, or its engine died placing it) must
+        neither block a search nor keep its volunteer from other calls. Only legs handed to
+        the carrier count: one still waiting for its turn (or being placed) is not lost."""
         now = self.clock()
         ring_limit = timedelta(seconds=self.config.matching.ring_timeout_s) + LOST_LEG_GRACE
+        in_queue = exists().where(OutboundCall.kind == placements.LEG,
+                                  OutboundCall.ref_id == CallLeg.id)
         to_end = []
         with self.db.session() as session:
             legs = session.scalars(
                 select(CallLeg).where(
-                    CallLeg.outcome.is_(None),
-                    CallLeg.sid.is_not(None),
-                    CallLeg.status.in_(LIVE_LEG_STATUSES),
-                    or_(CallLeg.placed_at < now - ring_limit,
-                        CallLeg.answered_at < now - DECISION_LIMIT),
-                ).with_for_update(skip_locked=True)
+                    CallLeg.status.in_(LIVE_LEG_STATUSES), ~in_queue,
+                    or_(and_(CallLeg.answered_at.is_(None), CallLeg.placed_at < now - ring_limit),
+                        and_(CallLeg.outcome.is_(None),
+                             CallLeg.answered_at < now - DECISION_LIMIT)),
+                ).with_for_update(skip_locked=True, of=CallLeg)
             ).all()
             for leg in legs:
-                answered = leg.answered_at is not None
-                if answered and now - leg.answered_at > DECISION_LIMIT:
+                if leg.answered_at is not None:
                     leg.outcome = LegOutcome.NO_RESPONSE
                     leg.error = "no key within the decision limit"
-                elif not answered and now - leg.placed_at > ring_limit:
-                    leg.outcome, leg.error = LegOutcome.NO_ANSWER, "no status from the carrier"
-                    leg.status, leg.ended_at = LegStatus.FAILED, now
                 else:
-                    continue
-                to_end.append((leg.sid, answered))
+                    if leg.outcome is None:
+                        leg.outcome, leg.error = LegOutcome.NO_ANSWER, "no status from the carrier"
+                    leg.status, leg.ended_at = LegStatus.FAILED, now
+                if leg.sid:
+                    to_end.append((leg.sid, leg.answered_at is not None))
         for sid, answered in to_end:
             self.dispatcher.end_call(sid, answered=answered)

@@ -50,6 +50,10 @@ PLACING_AT_ONCE = 24
 # long (the adapter's timeout and retries included), so it was lost (say, its result could not
 # be written).
 CLAIM_LEASE = timedelta(minutes=2)
+# Calls whose moments come within this much are claimed together, each then waiting for its
+# own moment: a wave costs one database round trip, however fast the account's pace. (Its
+# priority is settled this much ahead, no more.)
+TURN_HORIZON_S = 0.1
 RESULT_TRIES = 3
 
 
@@ -123,12 +127,13 @@ def waiting(session: Session) -> int:
 
 @dataclass(frozen=True)
 class _Turn:
-    """A claimed call, to be placed by this engine."""
+    """A claimed call, to be placed by this engine at its moment (``time.time()`` seconds)."""
 
     id: int
     kind: str
     ref_id: int
     dial: Dial
+    at: float
 
 
 class Dispatcher:
@@ -152,6 +157,7 @@ class Dispatcher:
         self.idle_poll_s = idle_poll_s
         self.engine_id = "inline"
         self._workers = workers
+        self._placing_at_once = placing_at_once
         self._placing = threading.BoundedSemaphore(placing_at_once)
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -188,31 +194,36 @@ class Dispatcher:
     def run_inline(self) -> None:
         """Place every call waiting now, in turn and at the pace, in this thread."""
         while True:
-            turn = self._take_turn()
-            if isinstance(turn, _Turn):
+            turns, wait_s = self._take_turns(self._placing_at_once)
+            for turn in turns:
                 self._place(turn)
-            elif turn is None:
+            if not turns and wait_s is None:
                 return
-            else:
-                time.sleep(turn)
+            if not turns:
+                time.sleep(wait_s)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._placing.acquire()
+            self._placing.acquire()  # a carrier worker free for one more placement
+            free = 1
+            while free < self._placing_at_once and self._placing.acquire(blocking=False):
+                free += 1
             self._wake.clear()
             try:
-                turn = self._take_turn()
+                turns, wait_s = self._take_turns(free)
             except Exception:
                 log.exception("taking a turn at the carrier failed; trying again")
-                turn = self.idle_poll_s
-            if isinstance(turn, _Turn):
+                turns, wait_s = [], self.idle_poll_s
+            for _ in range(free - len(turns)):
+                self._placing.release()
+            for turn in turns:
                 self._pool.submit(self._place_then_free, turn)
+            if turns:
                 continue
-            self._placing.release()
-            if turn is None:
+            if wait_s is None:
                 self._wake.wait(self.idle_poll_s)
             else:
-                self._stop.wait(turn)
+                self._stop.wait(wait_s)
 
     def _place_then_free(self, turn: _Turn) -> None:
         try:
@@ -224,42 +235,49 @@ class Dispatcher:
 
     # --- one call -----------------------------------------------------------------------------
 
-    def _take_turn(self) -> _Turn | float | None:
-        """Claim the best waiting call if the account has a free moment now. Otherwise how
-        long until it has one, or None when nothing waits."""
+    def _take_turns(self, most: int) -> tuple[list[_Turn], float | None]:
+        """Claim the best waiting calls whose moments at the account's pace come within
+        ``TURN_HORIZON_S`` (at most ``most``): one transaction for a whole wave. Without any,
+        how long until the next moment comes that close (None when nothing waits)."""
         with self.db.session() as session:
             # Written first, so this transaction holds the pace row from here on: the lock
-            # that lets one engine at a time take a turn (on SQLite, the write lock).
+            # that lets one engine at a time take turns (on SQLite, the write lock).
             next_at = session.execute(
                 update(CarrierPace).values(next_at=CarrierPace.next_at)
                 .returning(CarrierPace.next_at)).scalar()
             if next_at is None:  # a database emptied by hand (tests truncate every table)
                 _create_pace(session)
-                return 0.0
+                return [], 0.0
             now = time.time()
-            if next_at > now:
-                return next_at - now
-            while True:
-                row = session.scalars(
-                    select(OutboundCall).where(OutboundCall.claimed_by.is_(None))
-                    .order_by(OutboundCall.priority, OutboundCall.position, OutboundCall.id)
-                    .limit(1).with_for_update(skip_locked=True)
-                ).first()
-                if row is None:
-                    return None
+            if next_at > now + TURN_HORIZON_S:
+                return [], next_at - now - TURN_HORIZON_S
+            rows = session.scalars(
+                select(OutboundCall).where(OutboundCall.claimed_by.is_(None))
+                .order_by(OutboundCall.priority, OutboundCall.position, OutboundCall.id)
+                .limit(most).with_for_update(skip_locked=True)
+            ).all()
+            turns: list[_Turn] = []
+            at = max(next_at, now)
+            for row in rows:
+                if at > now + TURN_HORIZON_S:
+                    break
                 if not self.kinds[row.kind].at_turn(session, row.ref_id):
                     session.delete(row)
-                    session.flush()
                     continue
                 row.claimed_by, row.claimed_at = self.engine_id, utcnow()
-                session.execute(update(CarrierPace)
-                                .values(next_at=max(next_at, now) + self.interval_s))
-                return _Turn(row.id, row.kind, row.ref_id,
-                             Dial(row.to_number, row.from_number, row.answer_url,
-                                  row.status_url))
+                turns.append(_Turn(row.id, row.kind, row.ref_id,
+                                   Dial(row.to_number, row.from_number, row.answer_url,
+                                        row.status_url), at))
+                at += self.interval_s
+            if turns:
+                session.execute(update(CarrierPace).values(next_at=at))
+            # Rows dropped as no longer wanted may have left better ones unread: look again.
+            return turns, (0.0 if rows and not turns else None)
 
     def _place(self, turn: _Turn) -> None:
         dial = turn.dial
+        if (early_s := turn.at - time.time()) > 0:
+            time.sleep(early_s)
         try:
             sid, error = self.carrier.place_call(
                 to=dial.to, from_=dial.from_, url=dial.answer_url,

@@ -55,7 +55,14 @@ class Legs:
         )
 
     def interrupted(self, session: Session, leg_id: int) -> None:
-        self.failed(session, leg_id, "interrupted: the engine placing it stopped")
+        """Over for the request (its search moves on, and a late answer hears so), but the
+        volunteer's phone may ring: the call's status callbacks (which name the leg) end it,
+        or the engine's lost-leg expiry does; until then the volunteer counts as on a call."""
+        session.execute(
+            update(CallLeg).where(CallLeg.id == leg_id, CallLeg.outcome.is_(None))
+            .values(outcome=LegOutcome.FAILED, decided_at=self.clock(),
+                    error="interrupted: the engine placing it stopped")
+        )
 
 
 class CallBacks:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -13,6 +14,7 @@ from sqlalchemy import delete, select, update
 from bhc.bootstrap import build
 from bhc.calls.carrier import CarrierError
 from bhc.db import utcnow
+from bhc.engine import LOST_LEG_GRACE
 from bhc.engines import heartbeat
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, enqueue, waiting
 from bhc.engines.models import CarrierPace, OutboundCall
@@ -74,15 +76,16 @@ def dispatcher(database, carrier, cps=1000.0, **options):
                       ring_timeout_s=20, **options), recorded
 
 
-# Turns are taken at the pace; a carrier worker's thread may start its request a little late
-# (or the next one's a little early), which a carrier absorbs by queueing a call that briefly.
-JITTER_S = 0.02
-
-
 def assert_paced(moments: list[float], interval_s: float) -> None:
-    gaps = [b - a for a, b in zip(moments, moments[1:])]
-    assert min(gaps) >= interval_s - JITTER_S, gaps
-    assert moments[-1] - moments[0] >= (len(moments) - 1) * interval_s - JITTER_S, gaps
+    """Never faster than the pace. Each call has its moment, strictly one interval after the
+    one before; a carrier worker may start a request late (on a busy machine: the next, on
+    time, follows closer, and a carrier queues that one a moment), never early. So over the
+    run the calls span nearly their intervals (the first may have started late), and no two
+    intervals ever hold three calls."""
+    span = moments[-1] - moments[0]
+    assert span >= 0.75 * (len(moments) - 1) * interval_s, moments
+    pairs = [moments[i + 2] - moments[i] for i in range(len(moments) - 2)]
+    assert min(pairs) >= interval_s, moments
 
 
 def test_calls_go_by_priority_and_callers_on_hold_take_turns(database):
@@ -103,10 +106,10 @@ def test_calls_go_by_priority_and_callers_on_hold_take_turns(database):
 
 def test_calls_are_paced_to_the_accounts_calls_per_second(database):
     carrier = Recording()
-    placing, _ = dispatcher(database, carrier, cps=20)
+    placing, _ = dispatcher(database, carrier, cps=5)
     queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(5)])
     placing.run_inline()
-    assert_paced([at for at, _ in carrier.asked], interval_s=0.05)
+    assert_paced([at for at, _ in carrier.asked], interval_s=0.2)
 
 
 def test_a_refused_call_is_recorded_and_the_next_one_placed(database):
@@ -139,22 +142,22 @@ def test_engines_share_one_pace(database):
     if not database.is_postgres:
         pytest.skip("several engine processes run on PostgreSQL only")
     carrier = Recording()
-    first, recorded = dispatcher(database, carrier, cps=20, idle_poll_s=0.01)
-    second, recorded_too = dispatcher(database, carrier, cps=20, idle_poll_s=0.01)
-    queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(8)])
+    first, recorded = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
+    second, recorded_too = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
+    queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(12)])
     first.start("a" * 32)
     second.start("b" * 32)
     try:
         deadline = time.monotonic() + 10
-        while len(recorded["placed"]) + len(recorded_too["placed"]) < 8 \
+        while len(recorded["placed"]) + len(recorded_too["placed"]) < 12 \
                 and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         first.stop()
         second.stop()
-    assert sorted(recorded["placed"] + recorded_too["placed"]) == list(range(8))
+    assert sorted(recorded["placed"] + recorded_too["placed"]) == list(range(12))
     assert recorded["placed"] and recorded_too["placed"], "both engines took turns"
-    assert_paced(sorted(at for at, _ in carrier.asked), interval_s=0.05)
+    assert_paced(sorted(at for at, _ in carrier.asked), interval_s=0.1)
 
 
 def test_only_claims_of_engines_that_are_gone_are_reclaimed(database):
@@ -201,9 +204,15 @@ def test_an_engine_dying_while_placing_never_rings_that_volunteer_again(
     rung = [call["to"] for call in carrier.placed]
     assert len(rung) == 2 and rung[0] != rung[1]
     first, second = legs(exchange)
-    assert (first.status, first.outcome, first.sid) == ("failed", "failed", None)
-    assert "interrupted" in first.error
+    assert (first.status, first.outcome, first.sid) == ("placing", "failed", None)
+    assert "interrupted" in first.error, "over for the request; the phone may still ring"
     assert (second.status, second.outcome) == ("queued", None)
+    later = utcnow() + timedelta(seconds=exchange.config.matching.ring_timeout_s) \
+        + LOST_LEG_GRACE + timedelta(seconds=1)
+    exchange.engine.clock = lambda: later
+    exchange.engine.tick()  # no news of it ever came: its volunteer is free again
+    first = legs(exchange)[0]
+    assert (first.status, first.outcome, first.ended_at) == ("failed", "failed", later)
 
 
 def next_free_moment(exchange, at: float) -> None:
