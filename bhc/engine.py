@@ -37,7 +37,7 @@ from bhc.calls.transitions import transition
 from bhc.config import Config
 from bhc.db import Database, utcnow
 from bhc.engines import claims, heartbeat, placements
-from bhc.engines.dispatcher import Dial, Dispatcher, Priority, enqueue, withdraw
+from bhc.engines.dispatcher import Dial, Dispatcher, Priority, withdraw
 from bhc.engines.models import OutboundCall
 from bhc.followups import services as followups
 from bhc.phones import mask
@@ -254,7 +254,8 @@ class Engine:
                     dial = Dial(phones[leg.volunteer_id], from_number,
                                 self.urls.url(urls.OFFER, leg=leg.id),
                                 self.urls.url(urls.VOLUNTEER_STATUS, leg=leg.id))
-                    enqueue(session, placements.LEG, leg.id, dial, priority, position)
+                    self.dispatcher.enqueue(session, placements.LEG, leg.id, dial, priority,
+                                            position)
             elif isinstance(action, GiveUp) and callback:
                 self._end_callback_round(session, request, now)
                 return
@@ -308,7 +309,7 @@ class Engine:
         with self.db.session() as session:
             due = callbacks.claim_residents_to_call(session)
             for request in due:
-                enqueue(session, placements.CALL_BACK, request.id,
+                self.dispatcher.enqueue(session, placements.CALL_BACK, request.id,
                         Dial(request.caller.phone, request.neighbourhood.exchange_number,
                              self.urls.url(urls.RESIDENT_ANSWER, request=request.id),
                              self.urls.url(urls.RESIDENT_STATUS, request=request.id)),
@@ -325,7 +326,7 @@ class Engine:
             calls = followups.claim_due(session, self.clock(),
                                         followups.Timing.from_config(self.config))
             for call in calls:
-                enqueue(session, placements.FOLLOW_UP, call.follow_up_id,
+                self.dispatcher.enqueue(session, placements.FOLLOW_UP, call.follow_up_id,
                         Dial(call.phone, call.from_number,
                              self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
                              self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id)),
@@ -342,7 +343,7 @@ class Engine:
         with self.db.session() as session:
             due = signups.claim_due_calls(session)
             for call in due:
-                enqueue(session, placements.SIGN_UP_CODE, call.sign_up_id,
+                self.dispatcher.enqueue(session, placements.SIGN_UP_CODE, call.sign_up_id,
                         Dial(call.phone, call.from_number,
                              self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
                              self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id)),

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Protocol
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -93,15 +93,6 @@ class Dial:
     from_: str
     answer_url: str
     status_url: str
-
-
-def enqueue(session: Session, kind: str, ref_id: int, dial: Dial, priority: Priority,
-            position: int = 0) -> None:
-    """Put a call in the queue, in the transaction that records what it is for."""
-    session.add(OutboundCall(kind=kind, ref_id=ref_id, priority=int(priority),
-                             position=position, to_number=dial.to, from_number=dial.from_,
-                             answer_url=dial.answer_url, status_url=dial.status_url,
-                             enqueued_at=utcnow()))
 
 
 def withdraw(session: Session, kind: str, ref_ids: Iterable[int]) -> set[int]:
@@ -191,6 +182,17 @@ class Dispatcher:
         """Calls were queued: look now rather than at the next poll."""
         self._wake.set()
 
+    def enqueue(self, session: Session, kind: str, ref_id: int, dial: Dial,
+                priority: Priority, position: int = 0) -> None:
+        """Put a call in the queue, in the transaction that records what it is for;
+        ``position`` is its place in its wave."""
+        session.add(OutboundCall(kind=kind, ref_id=ref_id, priority=int(priority),
+                                 position=position,
+                                 not_before=time.time() + position * self.interval_s,
+                                 to_number=dial.to, from_number=dial.from_,
+                                 answer_url=dial.answer_url, status_url=dial.status_url,
+                                 enqueued_at=utcnow()))
+
     def run_inline(self) -> None:
         """Place every call waiting now, in turn and at the pace, in this thread."""
         while True:
@@ -251,19 +253,22 @@ class Dispatcher:
             now = time.time()
             if next_at > now + TURN_HORIZON_S:
                 return [], next_at - now - TURN_HORIZON_S
+            waiting_now = and_(OutboundCall.claimed_by.is_(None),
+                               OutboundCall.not_before <= now + TURN_HORIZON_S)
             rows = session.scalars(
-                select(OutboundCall).where(OutboundCall.claimed_by.is_(None))
+                select(OutboundCall).where(waiting_now)
                 .order_by(OutboundCall.priority, OutboundCall.position, OutboundCall.id)
                 .limit(most).with_for_update(skip_locked=True)
             ).all()
             turns: list[_Turn] = []
             at = max(next_at, now)
             for row in rows:
-                if at > now + TURN_HORIZON_S:
+                if max(at, row.not_before) > now + TURN_HORIZON_S:
                     break
                 if not self.kinds[row.kind].at_turn(session, row.ref_id):
                     session.delete(row)
                     continue
+                at = max(at, row.not_before)
                 row.claimed_by, row.claimed_at = self.engine_id, utcnow()
                 turns.append(_Turn(row.id, row.kind, row.ref_id,
                                    Dial(row.to_number, row.from_number, row.answer_url,
@@ -271,8 +276,12 @@ class Dispatcher:
                 at += self.interval_s
             if turns:
                 session.execute(update(CarrierPace).values(next_at=at))
-            # Rows dropped as no longer wanted may have left better ones unread: look again.
-            return turns, (0.0 if rows and not turns else None)
+                return turns, None
+            if rows:  # all no longer wanted: better ones may wait unread
+                return [], 0.0
+            soonest = session.scalar(select(func.min(OutboundCall.not_before))
+                                     .where(OutboundCall.claimed_by.is_(None)))
+            return [], None if soonest is None else max(0.0, soonest - now - TURN_HORIZON_S)
 
     def _place(self, turn: _Turn) -> None:
         dial = turn.dial

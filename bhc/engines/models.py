@@ -47,6 +47,10 @@ class OutboundCall(Base):
     ref_id: Mapped[int] = mapped_column(Integer)
     priority: Mapped[int] = mapped_column(Integer)  # dispatcher.Priority: lower goes first
     position: Mapped[int] = mapped_column(Integer, default=0)  # its place in its wave
+    # Not claimed before (seconds since the epoch): a wave's n-th call waits the n turns the
+    # pace would make it wait anyway, so callers whose waves are still being decided can go
+    # before the rest of an older caller's wave.
+    not_before: Mapped[float] = mapped_column(Float)
     to_number: Mapped[str] = mapped_column(String(32))
     from_number: Mapped[str] = mapped_column(String(32))
     answer_url: Mapped[str] = mapped_column(String(500))

@@ -89,7 +89,12 @@ class Live:
         self.exchange.start_engine()
 
     def restart_engine(self) -> None:
-        """As after a crash of the engine process: a new engine over the same database.
+        """As after a crash of the engine process: a new engine over the same database."""
+        self.stop_engine()
+        self.start_new_engine()
+
+    def stop_engine(self) -> None:
+        """No engine runs from now on (the webhooks still answer).
 
         The wake-up listener goes first, as in ``Exchange.stop``: with the scheduler stopped,
         each wake-up it hears would NOTIFY it again, keeping the old engine stepping for ever
@@ -98,6 +103,8 @@ class Live:
             self.exchange.listener.stop()
         self.exchange.scheduler.shutdown(wait=True)
         self.exchange.engine.stop()
+
+    def start_new_engine(self) -> None:
         fresh = build(self.config)
         self._count_steps(fresh.engine)
         self.exchange.engine = fresh.engine

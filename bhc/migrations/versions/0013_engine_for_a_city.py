@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column('ref_id', sa.Integer(), nullable=False),
         sa.Column('priority', sa.Integer(), nullable=False),
         sa.Column('position', sa.Integer(), nullable=False),
+        sa.Column('not_before', sa.Float(), nullable=False),
         sa.Column('to_number', sa.String(length=32), nullable=False),
         sa.Column('from_number', sa.String(length=32), nullable=False),
         sa.Column('answer_url', sa.String(length=500), nullable=False),

@@ -16,7 +16,7 @@ from bhc.calls.carrier import CarrierError
 from bhc.db import utcnow
 from bhc.engine import LOST_LEG_GRACE
 from bhc.engines import heartbeat
-from bhc.engines.dispatcher import Dial, Dispatcher, Priority, enqueue, waiting
+from bhc.engines.dispatcher import Dial, Dispatcher, Priority, waiting
 from bhc.engines.models import CarrierPace, OutboundCall
 from bhc.models import CallLeg, HelpRequest
 from tests.integration.conftest import FakeCarrier, ProcessDied
@@ -61,11 +61,11 @@ def kind():
     return Kind(), recorded
 
 
-def queue(database, entries) -> None:
+def queue(placing: Dispatcher, entries) -> None:
     """Queue test calls: (ref_id, priority, position) each, to +316<ref_id>."""
-    with database.session() as session:
+    with placing.db.session() as session:
         for ref_id, priority, position in entries:
-            enqueue(session, "test", ref_id,
+            placing.enqueue(session, "test", ref_id,
                     Dial(f"+316{ref_id:08d}", "+31702000001", "http://x/answer",
                          "http://x/status"), priority, position)
 
@@ -91,7 +91,7 @@ def assert_paced(moments: list[float], interval_s: float) -> None:
 def test_calls_go_by_priority_and_callers_on_hold_take_turns(database):
     carrier = Recording()
     placing, recorded = dispatcher(database, carrier)
-    queue(database, [(1, Priority.FOLLOW_UP, 0), (2, Priority.FOLLOW_UP, 0)]
+    queue(placing, [(1, Priority.FOLLOW_UP, 0), (2, Priority.FOLLOW_UP, 0)]
           + [(10 + n, Priority.CALLER_ON_HOLD, n) for n in range(3)]  # an older caller's wave
           + [(20 + n, Priority.CALLER_ON_HOLD, n) for n in range(3)]  # a newer caller's
           + [(30, Priority.SIGN_UP_CODE, 0), (40, Priority.CALL_BACK, 0)])
@@ -104,10 +104,29 @@ def test_calls_go_by_priority_and_callers_on_hold_take_turns(database):
         assert session.scalars(select(OutboundCall)).all() == []
 
 
+def test_a_newer_callers_first_volunteer_goes_before_the_rest_of_an_older_wave(database):
+    """Even when the newer wave is queued after the older one's first call went out."""
+    carrier = Recording()
+    placing, recorded = dispatcher(database, carrier, cps=5, idle_poll_s=0.01)
+    placing.start("a" * 32)
+    try:
+        queue(placing, [(10 + n, Priority.CALLER_ON_HOLD, n) for n in range(3)])
+        placing.wake()
+        deadline = time.monotonic() + 10
+        while not recorded["placed"] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        queue(placing, [(20 + n, Priority.CALLER_ON_HOLD, n) for n in range(3)])
+        while len(recorded["placed"]) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        placing.stop()
+    assert recorded["placed"] == [10, 20, 11, 21, 12, 22]
+
+
 def test_calls_are_paced_to_the_accounts_calls_per_second(database):
     carrier = Recording()
     placing, _ = dispatcher(database, carrier, cps=5)
-    queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(5)])
+    queue(placing, [(n, Priority.CALLER_ON_HOLD, n) for n in range(5)])
     placing.run_inline()
     assert_paced([at for at, _ in carrier.asked], interval_s=0.2)
 
@@ -116,7 +135,7 @@ def test_a_refused_call_is_recorded_and_the_next_one_placed(database):
     carrier = Recording()
     carrier.fail_next = 1
     placing, recorded = dispatcher(database, carrier)
-    queue(database, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.CALLER_ON_HOLD, 1)])
+    queue(placing, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.CALLER_ON_HOLD, 1)])
     placing.run_inline()
     assert (recorded["failed"], recorded["placed"]) == ([1], [2])
 
@@ -126,7 +145,7 @@ def test_a_wave_is_placed_at_once_however_slow_the_carrier_answers(database):
     placing, recorded = dispatcher(database, carrier, cps=100, idle_poll_s=0.05)
     placing.start("a" * 32)
     try:
-        queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(3)])
+        queue(placing, [(n, Priority.CALLER_ON_HOLD, n) for n in range(3)])
         placing.wake()
         deadline = time.monotonic() + 10
         while len(recorded["placed"]) < 3 and time.monotonic() < deadline:
@@ -144,7 +163,7 @@ def test_engines_share_one_pace(database):
     carrier = Recording()
     first, recorded = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
     second, recorded_too = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
-    queue(database, [(n, Priority.CALLER_ON_HOLD, n) for n in range(12)])
+    queue(first, [(n, Priority.CALLER_ON_HOLD, n) for n in range(12)])
     first.start("a" * 32)
     second.start("b" * 32)
     try:
@@ -169,7 +188,7 @@ def test_only_claims_of_engines_that_are_gone_are_reclaimed(database):
         gone = heartbeat.register(session, now - heartbeat.ENGINE_GONE_AFTER * 2)
         stopped = heartbeat.register(session, now)
         heartbeat.stopped(session, stopped, now)
-    queue(database, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.CALLER_ON_HOLD, 0),
+    queue(placing, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.CALLER_ON_HOLD, 0),
                      (3, Priority.CALLER_ON_HOLD, 0), (4, Priority.CALLER_ON_HOLD, 0)])
     with database.session() as session:
         for ref_id, engine_id in ((1, live), (2, gone), (3, stopped)):
