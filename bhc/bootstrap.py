@@ -83,8 +83,8 @@ class Exchange:
         if self.listener is not None:
             self.listener.stop()
         if self.scheduler is not None and self.scheduler.running:
+            self.engine.stop()  # first: the dispatcher's last answers wake no more steps
             self.scheduler.shutdown(wait=True)
-            self.engine.stop()
         if self.network is not None:
             self.network.shutdown()
         self.db.dispose()

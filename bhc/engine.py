@@ -52,7 +52,9 @@ LOST_LEG_GRACE = timedelta(seconds=30)
 BATCH_WINDOW_S = 0.05
 # How long an answered volunteer may take to press a key before we move on.
 DECISION_LIMIT = timedelta(seconds=90)
-HEARTBEAT_EVERY_S = 1.0
+# A running engine does the work that waits on time rather than on news (what gone engines
+# were placing, lost legs, follow-ups due) at most this often, not in every step of a burst.
+HOUSEKEEPING_EVERY_S = 1.0
 
 
 class Engine:
@@ -80,7 +82,8 @@ class Engine:
         self._lock = threading.Lock()
         self._again = threading.Event()
         self.engine_id: str | None = None  # set by register(): this process's heartbeat row
-        self._last_beat = float("-inf")
+        self._last_step: tuple[datetime, float] | None = None  # when it ended, how long it took
+        self._last_housekeeping = float("-inf")
         # What makes a step happen soon; the running exchange also pokes its scheduler.
         self.wake: Callable[[], None] = self.request_step
         self.dispatcher = Dispatcher(
@@ -114,7 +117,8 @@ class Engine:
         return recovered
 
     def stop(self) -> None:
-        """Place no more calls (those being placed finish) and say this engine stopped."""
+        """Take no more steps (the one running ends at its next look), place no more calls
+        (those being placed finish), and say this engine stopped."""
         self._stopping.set()
         self.dispatcher.stop()
         if self._alive is not None:
@@ -123,10 +127,17 @@ class Engine:
         self.unregister()
 
     def _keep_alive(self) -> None:
+        """The heartbeat, every ``ALIVE_EVERY_S`` from a thread of its own: that the process is
+        alive, and its latest step (a burst of steps costs one write a second, outside them)."""
+        written = None
         while not self._stopping.wait(heartbeat.ALIVE_EVERY_S):
+            last_step = self._last_step
             try:
                 with self.db.session() as session:
                     heartbeat.alive(session, self.engine_id, utcnow())
+                    if last_step is not None and last_step is not written:
+                        heartbeat.beat(session, self.engine_id, *last_step)
+                written = last_step
             except Exception as exc:  # the database is away; the steps say so too
                 log.warning("could not write the engine's heartbeat: %s",
                             exc.__class__.__name__)
@@ -146,14 +157,14 @@ class Engine:
         Wake-ups that arrive while a step runs are not lost: they make it go round once more.
         """
         with self._lock:
-            while True:
+            while not self._stopping.is_set():
                 self._again.clear()
                 started = time.monotonic()
                 try:
                     self._step()
-                    if not self.dispatcher.running:  # tests, a one-off run: place them now
+                    if not self.dispatcher.threaded:  # tests, a one-off run: place them now
                         self.dispatcher.run_inline()
-                    self._beat(time.monotonic() - started)
+                    self._last_step = (self.clock(), time.monotonic() - started)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
@@ -163,27 +174,33 @@ class Engine:
                 if not self._again.is_set():
                     return
 
-    def _beat(self, step_s: float) -> None:
-        """Write the heartbeat, at most once a second: a burst of steps costs one write."""
-        now = time.monotonic()
-        if self.engine_id is None or now - self._last_beat < HEARTBEAT_EVERY_S:
-            return
-        self._last_beat = now
-        with self.db.session() as session:
-            heartbeat.beat(session, self.engine_id, self.clock(), step_s)
-
     def _step(self) -> None:
-        """One pass: recover what gone engines were placing, stop legs of finished requests,
-        expire lost legs, advance open searches, queue the call-backs, sign-up code calls and
-        follow-ups that are due."""
-        self.recover()
+        """One pass: stop legs of finished requests, advance open searches, queue the
+        call-backs and sign-up code calls that are due; and now and then recover what gone
+        engines were placing, expire lost legs and queue the follow-ups that are due."""
+        housekeeping = self._housekeeping_due()
+        if housekeeping:
+            self.recover()
         self._stop_legs_of_finished_requests()
-        self._expire_lost_legs()
+        if housekeeping:
+            self._expire_lost_legs()
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
         self._place_verification_calls()
-        self._place_follow_ups()
+        if housekeeping:
+            self._place_follow_ups()
+
+    def _housekeeping_due(self) -> bool:
+        """In every step when stepping inline (tests, a one-off run); in a running engine at
+        most once per ``HOUSEKEEPING_EVERY_S``."""
+        if not self.dispatcher.threaded:
+            return True
+        now = time.monotonic()
+        if now - self._last_housekeeping < HOUSEKEEPING_EVERY_S:
+            return False
+        self._last_housekeeping = now
+        return True
 
     def _searches_to_advance(self) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have

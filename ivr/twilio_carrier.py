@@ -62,6 +62,9 @@ class TwilioCarrier:
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str) -> None:
         self._credentials = (account_sid, auth_token, api_base_url)
         self._local = threading.local()
+        # The client imports its Calls resource on first use, which took seconds on a busy
+        # machine: paid here, at start, rather than by the first caller's first call.
+        self.client.calls  # noqa: B018
 
     @property
     def client(self) -> Client:

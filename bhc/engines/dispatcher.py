@@ -50,11 +50,13 @@ PLACING_AT_ONCE = 24
 # long (the adapter's timeout and retries included), so it was lost (say, its result could not
 # be written).
 CLAIM_LEASE = timedelta(minutes=2)
+# Within a process, one dispatcher at a time takes turns (between processes, the pace row's
+# lock does it).
+_TURNS = threading.Lock()
 # Calls whose moments come within this much are claimed together, each then waiting for its
 # own moment: a wave costs one database round trip, however fast the account's pace. (Its
 # priority is settled this much ahead, no more.)
 TURN_HORIZON_S = 0.1
-RESULT_TRIES = 3
 
 
 class Priority(IntEnum):
@@ -154,12 +156,17 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._holding: set[int] = set()  # claims of ours whose answer is not written yet
+        self._unrecorded: list[tuple[_Turn, str | None, str | None]] = []
 
     # --- running ------------------------------------------------------------------------------
 
     @property
-    def running(self) -> bool:
-        return self._thread is not None
+    def threaded(self) -> bool:
+        """Started (and maybe stopped since): calls are placed by its threads or, once it is
+        stopped, by another engine, never inline."""
+        return self._pool is not None or self._stop.is_set()
 
     def start(self, engine_id: str) -> None:
         self.engine_id = engine_id
@@ -194,9 +201,11 @@ class Dispatcher:
                                  enqueued_at=utcnow()))
 
     def run_inline(self) -> None:
-        """Place every call waiting now, in turn and at the pace, in this thread."""
+        """Place every call waiting now, in turn and at the pace, in this thread (one claimed
+        at a time: the next is claimed once this one's answer is written)."""
+        self._record_unrecorded()
         while True:
-            turns, wait_s = self._take_turns(self._placing_at_once)
+            turns, wait_s = self._take_turns(1)
             for turn in turns:
                 self._place(turn)
             if not turns and wait_s is None:
@@ -206,6 +215,7 @@ class Dispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._record_unrecorded()
             self._placing.acquire()  # a carrier worker free for one more placement
             free = 1
             while free < self._placing_at_once and self._placing.acquire(blocking=False):
@@ -241,12 +251,11 @@ class Dispatcher:
         """Claim the best waiting calls whose moments at the account's pace come within
         ``TURN_HORIZON_S`` (at most ``most``): one transaction for a whole wave. Without any,
         how long until the next moment comes that close (None when nothing waits)."""
-        with self.db.session() as session:
-            # Written first, so this transaction holds the pace row from here on: the lock
-            # that lets one engine at a time take turns (on SQLite, the write lock).
-            next_at = session.execute(
-                update(CarrierPace).values(next_at=CarrierPace.next_at)
-                .returning(CarrierPace.next_at)).scalar()
+        with _TURNS, self.db.session() as session:
+            # The pace row locked for this transaction: one engine process at a time takes
+            # turns. (SQLite has one process, where _TURNS does it: no write, so no write lock,
+            # unless a call is claimed.)
+            next_at = session.scalar(select(CarrierPace.next_at).with_for_update())
             if next_at is None:  # a database emptied by hand (tests truncate every table)
                 _create_pace(session)
                 return [], 0.0
@@ -276,12 +285,16 @@ class Dispatcher:
                 at += self.interval_s
             if turns:
                 session.execute(update(CarrierPace).values(next_at=at))
-                return turns, None
-            if rows:  # all no longer wanted: better ones may wait unread
-                return [], 0.0
+        if turns:  # committed: ours until the carrier's answer is written
+            with self._lock:
+                self._holding.update(turn.id for turn in turns)
+            return turns, None
+        if rows:  # all no longer wanted: better ones may wait unread
+            return [], 0.0
+        with self.db.session() as session:
             soonest = session.scalar(select(func.min(OutboundCall.not_before))
                                      .where(OutboundCall.claimed_by.is_(None)))
-            return [], None if soonest is None else max(0.0, soonest - now - TURN_HORIZON_S)
+        return [], None if soonest is None else max(0.0, soonest - now - TURN_HORIZON_S)
 
     def _place(self, turn: _Turn) -> None:
         dial = turn.dial
@@ -304,28 +317,41 @@ class Dispatcher:
             self.on_change()
 
     def _record(self, turn: _Turn, sid: str | None, error: str | None) -> bool:
-        """Write the carrier's answer; says whether the call must be stopped after all."""
+        """Write the carrier's answer; says whether the call must be stopped after all. If the
+        database is away, the answer is kept and written later (``_record_unrecorded``): the
+        claim stays this engine's meanwhile, for up to ``CLAIM_LEASE``."""
         kind = self.kinds[turn.kind]
-        for attempt in range(1, RESULT_TRIES + 1):
-            try:
-                with self.db.session() as session:
-                    mine = session.execute(
-                        delete(OutboundCall).where(OutboundCall.id == turn.id,
-                                                   OutboundCall.claimed_by == self.engine_id)
-                    ).rowcount
-                    if not mine:  # we looked gone, and it was counted as interrupted
-                        return True
-                    if sid is None:
-                        kind.failed(session, turn.ref_id, error[:200])
-                        return False
-                    return kind.placed(session, turn.ref_id, sid)
-            except Exception:
-                if attempt == RESULT_TRIES:
-                    log.exception("could not record the carrier's answer for the %s call %s "
-                                  "(its claim lapses)", turn.kind, turn.ref_id)
-                    return False
-                time.sleep(0.2 * attempt)
-        return False
+        try:
+            with self.db.session() as session:
+                mine = session.execute(
+                    delete(OutboundCall).where(OutboundCall.id == turn.id,
+                                               OutboundCall.claimed_by == self.engine_id)
+                ).rowcount
+                if not mine:  # we looked gone, and it was counted as interrupted
+                    stop = True
+                elif sid is None:
+                    kind.failed(session, turn.ref_id, error[:200])
+                    stop = False
+                else:
+                    stop = kind.placed(session, turn.ref_id, sid)
+        except Exception:
+            log.exception("could not record the carrier's answer for the %s call %s; trying "
+                          "again later", turn.kind, turn.ref_id)
+            with self._lock:
+                self._unrecorded.append((turn, sid, error))
+            return False
+        with self._lock:
+            self._holding.discard(turn.id)
+        return stop
+
+    def _record_unrecorded(self) -> None:
+        """The carrier's answers that could not be written when they came, written now."""
+        with self._lock:
+            pending, self._unrecorded = self._unrecorded, []
+        for turn, sid, error in pending:
+            if self._record(turn, sid, error) and sid is not None:
+                self.end_call(sid, answered=False)
+            self.on_change()
 
     def end_call(self, sid: str, *, answered: bool) -> None:
         """Stop a call (cancel it while ringing, hang up once answered): at once, without a
@@ -337,10 +363,14 @@ class Dispatcher:
         self._change("redirect", self.carrier.redirect_call, sid, url)
 
     def _change(self, what: str, action: Callable[..., None], sid: str, *args, **kwargs) -> None:
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             self._change_now(what, action, sid, args, kwargs)
-        else:
-            self._pool.submit(self._change_now, what, action, sid, args, kwargs)
+            return
+        try:
+            pool.submit(self._change_now, what, action, sid, args, kwargs)
+        except RuntimeError:  # shut down meanwhile: change it here
+            self._change_now(what, action, sid, args, kwargs)
 
     @staticmethod
     def _change_now(what, action, sid, args, kwargs) -> None:
@@ -355,6 +385,8 @@ class Dispatcher:
         """Claims of engines that are gone, or older than any placement takes: each may or may
         not have rung, so each kind records it as interrupted (it is never placed again)."""
         now = now or utcnow()
+        with self._lock:
+            ours = set(self._holding)
         with self.db.session() as session:
             lapsed = session.scalars(
                 select(OutboundCall).where(
@@ -363,9 +395,9 @@ class Dispatcher:
                         OutboundCall.claimed_at < now - CLAIM_LEASE))
                 .with_for_update(skip_locked=True)
             ).all()
+            lapsed = [row for row in lapsed
+                      if row.id not in ours or row.claimed_at < now - CLAIM_LEASE]
             for row in lapsed:
-                # Not our own claim in flight: an inline run has none between two steps, and a
-                # started engine is live (unless it has been silent for ENGINE_GONE_AFTER).
                 self.kinds[row.kind].interrupted(session, row.ref_id)
                 session.delete(row)
                 log.warning("the %s call %s was being placed by engine %s, which is gone: "

@@ -101,8 +101,8 @@ class Live:
         and the shutdown waiting on it."""
         if self.exchange.listener is not None:
             self.exchange.listener.stop()
-        self.exchange.scheduler.shutdown(wait=True)
         self.exchange.engine.stop()
+        self.exchange.scheduler.shutdown(wait=True)
 
     def start_new_engine(self) -> None:
         fresh = build(self.config)

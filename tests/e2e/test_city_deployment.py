@@ -508,6 +508,11 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
         problems.append(f"phones with two live calls at once (carrier): {overlaps}")
     assert not problems, "\n".join(problems)
     print(f", {closest_gap_s(by_phone)} s (carrier)")
+    # The engines together kept to the account's calls per second: a call that came early
+    # waits in the carrier's queue for its turn, never more than a turn or two.
+    waited_ms = max(call.queue_time_ms for call in outbound)
+    assert waited_ms <= 2000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
+
     # Every call the carrier placed is a leg of the database (the one its offer URL names), to
     # the volunteer it names, and no leg was placed twice. A leg whose engine was killed while
     # placing it may have no sid: its call went out, but the engine never heard of it.

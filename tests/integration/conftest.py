@@ -54,6 +54,14 @@ class FakeCarrier:
         self.redirected.append((sid, url))
 
 
+def next_engine(exchange) -> None:
+    """After the engine's process died (``ProcessDied``): a new engine over the same database
+    and carrier takes over; nothing of the old one's memory survives."""
+    fresh = build(exchange.config, carrier=exchange.carrier)
+    fresh.engine.rng = random.Random(43)
+    exchange.engine = fresh.engine
+
+
 def volunteer(session, neighbourhood_id, phone, categories=("groceries",), **changes):
     fields = dict(
         name=f"Volunteer {phone[-4:]}", phone=phone, postcode="2551AB", house_number="1",

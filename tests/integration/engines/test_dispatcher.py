@@ -19,7 +19,7 @@ from bhc.engines import heartbeat
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, waiting
 from bhc.engines.models import CarrierPace, OutboundCall
 from bhc.models import CallLeg, HelpRequest
-from tests.integration.conftest import FakeCarrier, ProcessDied
+from tests.integration.conftest import FakeCarrier, ProcessDied, next_engine
 from tests.integration.test_webhooks import CALL, request_of, start
 
 
@@ -156,27 +156,21 @@ def test_a_wave_is_placed_at_once_however_slow_the_carrier_answers(database):
     assert len(moments) == 3 and moments[-1] - moments[0] < 0.1, moments
 
 
-def test_engines_share_one_pace(database):
-    """Two engines (two dispatchers on one database) together keep to the rate."""
-    if not database.is_postgres:
-        pytest.skip("several engine processes run on PostgreSQL only")
+def test_the_pace_is_shared_through_the_database(database):
+    """Another engine process that just placed a call moved the account's next free moment:
+    this one waits for it."""
     carrier = Recording()
-    first, recorded = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
-    second, recorded_too = dispatcher(database, carrier, cps=10, idle_poll_s=0.01)
-    queue(first, [(n, Priority.CALLER_ON_HOLD, n) for n in range(12)])
-    first.start("a" * 32)
-    second.start("b" * 32)
-    try:
-        deadline = time.monotonic() + 10
-        while len(recorded["placed"]) + len(recorded_too["placed"]) < 12 \
-                and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        first.stop()
-        second.stop()
-    assert sorted(recorded["placed"] + recorded_too["placed"]) == list(range(12))
-    assert recorded["placed"] and recorded_too["placed"], "both engines took turns"
-    assert_paced(sorted(at for at, _ in carrier.asked), interval_s=0.1)
+    placing, recorded = dispatcher(database, carrier, cps=1)
+    free_at, free_at_monotonic = time.time() + 0.5, time.monotonic() + 0.5
+    with database.session() as session:
+        session.execute(delete(CarrierPace))
+        session.add(CarrierPace(id=1, next_at=free_at))
+    queue(placing, [(1, Priority.CALLER_ON_HOLD, 0)])
+    placing.run_inline()
+    assert recorded["placed"] == [1]
+    assert carrier.asked[0][0] >= free_at_monotonic - 0.01
+    with database.session() as session:  # and the next call's moment is a second later
+        assert session.scalar(select(CarrierPace.next_at)) == pytest.approx(free_at + 1.0)
 
 
 def test_only_claims_of_engines_that_are_gone_are_reclaimed(database):
@@ -219,7 +213,8 @@ def test_an_engine_dying_while_placing_never_rings_that_volunteer_again(
     ask(phone)
     with pytest.raises(ProcessDied):
         exchange.engine.tick()
-    exchange.engine.tick()  # the next engine: that call may have rung, so it moves on
+    next_engine(exchange)
+    exchange.engine.tick()  # that call may have rung, so the search moves on
     rung = [call["to"] for call in carrier.placed]
     assert len(rung) == 2 and rung[0] != rung[1]
     first, second = legs(exchange)

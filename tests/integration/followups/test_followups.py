@@ -18,7 +18,7 @@ from bhc.people.privacy import erase_participant
 from bhc.reports.monthly import monthly_report, to_csv
 from matching.followup_timing import Delay
 from tests.admin import conftest as admin
-from tests.integration.conftest import CALLER, ProcessDied
+from tests.integration.conftest import CALLER, ProcessDied, next_engine
 from tests.integration.test_webhooks import CALL, said, search_started, verbs
 
 # The coordinators' web UI, for the request page.
@@ -251,7 +251,8 @@ def test_an_engine_dying_while_placing_never_phones_anyone_twice(phone, exchange
         tick_at(exchange, due)
     first = follow_up_calls(carrier)
     assert len(first) == 1
-    for later in (due, due + timedelta(minutes=5)):  # a new engine: the other call still waits
+    next_engine(exchange)
+    for later in (due, due + timedelta(minutes=5)):  # the other call still waits its turn
         tick_at(exchange, later)
     calls = [call["to"] for call in carrier.placed if "/ivr/followup/" in call["url"]]
     assert len(calls) == 2 and len(set(calls)) == 2, "each side phoned once"
