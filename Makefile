@@ -32,10 +32,11 @@ bench: install
 # [tool.mutmut] source_paths one small edit at a time and runs the tests of
 # pytest_add_cli_args_test_selection (pyproject.toml) against each; a mutant no test notices
 # "survived". Starts afresh each time in mutants/ (git ignores it); `$(BIN)/mutmut show NAME`
-# shows what a survivor changed.
+# shows what a survivor changed. `make mutants MUTANTS='bhc.calls.*'` runs only the mutants of
+# those modules (mutmut's names, globs allowed).
 mutants: install
 	rm -rf mutants && mkdir mutants && printf '*\n' > mutants/.gitignore
-	HYPOTHESIS_PROFILE=mutants nice -n 10 $(BIN)/mutmut run --max-children 2
+	HYPOTHESIS_PROFILE=mutants nice -n 10 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut export-cicd-stats >/dev/null
 	$(BIN)/python -c "import json; s = json.load(open('mutants/mutmut-cicd-stats.json')); \
 	print(', '.join(f'{k} {s[k]}' for k in ('total', 'killed', 'survived', 'timeout', \

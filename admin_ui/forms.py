@@ -63,6 +63,7 @@ class ParticipantForm(FlaskForm):
     available = StringField(_l("Available (e.g. mo-fr 09:00-17:00; sa 10:00-12:00; empty "
                                "means any time)"), validators=[Length(max=400)])
     call_consent = BooleanField(_l("Agreed to be called by the exchange"))
+    needs_more_time = BooleanField(_l("Needs more time to choose in the phone menus"))
 
     def as_row(self) -> dict[str, str]:
         """The CSV row form :func:`bhc.participants.parse_row` validates."""
@@ -100,6 +101,9 @@ class NeighbourhoodForm(FlaskForm):
                               validators=[Length(max=20)])
     auto_approve = BooleanField(_l("Approve web sign-ups automatically once their phone number "
                                    "is confirmed"))
+    speech_input = BooleanField(_l("Callers may also say what they need instead of pressing a "
+                                   "key"))
+    menu_by_demand = BooleanField(_l("Give the menu's keys to the most asked categories first"))
 
     def validate_quiet_range(self, field: StringField) -> None:
         if self.quiet.data == "custom" and not (field.data or "").strip():

@@ -59,6 +59,8 @@ def neighbourhood_edit(neighbourhood_id: int):
             "numbers": "\n".join(n.number for n in neighbourhood.numbers),
             **NeighbourhoodForm.quiet_fields(neighbourhood.quiet_hours),
             "auto_approve": neighbourhood.auto_approve,
+            "speech_input": neighbourhood.speech_input,
+            "menu_by_demand": neighbourhood.menu_by_demand,
         })
         if form.validate_on_submit():
             quiet_before = neighbourhood.quiet_hours
@@ -75,6 +77,12 @@ def neighbourhood_edit(neighbourhood_id: int):
                     neighbourhood.auto_approve = form.auto_approve.data
                     switched = "on" if neighbourhood.auto_approve else "off"
                     summary += f"; auto-approve sign-ups {switched}"
+                for setting, label in (("speech_input", "speech input"),
+                                       ("menu_by_demand", "menu keys by demand")):
+                    wanted = getattr(form, setting).data
+                    if getattr(neighbourhood, setting) != wanted:
+                        setattr(neighbourhood, setting, wanted)
+                        summary += f"; {label} {'on' if wanted else 'off'}"
                 if neighbourhood.quiet_hours != quiet_before:
                     summary += (f"; quiet hours {_quiet_summary(quiet_before)} -> "
                                 f"{_quiet_summary(neighbourhood.quiet_hours)}")

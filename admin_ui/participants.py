@@ -98,6 +98,7 @@ def participant_new():
         if form.validate_on_submit():
             participant = _save(session, form, None)
             if participant is not None:
+                participant.needs_more_time = form.needs_more_time.data
                 _audit(session, "create", participant)
                 flash(_("%(name)s was added.", name=participant.name), "success")
                 return redirect(url_for("admin.participant_edit", participant_id=participant.id))
@@ -114,10 +115,12 @@ def participant_edit(participant_id: int):
                          if participant.neighbourhood_id else None)
         row = roster.as_row(participant, neighbourhood.name if neighbourhood else "")
         form = ParticipantForm(data={**row, "categories": sorted(participant.category_slugs),
-                                     "call_consent": participant.call_consent})
+                                     "call_consent": participant.call_consent,
+                                     "needs_more_time": participant.needs_more_time})
         _fill_choices(session, form, selected_language())
         if form.validate_on_submit():
             if _save(session, form, participant) is not None:
+                participant.needs_more_time = form.needs_more_time.data
                 _audit(session, "update", participant)
                 flash(_("The changes were saved."), "success")
                 return redirect(url_for("admin.participant_edit", participant_id=participant_id))

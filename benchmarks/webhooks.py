@@ -5,6 +5,7 @@ The baseline is a trivial Flask endpoint returning fixed TwiML, served by waitre
 thread count, hit with the same requests at the same moments, in the same run.
 
     python benchmarks/webhooks.py [--calls 50] [--database-url URL] [--threads 16] [--pin]
+                                  [--rest-latency 0.25] [--cps 1]
 """
 
 from __future__ import annotations
@@ -148,7 +149,8 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
     callers = seed(database, args.volunteers, args.calls, rng)
 
     net = SimulatedNetwork(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN,
-                           time_scale=args.time_scale)
+                           time_scale=args.time_scale, rest_latency_s=args.rest_latency,
+                           calls_per_second=args.cps or None)
     net.add_number(EXCHANGE, voice_url=f"{config.server.public_url}/ivr/voice",
                    status_callback=f"{config.server.public_url}/ivr/caller/status")
     for i in range(args.volunteers):
@@ -329,6 +331,12 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=0.25,
                         help="simulated seconds per real second (ringing, speech, delays)")
     parser.add_argument("--spread", type=float, default=2.0, help="seconds over which calls start")
+    parser.add_argument("--rest-latency", type=float, default=0.25, metavar="S",
+                        help="the carrier's REST round trip in real seconds (0.25: from Europe; "
+                        "0 as before issue 17)")
+    parser.add_argument("--cps", type=float, default=1.0,
+                        help="the account's calls per second (simulated time; Twilio's default "
+                        "1, 0: no limit); calls beyond it wait in the carrier's queue")
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
     parser.add_argument("--rounds", type=int, default=3, help="flow + baseline pairs to run")
@@ -354,7 +362,8 @@ def main() -> None:
         mode += f", {pin_servers_apart()}"
     print(f"{args.calls} concurrent calls, {args.volunteers} volunteers, {backend}, "
           f"waitress threads={args.threads}, {mode}, strategy {args.strategy}, "
-          f"{args.rounds} round(s)")
+          f"{args.rounds} round(s), REST latency {args.rest_latency * 1000:.0f} ms, "
+          f"{f'{args.cps:g} calls per second' if args.cps else 'no CPS limit'}")
     print(f"{'round':8}{'':16}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
     ratios, inside_ratios = [], []
     for round_ in range(1, args.rounds + 1):

@@ -103,7 +103,8 @@ def build(config: Config, *, carrier: Carrier | None = None, host_simulator: boo
         network = SimulatedNetwork(account_sid=config.account_sid,
                                    auth_token=config.auth_token, time_scale=time_scale)
     carrier = carrier or TwilioCarrier(config.account_sid, config.auth_token,
-                                       config.api_base_url)
+                                       config.api_base_url, region=config.twilio.region,
+                                       edge=config.twilio.edge)
     engine = Engine(db, carrier, config)
     return Exchange(config=config, db=db, carrier=carrier, engine=engine,
                     urls=WebhookUrls(config.server.public_url), network=network)

@@ -41,9 +41,17 @@ class DatabaseConfig:
     url: str = "sqlite:///bhc.sqlite3"
 
 
+# How outbound calls learn whether a machine answered. Never Twilio's synchronous detection,
+# which keeps the callee in silence for seconds ("Answering Machine Detection" page): "async"
+# lets them hear us at once and ends a call early only on a voicemail beep or a fax; "off"
+# leaves it to the keys (pressing 1 is the human check).
+MACHINE_DETECTION = ("async", "off")
+
+
 @dataclass(frozen=True)
 class CarrierConfig:
     kind: str = "simulated"
+    machine_detection: str = "async"
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,10 @@ class TwilioConfig:
     account_sid: str = ""
     auth_token: str = ""
     api_base_url: str = "https://api.twilio.com"
+    # Twilio Region and Edge Location, passed to twilio.rest.Client ("Using the Twilio REST API
+    # in a non-US Region"): e.g. region "ie1" with edge "dublin" for api.dublin.ie1.twilio.com.
+    region: str = ""
+    edge: str = ""
     # The account's calls per second (Twilio's default is 1): the engines together never
     # create calls faster, so the carrier never queues one in an order we did not choose.
     calls_per_second: float = 1.0
@@ -69,6 +81,9 @@ class MatchingConfig:
     poll_interval_s: float = 1.0
     # Once the caller's own neighbourhood has no helpers left, ring those of adjacent ones.
     widen_to_adjacent: bool = False
+    # For this long after a match, either side who phones in is first offered to be put
+    # through to the other again (0: never).
+    reconnect_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,11 @@ class OfficeConfig:
     email: str = ""
 
 
+# Neural voices Twilio offers for the catalogues' languages (Amazon Polly, "Text-to-speech"
+# voices of <Say>): Laura speaks nl-NL, Amy en-GB. Without a voice the account's default speaks.
+DEFAULT_VOICES = {"nl": "Polly.Laura-Neural", "en": "Polly.Amy-Neural"}
+
+
 @dataclass(frozen=True)
 class IvrConfig:
     default_language: str = "nl"
@@ -103,8 +123,20 @@ class IvrConfig:
     max_requests_per_hour: int = 4
     # Per language code: the carrier's text-to-speech voice, and the Say language (default:
     # the catalogue's Language header). In TOML a table, in the environment "nl=...,en=...".
-    voices: dict = field(default_factory=dict)
+    voices: dict = field(default_factory=lambda: dict(DEFAULT_VOICES))
     speech_languages: dict = field(default_factory=dict)
+    # Per language code: the speaking rate in percent, spoken as SSML <prosody rate> where the
+    # language's voice takes SSML (Polly and Google voices); other languages speak at 100%.
+    speech_rate: dict = field(default_factory=lambda: {"nl": "90"})
+    # How long a menu waits for the key of a participant who asked for more time (never less
+    # than gather_timeout_s).
+    more_time_gather_timeout_s: int = 12
+    # A spoken menu choice recognised with less confidence than this is not taken.
+    speech_min_confidence: float = 0.4
+
+    def rate_for(self, language: str) -> int:
+        """The speaking rate of ``language`` in percent (100: as the voice speaks)."""
+        return int(self.speech_rate.get(language, 100))
 
 
 @dataclass(frozen=True)
@@ -195,6 +227,9 @@ def _check(config: Config) -> None:
         raise ConfigError("server.public_url must be an http(s) URL")
     if not re.match(r"^https?://[^/\s]+", config.twilio.api_base_url):
         raise ConfigError("twilio.api_base_url must be an http(s) URL")
+    _check_region(config.twilio)
+    if config.carrier.machine_detection not in MACHINE_DETECTION:
+        raise ConfigError("carrier.machine_detection must be 'async' or 'off'")
     if not 0 < config.twilio.calls_per_second <= 10_000:
         raise ConfigError("twilio.calls_per_second must be a positive number")
     if config.matching.strategy not in ("sequential", "waves"):
@@ -215,6 +250,12 @@ def _check(config: Config) -> None:
         raise ConfigError("ivr.english_key must be one phone key")
     if config.ivr.max_requests_per_hour < 1:
         raise ConfigError("ivr.max_requests_per_hour must be at least 1")
+    if config.ivr.more_time_gather_timeout_s < 1:
+        raise ConfigError("ivr.more_time_gather_timeout_s must be at least 1")
+    if not 0 <= config.ivr.speech_min_confidence <= 1:
+        raise ConfigError("ivr.speech_min_confidence must be between 0 and 1")
+    if config.matching.reconnect_hours < 0:
+        raise ConfigError("matching.reconnect_hours must be 0 (off) or more")
     for key in ("retry_every_s", "give_up_after_h"):
         if getattr(config.callback, key) < 1:
             raise ConfigError(f"callback.{key} must be at least 1")
@@ -246,6 +287,19 @@ def _check(config: Config) -> None:
     _check_survey(config.survey)
 
 
+def _check_region(twilio: TwilioConfig) -> None:
+    """Region and edge name hosts like api.dublin.ie1.twilio.com; Twilio asks for both ("when
+    specifying a region parameter ..., be sure to also specify the edge"), and has stopped
+    serving the region-only hosts such as api.ie1.twilio.com."""
+    for key in ("region", "edge"):
+        if not re.match(r"^[a-z0-9-]{0,20}$", getattr(twilio, key)):
+            raise ConfigError(f"twilio.{key} must be a Twilio {key} name such as "
+                              f"{'ie1' if key == 'region' else 'dublin'}, in lower case")
+    if twilio.region and twilio.region != "us1" and not twilio.edge:
+        raise ConfigError(f"twilio.region = {twilio.region!r} needs twilio.edge too (e.g. "
+                          "region 'ie1' with edge 'dublin')")
+
+
 def _check_survey(survey: SurveyConfig) -> None:
     for scale in SURVEY_SCALES:
         if not 0 <= getattr(survey, f"{scale}_items") <= 50:
@@ -264,7 +318,9 @@ def _check_languages(ivr: IvrConfig) -> None:
     if ivr.default_language not in known:
         raise ConfigError(f"ivr.default_language must be one of {', '.join(known)} (a language "
                           f"with a catalogue), not {ivr.default_language!r}")
-    patterns = {"voices": r"^[\w.:-]{1,60}$", "speech_languages": r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"}
+    # speech_rate: Polly takes 20% to 200% ("Changing a voice speed", Amazon Polly docs).
+    patterns = {"voices": r"^[\w.:-]{1,60}$", "speech_languages": r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$",
+                "speech_rate": r"^([2-9]\d|1\d\d|200)$"}
     for key, pattern in patterns.items():
         for code, value in getattr(ivr, key).items():
             if code not in known:
@@ -274,6 +330,19 @@ def _check_languages(ivr: IvrConfig) -> None:
                 raise ConfigError(f"ivr.{key}.{code}: {value!r} is not a valid value")
 
 
+# Tables whose values are numbers, kept as text like every table (validated in _check).
+NUMBER_TABLES = frozenset({"ivr.speech_rate"})
+
+
+def languages_without_voice(config: Config) -> list[str]:
+    """Languages callers may hear that name no ``[ivr] voices`` entry: the carrier then speaks
+    them with the account's default voice, which may not speak the language at all (an invalid
+    voice and language pair fails the <Say>, "TwiML Voice: <Say>")."""
+    from bhc.i18n import available_languages
+
+    return [code for code in available_languages() if not config.ivr.voices.get(code)]
+
+
 def _table(name: str, value: Any) -> dict[str, str]:
     """A table of strings: a TOML table, or "a=x, b=y" from the environment."""
     if isinstance(value, str):
@@ -281,6 +350,9 @@ def _table(name: str, value: Any) -> dict[str, str]:
         if any(len(pair) != 2 for pair in pairs):
             raise ConfigError(f"{name} must look like 'nl=value, en=value', not {value!r}")
         value = {code.strip(): text.strip() for code, text in pairs}
+    if isinstance(value, Mapping) and name in NUMBER_TABLES:  # speech_rate = { nl = 90 }
+        value = {code: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                 for code, v in value.items()}
     if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
         raise ConfigError(f"{name} must be a table of strings, e.g. {{ nl = \"...\" }}")
     return dict(value)

@@ -19,7 +19,7 @@ from typing import Callable
 
 from sqlalchemy import and_, delete, exists, or_, select, update
 
-from bhc.calls import callbacks, urls
+from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.calls.carrier import Carrier
 from bhc.calls.legs import policy_leg
@@ -46,12 +46,8 @@ from matching.policy import GiveUp, Limits, Ring, Search, Wait, next_action, ope
 
 log = logging.getLogger(__name__)
 
-# How long past the ring timeout a leg without any news counts as lost (callback never came).
-LOST_LEG_GRACE = timedelta(seconds=30)
 # Wake-ups arriving within this window after a pass are handled together in the next pass.
 BATCH_WINDOW_S = 0.05
-# How long an answered volunteer may take to press a key before we move on.
-DECISION_LIMIT = timedelta(seconds=90)
 # A running engine does the work that waits on time rather than on news (what gone engines
 # were placing, lost legs, follow-ups due) at most this often, not in every step of a burst.
 HOUSEKEEPING_EVERY_S = 1.0
@@ -175,21 +171,25 @@ class Engine:
                     return
 
     def _step(self) -> None:
-        """One pass: stop legs of finished requests, advance open searches, queue the
-        call-backs and sign-up code calls that are due; and now and then recover what gone
-        engines were placing, expire lost legs and queue the follow-ups that are due."""
+        """One pass: stop legs of finished requests and calls machines took, advance open
+        searches, queue the call-backs, reconnections and sign-up code calls that are due; and
+        now and then recover what gone engines were placing, expire lost legs, queue the
+        follow-ups that are due and delete the carrier's queues of finished requests."""
         housekeeping = self._housekeeping_due()
         if housekeeping:
             self.recover()
         self._stop_legs_of_finished_requests()
+        self._end_calls_machines_took()
         if housekeeping:
             self._expire_lost_legs()
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
+        self._place_reconnections()
         self._place_verification_calls()
         if housekeeping:
             self._place_follow_ups()
+            self._delete_finished_queues()
 
     def _housekeeping_due(self) -> bool:
         """In every step when stepping inline (tests, a one-off run); in a running engine at
@@ -227,6 +227,9 @@ class Engine:
             if request is None or request.state not in OPEN_STATES:
                 return  # another engine is stepping it now, or it is over
             callback = request.state == RequestState.CALLBACK_DUE
+            if callback and request.callback_until and now >= request.callback_until:
+                self._end_callback_round(session, request, now)  # time is up: ring nobody
+                return
             limits = self.limits
             started_at = request.searching_since or request.created_at
             if callback:
@@ -270,7 +273,8 @@ class Engine:
                 for position, leg in enumerate(legs):
                     dial = Dial(phones[leg.volunteer_id], from_number,
                                 self.urls.url(urls.OFFER, leg=leg.id),
-                                self.urls.url(urls.VOLUNTEER_STATUS, leg=leg.id))
+                                self.urls.url(urls.VOLUNTEER_STATUS, leg=leg.id),
+                                self._detection(urls.VOLUNTEER_AMD, leg=leg.id))
                     self.dispatcher.enqueue(session, placements.LEG, leg.id, dial, priority,
                                             position)
             elif isinstance(action, GiveUp) and callback:
@@ -329,11 +333,35 @@ class Engine:
                 self.dispatcher.enqueue(session, placements.CALL_BACK, request.id,
                         Dial(request.caller.phone, request.neighbourhood.exchange_number,
                              self.urls.url(urls.RESIDENT_ANSWER, request=request.id),
-                             self.urls.url(urls.RESIDENT_STATUS, request=request.id)),
+                             self.urls.url(urls.RESIDENT_STATUS, request=request.id),
+                             self._detection(urls.RESIDENT_AMD, request=request.id)),
                         Priority.CALL_BACK)
                 log.info("phoning back %s for request %s", mask(request.caller.phone),
                          request.id)
         if due:
+            self.dispatcher.wake()
+
+    def _place_reconnections(self) -> None:
+        """Someone waits on hold to be put through again to the neighbour of a match: phone
+        that neighbour now, from the exchange's number (``bhc.calls.reconnections``; marked
+        and queued in one transaction); stop the ringing call of one whose asker hung up."""
+        now = self.clock()
+        with self.db.session() as session:
+            calls = reconnections.claim_due(session, now)
+            for call in calls:
+                self.dispatcher.enqueue(
+                    session, placements.RECONNECTION, call.reconnection_id,
+                    Dial(call.phone, call.from_number,
+                         self.urls.url(urls.RECONNECT_ANSWER, reconnection=call.reconnection_id),
+                         self.urls.url(urls.RECONNECT_STATUS,
+                                       reconnection=call.reconnection_id)),
+                    Priority.RECONNECTION)
+                log.info("phoning %s to reconnect (reconnection %s)", mask(call.phone),
+                         call.reconnection_id)
+            stops = reconnections.calls_to_stop(session, now)
+        for sid in stops:
+            self.dispatcher.end_call(sid, answered=False)
+        if calls:
             self.dispatcher.wake()
 
     def _place_follow_ups(self) -> None:
@@ -346,7 +374,8 @@ class Engine:
                 self.dispatcher.enqueue(session, placements.FOLLOW_UP, call.follow_up_id,
                         Dial(call.phone, call.from_number,
                              self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
-                             self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id)),
+                             self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id),
+                             self._detection(urls.FOLLOWUP_AMD, followup=call.follow_up_id)),
                         Priority.FOLLOW_UP)
                 log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
                          mask(call.phone))
@@ -367,6 +396,13 @@ class Engine:
                         Priority.SIGN_UP_CODE)
         if due:
             self.dispatcher.wake()
+
+    def _detection(self, path: str, **query) -> str | None:
+        """Where the carrier posts its asynchronous answering machine verdict (None when
+        ``[carrier] machine_detection`` is off)."""
+        if self.config.carrier.machine_detection != "async":
+            return None
+        return self.urls.url(path, **query)
 
     def _stop_legs_of_finished_requests(self) -> None:
         """Once a request is matched, abandoned or unmatched, its other live legs must stop:
@@ -413,31 +449,27 @@ class Engine:
 
     def _expire_lost_legs(self) -> None:
         """A leg whose status callbacks never came (lost, or its engine died placing it) must
-        neither block a search nor keep its volunteer from other calls. Only legs handed to
-        the carrier count: one still waiting for its turn (or being placed) is not lost."""
-        now = self.clock()
-        ring_limit = timedelta(seconds=self.config.matching.ring_timeout_s) + LOST_LEG_GRACE
-        in_queue = exists().where(OutboundCall.kind == placements.LEG,
-                                  OutboundCall.ref_id == CallLeg.id)
-        to_end = []
+        neither block a search nor keep its volunteer from other calls. A leg still with the
+        dispatcher (waiting for its turn, or being placed) is not lost."""
+        limits = lost_legs.Limits.of(self.config.matching.ring_timeout_s,
+                                     self.config.matching.max_wait_s)
+        with_dispatcher = exists().where(OutboundCall.kind == placements.LEG,
+                                         OutboundCall.ref_id == CallLeg.id)
         with self.db.session() as session:
-            legs = session.scalars(
-                select(CallLeg).where(
-                    CallLeg.status.in_(LIVE_LEG_STATUSES), ~in_queue,
-                    or_(and_(CallLeg.answered_at.is_(None), CallLeg.placed_at < now - ring_limit),
-                        and_(CallLeg.outcome.is_(None),
-                             CallLeg.answered_at < now - DECISION_LIMIT)),
-                ).with_for_update(skip_locked=True, of=CallLeg)
-            ).all()
-            for leg in legs:
-                if leg.answered_at is not None:
-                    leg.outcome = LegOutcome.NO_RESPONSE
-                    leg.error = "no key within the decision limit"
-                else:
-                    if leg.outcome is None:
-                        leg.outcome, leg.error = LegOutcome.NO_ANSWER, "no status from the carrier"
-                    leg.status, leg.ended_at = LegStatus.FAILED, now
-                if leg.sid:
-                    to_end.append((leg.sid, leg.answered_at is not None))
+            to_end = lost_legs.expire(session, self.clock(), limits, ~with_dispatcher)
         for sid, answered in to_end:
             self.dispatcher.end_call(sid, answered=answered)
+
+    def _end_calls_machines_took(self) -> None:
+        """Hang up calls a voicemail or a fax answered (webhooks only record that)."""
+        with self.db.session() as session:
+            sids = machines.take_calls_to_end(session)
+        for sid in sids:
+            self.dispatcher.end_call(sid, answered=True)
+
+    def _delete_finished_queues(self) -> None:
+        """Queues persist at the carrier until deleted: remove those of finished requests."""
+        with self.db.session() as session:
+            queue_sids = queues.take_finished(session)
+        for queue_sid in queue_sids:
+            self.dispatcher.delete_queue(queue_sid)

@@ -5,7 +5,15 @@ makes sure all of them are mapped on the one ``Base`` before the schema is read.
 """
 
 from bhc.audit.models import AuditLog
-from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.models import (
+    LIVE_LEG_STATUSES,
+    CallLeg,
+    CallToEnd,
+    HelpRequest,
+    Match,
+    Reconnection,
+    RequestState,
+)
 from bhc.db import NAMING, Base
 from bhc.engines.models import EngineProcess
 from bhc.followups.models import FollowUp, FollowUpState
@@ -22,10 +30,10 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "AuditLog", "Base", "BlockedNumber", "CallLeg", "Category", "EngineProcess", "ExchangeNumber",
-    "FollowUp",
+    "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category", "EngineProcess",
+    "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
-    "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp", "SignUpAttempt",
-    "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
+    "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",
+    "SignUpAttempt", "SignUpState", "SurveyResponse", "SurveyWave", "User", "user_neighbourhoods",
 ]

@@ -81,6 +81,14 @@ def request_param() -> int:
     return _query_id("request")
 
 
+def reconnection_param() -> int:
+    return _query_id("reconnection")
+
+
+def match_param() -> int:
+    return _query_id("match")
+
+
 @blueprint.errorhandler(UnknownCall)
 def _unknown_call(_error):
     return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "

@@ -7,14 +7,14 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
 from bhc.calls import callbacks, urls
-from bhc.calls.carrier import ENDED
+from bhc.calls.carrier import ENDED, CallStatus
 from bhc.calls.legs import is_machine
 from bhc.calls.models import RequestOutcome
 from bhc.db import utcnow
 from ivr import prompts
 from ivr.blueprint import blueprint, request_param, tries, twiml, url, wake_engine
 from ivr.signature import signed
-from ivr.volunteer_webhooks import OFFER_TRIES
+from ivr.volunteer_webhooks import DIAL_QUEUE_TIMEOUT_S, OFFER_TRIES
 
 
 def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
@@ -22,7 +22,7 @@ def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
     response = response or VoiceResponse()
     action = url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
     gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                             timeout=current_exchange().config.ivr.gather_timeout_s)
+                             timeout=prompts.gather_timeout_s(None, more_time=view.more_time))
     if attempt == 1:
         prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
                     "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "
@@ -68,10 +68,9 @@ def resident_choice():
         if digits == "1" and callbacks.resident_connects(session, request_id):
             response = VoiceResponse()
             prompts.say(response, view.language, "A neighbour is on the line for you now.")
-            dial = response.dial()
+            dial = response.dial(timeout=DIAL_QUEUE_TIMEOUT_S, method="POST",
+                                 action=url(urls.RESIDENT_AFTER_BRIDGE, request=request_id))
             dial.queue(view.queue_name)
-            prompts.spoken(view.language, "Thank you for calling the neighbour help exchange. "
-                           "Goodbye.", response)
             return twiml(response)
         if digits == "2" or attempt >= OFFER_TRIES:
             if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_DECLINED
@@ -84,6 +83,20 @@ def resident_choice():
     prompts.say(response, view.language, "That key does not work here." if digits
                 else "I did not hear a key.")
     return twiml(_resident_offer(view, request_id, attempt + 1, response))
+
+
+@blueprint.post(urls.RESIDENT_AFTER_BRIDGE)
+@signed
+def resident_after_bridge():
+    """The resident's <Dial> into the waiting volunteer's queue ended."""
+    with current_exchange().db.session() as session:
+        view = callbacks.resident_answered(session, request_param())
+    if request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered"):
+        return twiml(prompts.spoken(view.language, "Thank you for calling the neighbour help "
+                                    "exchange. Goodbye."))
+    # The volunteer left the hold just before: nobody came out of the queue.
+    return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help is "
+                                "no longer available. Please call the exchange again. Goodbye."))
 
 
 @blueprint.post(urls.RESIDENT_STATUS)

@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import callbacks, caller, urls, volunteer
+from bhc.calls import callbacks, caller, queues, reconnections, urls, volunteer
 from bhc.calls.caller import (
     BlockedCaller,
     Chosen,
@@ -28,6 +28,7 @@ from bhc.calls.carrier import ENDED
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
+from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import Office, spoken_hours
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
@@ -67,7 +68,20 @@ def voice():
                                         "This number is not in use for neighbour help. Goodbye."))
         if caller.needs_callback_number(help_request):
             return twiml(_ask_number(help_request.language, attempt=1))
-        return twiml(main_menu(session, help_request, attempt=1, greeting=True))
+        return twiml(_offer_or_menu(session, help_request))
+
+
+def _offer_or_menu(session, help_request: HelpRequest) -> VoiceResponse:
+    """Who was matched a short while ago first hears the offer to be put through again."""
+    hours = current_exchange().config.matching.reconnect_hours
+    match = reconnections.offer_for(session, help_request, utcnow(), hours)
+    if match is None:
+        return main_menu(session, help_request, attempt=1, greeting=True)
+    response = VoiceResponse()
+    prompts.reconnect_offer(response, language=help_request.language,
+                            action=url(urls.RECONNECT_CHOICE, match=match.id),
+                            timeout_s=prompts.gather_timeout_s(help_request.caller))
+    return response
 
 
 def _ask_number(language: str, attempt: int,
@@ -85,7 +99,7 @@ def _ask_number(language: str, attempt: int,
 def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
               response: VoiceResponse | None = None) -> VoiceResponse:
     response = response or VoiceResponse()
-    categories = menu(session, help_request.neighbourhood_id)
+    categories = menu(session, help_request.neighbourhood_id, as_of=help_request.created_at)
     if not categories:
         return prompts.spoken(help_request.language, "Sorry, the exchange is not taking "
                               "requests right now. Goodbye.")
@@ -97,10 +111,11 @@ def main_menu(session, help_request: HelpRequest, attempt: int, greeting: bool,
         categories=categories,
         keys=caller.keys_for(help_request, categories, config.english_key),
         action=url(urls.MENU, **{"try": attempt}),
-        timeout_s=config.gather_timeout_s,
+        timeout_s=prompts.gather_timeout_s(help_request.caller),
         greeting=greeting,
         offers_coordinator=office() is not None,
         own_details=_own_details_offer(help_request),
+        listen=caller.listens_for_speech(help_request),
     )
     return response
 
@@ -124,7 +139,7 @@ def caller_number():
         language = help_request.language
         if caller.set_callback_number(session, help_request, request.form.get("Digits", ""),
                                      utcnow()):
-            return twiml(main_menu(session, help_request, attempt=1, greeting=True))
+            return twiml(_offer_or_menu(session, help_request))
         response = VoiceResponse()
         prompts.say(response, language, "That number was not recognised.")
         if attempt >= NUMBER_TRIES:
@@ -144,6 +159,10 @@ def menu_choice():
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         now = utcnow()
+        if not digits and request.form.get("SpeechResult") is not None:
+            spoken = _spoken_category(session, help_request)
+            if spoken is not None:
+                return twiml(_confirm_spoken(session, help_request, spoken, attempt))
         result = (
             caller.choose(session, help_request, digits, now, services.config.ivr.english_key,
                          office=office())
@@ -179,10 +198,76 @@ def menu_choice():
             caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
             return twiml(prompts.spoken(language, "We could not get your choice. Please call "
                                         "again later. Goodbye."))
-        prompts.say(response, language, "Sorry, that key is not in the menu." if digits
-                    else "I did not hear a choice.")
+        prompts.say(response, language, _not_understood(digits))
         return twiml(main_menu(session, help_request, attempt + 1, greeting=False,
                            response=response))
+
+
+def _not_understood(digits: str) -> str:
+    if digits:
+        return "Sorry, that key is not in the menu."
+    if request.form.get("SpeechResult") is not None:
+        return "Sorry, I did not understand that."
+    return "I did not hear a choice."
+
+
+def _spoken_category(session, help_request: HelpRequest) -> Category | None:
+    """What the caller said, as a category. Twilio posts SpeechResult and Confidence (0.0 to
+    1.0) to the action ("TwiML Voice: <Gather>", speech results); a missing Confidence counts
+    as sure, as the caller confirms with a key anyway."""
+    try:
+        confidence = float(request.form.get("Confidence") or 1.0)
+    except ValueError:
+        confidence = 0.0
+    return caller.spoken_category(session, help_request, request.form.get("SpeechResult", ""),
+                                  confidence, current_exchange().config.ivr.speech_min_confidence)
+
+
+def _confirm_spoken(session, help_request: HelpRequest, category: Category,
+                    attempt: int) -> VoiceResponse:
+    response = VoiceResponse()
+    language = help_request.language
+    categories = menu(session, help_request.neighbourhood_id, as_of=help_request.created_at)
+    prompts.confirm_spoken_choice(
+        response, language=language, category=category.label(language),
+        action=url(urls.MENU_CONFIRM, category=category.slug, **{"try": attempt}),
+        timeout_s=prompts.gather_timeout_s(help_request.caller),
+        listen=prompts.Listening.for_menu(categories, language))
+    return response
+
+
+@blueprint.post(urls.MENU_CONFIRM)
+@signed
+def menu_confirm():
+    """The caller heard the category they said: 1 starts the search; saying it again is heard
+    again; anything else (or silence) is the menu once more."""
+    attempt = tries()
+    digits = request.form.get("Digits", "").strip()
+    with current_exchange().db.session() as session:
+        help_request = caller.request_for_call(session, form("CallSid"))
+        language = help_request.language
+        if digits == "1":
+            result = caller.choose_spoken(session, help_request,
+                                          request.args.get("category", ""), utcnow())
+            if isinstance(result, Chosen):
+                wake_engine()
+                return twiml(_hold_in_queue(help_request, result.category.label(language)))
+            if isinstance(result, Closed):
+                return twiml(prompts.spoken(language, "Thank you for calling the neighbour "
+                                            "help exchange. Goodbye."))
+        elif not digits and request.form.get("SpeechResult") is not None:
+            spoken = _spoken_category(session, help_request)
+            if spoken is not None:
+                return twiml(_confirm_spoken(session, help_request, spoken, attempt))
+        if attempt >= MENU_TRIES:
+            caller.end_in_menu(session, help_request, utcnow(), outcome=RequestOutcome.NO_CHOICE)
+            return twiml(prompts.spoken(language, "We could not get your choice. Please call "
+                                        "again later. Goodbye."))
+        response = VoiceResponse()
+        if not digits:  # another key: not what they said, so simply the menu again
+            prompts.say(response, language, _not_understood(digits))
+        return twiml(main_menu(session, help_request, attempt + 1, greeting=False,
+                               response=response))
 
 
 def office() -> Office | None:
@@ -200,23 +285,32 @@ def to_coordinator(session, help_request: HelpRequest, asked: ToCoordinator,
     if asked.open:
         prompts.say(response, language, "One moment please, you are being put through to the "
                     "coordinator.")
-        response.dial(asked.phone, caller_id=help_request.neighbourhood.exchange_number)
+        # With an action, whatever the office's phone does the caller hears something after.
+        response.dial(asked.phone, caller_id=help_request.neighbourhood.exchange_number,
+                      timeout=current_exchange().config.matching.ring_timeout_s,
+                      action=url(urls.OFFICE_ENDED, **{"try": attempt}), method="POST")
         return response
     prompts.say(response, language, "The coordinator can be reached %(hours)s.",
                 hours=spoken_hours(asked.hours, language))
     return main_menu(session, help_request, attempt, greeting=False, response=response)
 
 
-def _hold_in_queue(help_request: HelpRequest, category: str) -> VoiceResponse:
+def _hold_in_queue(help_request: HelpRequest, category: str | None,
+                   retried: bool = False) -> VoiceResponse:
+    """Into the request's queue; ``category`` None puts a caller back after a failed wait."""
     response = VoiceResponse()
-    prompts.say(response, help_request.language, "You asked for help with %(category)s. We are "
-                "now calling neighbours who may be able to help. Please stay on the line.",
-                category=category)
+    if category is None:
+        prompts.say(response, help_request.language,
+                    "We are still looking for a neighbour. Please stay on the line.")
+    else:
+        prompts.say(response, help_request.language, "You asked for help with %(category)s. "
+                    "We are now calling neighbours who may be able to help. Please stay on the "
+                    "line.", category=category)
     response.enqueue(
         help_request.queue_name,
         wait_url=url(urls.HOLD),
         wait_url_method="POST",
-        action=url(urls.QUEUE_ENDED),
+        action=url(urls.QUEUE_ENDED, **({"retried": 1} if retried else {})),
         method="POST",
     )
     return response
@@ -251,6 +345,11 @@ def hold():
     return twiml(response)
 
 
+# QueueResults that say the wait failed, not the caller ("TwiML Voice: <Enqueue>": error is an
+# invalid <Enqueue> or a failing waitUrl, system-error a failure at the carrier).
+FAILED_WAITS = ("error", "system-error")
+
+
 @blueprint.post(urls.QUEUE_ENDED)
 @signed
 def queue_ended():
@@ -259,6 +358,17 @@ def queue_ended():
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
+        on_hold = (help_request.state == RequestState.SEARCHING
+                   or (help_request.state == RequestState.MATCHED
+                       and help_request.callback_until is None))
+        if result in FAILED_WAITS and on_hold:
+            if not request.args.get("retried"):
+                log.warning("request %s: the wait in its queue failed (%s); back on hold",
+                            help_request.id, result)
+                return twiml(_hold_in_queue(help_request, None, retried=True))
+            log.error("request %s: the wait in its queue failed twice (%s)", help_request.id,
+                      result)
+        queues.wait_ended(session, help_request, request.form.get("QueueSid"))
         if result == "bridged":
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
                                         "exchange. Goodbye."))
@@ -268,6 +378,9 @@ def queue_ended():
             wake_engine()
             if result == "hangup":
                 return twiml(VoiceResponse())
+        if result in FAILED_WAITS and on_hold:
+            return twiml(prompts.spoken(language, "Sorry, something went wrong on our side. "
+                                        "Please call again in a few minutes. Goodbye."))
         return twiml(_unmatched(help_request))
 
 
@@ -284,7 +397,7 @@ def _unmatched(help_request: HelpRequest) -> VoiceResponse:
     if callbacks.can_offer(help_request):
         gather = response.gather(input="dtmf", num_digits=1, action=url(urls.CALLBACK_CHOICE),
                                  method="POST",
-                                 timeout=current_exchange().config.ivr.gather_timeout_s)
+                                 timeout=prompts.gather_timeout_s(help_request.caller))
         prompts.say(gather, language, "Press 1 if you would like us to call you back as soon "
                     "as a neighbour can help.")
         prompts.say(gather, language, "Press star to hear this again.")
@@ -314,7 +427,13 @@ def callback_choice():
 @signed
 def unmatched():
     with current_exchange().db.session() as session:
-        return twiml(_unmatched(caller.request_for_call(session, form("CallSid"))))
+        help_request = caller.request_for_call(session, form("CallSid"))
+        if help_request.state == RequestState.CALLBACK_DUE:
+            # The engine's redirect came after the caller, out of the queue already, asked to
+            # be called back: a REST redirect interrupts whatever the call was doing.
+            return twiml(prompts.spoken(help_request.language, "We will call you back on this "
+                                        "number as soon as a neighbour can help. Goodbye."))
+        return twiml(_unmatched(help_request))
 
 
 @blueprint.post(urls.CONNECTING)

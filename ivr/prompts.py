@@ -6,15 +6,18 @@ language where one exists, and otherwise speaks the text with the language's con
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import has_app_context
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import urls
+from bhc.calls import spoken_choice, urls
 from bhc.calls.caller import MenuKeys
 from bhc.i18n import catalogue
 from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import spoken_date
+from bhc.people.models import Participant
 from bhc.people.self_service import Status
 from bhc.prompts import recordings
 
@@ -33,14 +36,41 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
         if recording is not None:
             node.play(exchange.urls.url(f"{urls.AUDIO}/{recording.file_name}"))
             return
-    cat = catalogue(language)
-    speech = {"language": cat.speech_language}
+    speak(node, language, msgid, **values)
+
+
+def speak(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
+    """One message spoken with the language's voice, never a recording (no database), at the
+    language's speaking rate where the voice takes SSML."""
+    exchange = current_exchange() if has_app_context() else None
+    text = catalogue(language).text(msgid, **values)
+    speech = {"language": speech_language(language)}
+    rate = 100
     if exchange is not None:
         ivr = exchange.config.ivr
-        speech["language"] = ivr.speech_languages.get(language) or cat.speech_language
         if ivr.voices.get(language):
             speech["voice"] = ivr.voices[language]
-    node.say(cat.text(msgid, **values), **speech)
+            rate = ivr.rate_for(language) if takes_ssml(ivr.voices[language]) else 100
+    if rate == 100:
+        node.say(text, **speech)
+    else:
+        node.say(**speech).prosody(text, rate=f"{rate}%")
+
+
+def speech_language(language: str) -> str:
+    """The BCP-47 tag a language is spoken and heard in (Say and Gather ``language``)."""
+    exchange = current_exchange() if has_app_context() else None
+    configured = exchange.config.ivr.speech_languages.get(language) if exchange else None
+    return configured or catalogue(language).speech_language
+
+
+def takes_ssml(voice: str) -> bool:
+    """Whether Twilio reads SSML such as <prosody rate> for this voice: only its Amazon Polly
+    and Google voices do. "Basic voices do not support SSML, so <prosody> is not available",
+    and unsupported SSML can make the <Say> fail (Twilio, error 13513 "Say: Invalid rate
+    value"; "TwiML Voice: <Say>", https://www.twilio.com/docs/voice/twiml/say). Without a
+    configured voice the account's default speaks, which may be a Basic one: no SSML then."""
+    return voice.startswith(("Polly.", "Google."))
 
 
 def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
@@ -56,12 +86,39 @@ def _key_name(language: str, key: str) -> str:
     return catalogue(language).text("hash") if key == "#" else key
 
 
+# Seconds of silence after speech that end what the caller says. A number rather than
+# "auto": Twilio refuses "auto" with its default speech model (warning 13335).
+SPEECH_TIMEOUT_S = 2
+
+
 def _menu_gather(response: VoiceResponse, *, action: str, timeout_s: int,
-                 keys: set[str]) -> Gather:
+                 keys: set[str], listen: Listening | None = None) -> Gather:
     # With # among the keys, it must be a key and not "done" (finishOnKey="" switches that off).
     extra = {"finish_on_key": ""} if "#" in keys else {}
-    return response.gather(input="dtmf", num_digits=1, timeout=timeout_s, action=action,
-                           method="POST", **extra)
+    if listen is not None:
+        # "TwiML Voice: <Gather>" (https://www.twilio.com/docs/voice/twiml/gather): input
+        # "dtmf speech" takes keys or words; the action then gets Digits, or SpeechResult and
+        # Confidence; language is the BCP-47 tag of what the caller speaks (default en-US);
+        # hints are "words, phrases" the caller is likely to say; speechTimeout the silence
+        # that ends the speech (default: timeout).
+        extra.update(input="dtmf speech", language=listen.language, hints=listen.hints,
+                     speech_timeout=SPEECH_TIMEOUT_S)
+    else:
+        extra["input"] = "dtmf"
+    return response.gather(num_digits=1, timeout=timeout_s, action=action, method="POST",
+                           **extra)
+
+
+@dataclass(frozen=True)
+class Listening:
+    """A menu that also listens for speech: in which language, and for which words."""
+
+    language: str
+    hints: str
+
+    @classmethod
+    def for_menu(cls, categories: list[Category], language: str) -> Listening:
+        return cls(speech_language(language), spoken_choice.hints(categories, language))
 
 
 def category_menu(
@@ -76,6 +133,7 @@ def category_menu(
     greeting: bool,
     offers_coordinator: bool = False,
     own_details: str | None = None,
+    listen: bool = False,
 ) -> None:
     """Greeting (first time only), one key per category, the coordinator, the caller's own
     details (``own_details`` is one of OWN_DETAILS, RESUME, SIGN_UP), how to hear it all
@@ -85,10 +143,13 @@ def category_menu(
     so those who need it understand it.
     """
     used = {key for key, _ in keys.languages} | {keys.own_details or ""}
-    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=used)
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=used,
+                          listen=Listening.for_menu(categories, language) if listen else None)
     if greeting:
         say(gather, language, "Welcome to the neighbour help exchange of %(neighbourhood)s.",
             neighbourhood=neighbourhood)
+    if listen:
+        say(gather, language, "You can also say what you need help with.")
     for category in categories:
         say(gather, language, "Press %(key)s for %(category)s.", key=category.key,
             category=category.label(language))
@@ -102,11 +163,40 @@ def category_menu(
     response.redirect(action, method="POST")
 
 
+def confirm_spoken_choice(response: VoiceResponse, *, language: str, category: str,
+                          action: str, timeout_s: int, listen: Listening) -> None:
+    """One sentence to confirm what the caller said: 1 confirms, or they say it again."""
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=set(),
+                          listen=listen)
+    say(gather, language, "You would like help with %(category)s. Press 1 if that is right, "
+        "or say it again.", category=category)
+    response.redirect(action, method="POST")
+
+
+def reconnect_offer(response: VoiceResponse, *, language: str, action: str,
+                    timeout_s: int) -> None:
+    """Before the menu, to who was matched a short while ago: 1 puts them through to that
+    neighbour again, 2 or silence is the menu."""
+    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=set())
+    say(gather, language, "Would you like to be put through again to the neighbour you spoke "
+        "to today? Press 1. For the menu, press 2.")
+    response.redirect(action, method="POST")
+
+
+def gather_timeout_s(participant: Participant | None, *, more_time: bool = False) -> int:
+    """How long a menu waits for this person's key: longer for who asked for more time."""
+    ivr = current_exchange().config.ivr
+    if more_time or (participant is not None and participant.needs_more_time):
+        return max(ivr.more_time_gather_timeout_s, ivr.gather_timeout_s)
+    return ivr.gather_timeout_s
+
+
 def own_details_menu(response: VoiceResponse, *, language: str, status: Status,
                      with_status: bool, category_labels: list[str], action: str,
                      timeout_s: int) -> None:
     """The caller's status (when ``with_status``), then what they can do: pause or resume
-    (helpers who take part), hear it again, go back to the main menu."""
+    (helpers who take part), more or the usual time to choose, hear it again, go back to the
+    main menu."""
     gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys={"#"})
     if with_status:
         _status(gather, language, status, category_labels)
@@ -115,6 +205,10 @@ def own_details_menu(response: VoiceResponse, *, language: str, status: Status,
         say(gather, language, "Press 2 to pause calls until you call again.")
         if status.paused_until is not None:
             say(gather, language, "Press 3 to be called again.")
+    if status.more_time:
+        say(gather, language, "Press 4 to have the usual time to choose again.")
+    else:
+        say(gather, language, "Press 4 if you would like more time to choose.")
     say(gather, language, "Press star to hear this again.")
     say(gather, language, "Press hash to go back to the menu.")
     response.redirect(action, method="POST")
@@ -131,6 +225,8 @@ def _status(node: Gather, language: str, status: Status, category_labels: list[s
         *first, last = category_labels
         joined = f"{', '.join(first)}{catalogue(language).text(' and ')}{last}" if first else last
         say(node, language, "You help with %(categories)s.", categories=joined)
+    if status.more_time:
+        say(node, language, "You have more time to choose in the menus.")
     if status.opted_out:
         say(node, language, "You have asked not to be called any more. To take part again, "
             "please contact the coordinator.")

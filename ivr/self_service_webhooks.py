@@ -17,7 +17,7 @@ from ivr.blueprint import blueprint, form, tries, twiml, url
 from ivr.caller_webhooks import MENU_TRIES, main_menu, office, to_coordinator
 from ivr.signature import signed
 
-PAUSE_WEEK, PAUSE_UNTIL_CALL, RESUME, REPEAT, BACK = "1", "2", "3", "*", "#"
+PAUSE_WEEK, PAUSE_UNTIL_CALL, RESUME, MORE_TIME, REPEAT, BACK = "1", "2", "3", "4", "*", "#"
 
 
 def _own_details(session, help_request: HelpRequest, attempt: int, with_status: bool,
@@ -30,7 +30,7 @@ def _own_details(session, help_request: HelpRequest, attempt: int, with_status: 
         response, language=help_request.language, status=status, with_status=with_status,
         category_labels=[labels.get(slug, slug) for slug in status.categories],
         action=url(urls.OWN_DETAILS_CHOICE, **{"try": attempt}),
-        timeout_s=current_exchange().config.ivr.gather_timeout_s,
+        timeout_s=prompts.gather_timeout_s(help_request.caller),
     )
     return response
 
@@ -88,6 +88,11 @@ def own_details_choice():
             self_service.resume(session, participant, now)
             prompts.say(response, language, "You will be called again when a neighbour asks "
                         "for help.")
+        elif digits == MORE_TIME:
+            more = not participant.needs_more_time
+            self_service.set_more_time(session, participant, more, now)
+            prompts.say(response, language, "From now on you have more time to choose." if more
+                        else "From now on you have the usual time to choose.")
         elif attempt >= MENU_TRIES:
             caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
             return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "

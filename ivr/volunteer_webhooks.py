@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import callbacks, urls, volunteer
+from bhc.calls import callbacks, queues, urls, volunteer
 from bhc.calls.carrier import CallStatus
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.calls.volunteer import OfferKind
@@ -19,6 +19,10 @@ from ivr.signature import signed
 
 OFFER_TRIES = 2
 EARLY_STATUSES = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING)
+# "If the queue is empty, Dial will wait until the next person joins the queue or until the
+# <Dial> timeout" (<Queue> noun; 30 s by default, 5 at least): the caller waits in the queue
+# already, so an empty queue means they just left, and the volunteer should hear so soon.
+DIAL_QUEUE_TIMEOUT_S = 5
 
 
 def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
@@ -28,12 +32,14 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
         prompts.volunteer_offer(
             response, language=view.language, neighbourhood=view.neighbourhood,
             category=view.category, action=url(urls.OFFER_ANSWER, leg=leg_id, **{"try": attempt}),
-            timeout_s=current_exchange().config.ivr.gather_timeout_s, introduce=attempt == 1,
+            timeout_s=prompts.gather_timeout_s(None, more_time=view.more_time),
+            introduce=attempt == 1,
         )
     elif view.kind == OfferKind.ACCEPTED:
         prompts.say(response, view.language,
                     "Thank you! You are now connected with your neighbour.")
-        dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST")
+        dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST",
+                             timeout=DIAL_QUEUE_TIMEOUT_S)
         dial.queue(view.queue_name, url=url(urls.CONNECTING, request=view.request_id),
                    method="POST")
     elif view.kind == OfferKind.ACCEPTED_CALLBACK:
@@ -118,6 +124,10 @@ def after_bridge():
     services = current_exchange()
     with services.db.session() as session:
         view = volunteer.closed(session, leg_id)
+        if request.form.get("QueueSid"):  # the queue they dialled, or waited in for a call-back
+            waiting = session.get(HelpRequest, view.request_id)
+            if waiting is not None:
+                queues.wait_ended(session, waiting, request.form["QueueSid"])
         if request.form.get("QueueResult") == "hangup":
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, RequestOutcome.VOLUNTEER_LEFT, utcnow()):
@@ -155,12 +165,15 @@ def volunteer_hold():
 @blueprint.post(urls.VOLUNTEER_STATUS)
 @signed
 def volunteer_status():
-    """Progress of a volunteer's call. Only answered and ended matter to the search; the
-    earlier events (queued, initiated, ringing) are acknowledged without a database write, which
-    halves the writes when a wave of calls goes out at once."""
+    """Progress of a volunteer's call. Answered and ended matter to the search; of the earlier
+    events only the first counts, once: the call left the carrier's calls-per-second queue, and
+    its ring time starts (one small UPDATE that writes nothing for a repeated event)."""
     leg_id = leg_param()
     services = current_exchange()
     if form("CallStatus") in EARLY_STATUSES:
+        if form("CallStatus") != CallStatus.QUEUED:
+            with services.db.session() as session:
+                volunteer.first_news(session, leg_id, utcnow())
         return "", 204
     with services.db.session() as session:
         ended = volunteer.status_changed(session, leg_id, form("CallStatus"),

@@ -3,7 +3,10 @@
 from ivr import (  # noqa: F401 (routes)
     callback_webhooks,
     caller_webhooks,
+    carrier_webhooks,
     followup_webhooks,
+    office_webhooks,
+    reconnect_webhooks,
     recorded_audio,
     self_service_webhooks,
     verification_webhooks,

@@ -32,6 +32,17 @@ settings.register_profile("bhc", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("bhc")
 
 
+@pytest.fixture(autouse=True)
+def _queries_built_afresh_under_mutmut():
+    """`make mutants` judges a mutant of the code that builds a cached query only where the
+    query is built, and runs each mutant in a process forked after the clean run: there, every
+    test builds its own."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from bhc.calls import candidates
+
+        candidates._statement.cache_clear()
+
+
 def _postgres_available() -> str | None:
     try:
         engine = create_engine(POSTGRES_URL)
@@ -105,6 +116,9 @@ def database(database_url):
 def config(database_url):
     return config_module.from_mapping({
         "database": {"url": database_url},
-        "matching": {"quiet_hours": "", "strategy": "sequential"},
+        # reconnect_hours 0: a caller phoning again after a match hears the menu at once, as
+        # tests not about reconnections expect (tests/integration/calls/test_reconnections.py
+        # turns the offer on).
+        "matching": {"quiet_hours": "", "strategy": "sequential", "reconnect_hours": 0},
         "twilio": {"calls_per_second": FAKE_CARRIER_CPS},
     })

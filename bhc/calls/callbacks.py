@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bhc.calls import machines
 from bhc.calls.caller import category_label
 from bhc.calls.carrier import PLACING
 from bhc.calls.models import HelpRequest, Match, RequestOutcome, RequestState
@@ -56,6 +57,7 @@ class ResidentView:
     neighbourhood: str = ""
     category: str = ""
     queue_name: str = ""
+    more_time: bool = False  # the resident asked for more time to press a key
 
 
 def resident_answered(session: Session, request_id: int) -> ResidentView:
@@ -65,7 +67,8 @@ def resident_answered(session: Session, request_id: int) -> ResidentView:
     ready = request.state == RequestState.MATCHED and request.outcome in (CALLING_RESIDENT,
                                                                           CALLED_BACK)
     return ResidentView(ready, request.language, request.neighbourhood.name,
-                        category_label(session, request), request.queue_name)
+                        category_label(session, request), request.queue_name,
+                        bool(request.caller and request.caller.needs_more_time))
 
 
 def resident_connects(session: Session, request_id: int) -> bool:
@@ -90,6 +93,19 @@ def fail(session: Session, request_id: int, reason: RequestOutcome, now: datetim
         session.execute(delete(Match).where(Match.request_id == request_id))
         log.info("call-back of request %s ended without a match: %s", request_id, reason)
     return moved
+
+
+def machine_verdict(session: Session, request_id: int, answered_by: str,
+                    now: datetime) -> bool:
+    """The asynchronous detection's verdict on the call to the resident: their voicemail means
+    they were not reached (the volunteer on hold is told, the engine hangs up)."""
+    if not machines.surely_machine(answered_by):
+        return False
+    if not fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, now):
+        return False
+    request = session.get(HelpRequest, request_id)
+    machines.end_later(session, request.callback_call_sid, "resident's voicemail", now)
+    return True
 
 
 def _calling_resident() -> tuple:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bhc.calls import spoken_choice
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.calls.transitions import transition
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
@@ -274,12 +275,9 @@ def choose(
     caller's first language for their next call.
     """
     if request.state != RequestState.MENU:
-        chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
-        if request.state == RequestState.SEARCHING and chosen is not None:
-            return Chosen(chosen)  # a retried webhook: answer as before
-        return Closed(request.state)
+        return _chosen_before(session, request)
     digits = digits.strip()
-    categories = menu(session, request.neighbourhood_id)
+    categories = menu(session, request.neighbourhood_id, as_of=request.created_at)
     keys = keys_for(request, categories, language_key)
     chosen_language = dict(keys.languages).get(digits)
     if chosen_language is not None:
@@ -300,10 +298,51 @@ def choose(
     category = next((c for c in categories if digits == str(c.key)), None)
     if category is None:
         return Invalid()
+    return _start_search(session, request, category, now)
+
+
+def _start_search(session: Session, request: HelpRequest, category: Category,
+                  now: datetime) -> Chosen | Closed:
     if not transition(session, request, RequestState.MENU, RequestState.SEARCHING,
                       category_slug=category.slug, searching_since=now):
-        return choose(session, request, digits, now, language_key)
+        return _chosen_before(session, request)
     return Chosen(category)
+
+
+def _chosen_before(session: Session, request: HelpRequest) -> Chosen | Closed:
+    """The request left the menu already: a retried webhook hears the same as before."""
+    chosen = _category(session, request.neighbourhood_id, slug=request.category_slug)
+    if request.state == RequestState.SEARCHING and chosen is not None:
+        return Chosen(chosen)
+    return Closed(request.state)
+
+
+def listens_for_speech(request: HelpRequest) -> bool:
+    """The neighbourhood's coordinator turned speech on for its menu."""
+    return request.neighbourhood.speech_input
+
+
+def spoken_category(session: Session, request: HelpRequest, phrase: str, confidence: float,
+                    min_confidence: float) -> Category | None:
+    """The category the caller said in the menu, when the recogniser was sure enough and the
+    phrase names exactly one category; None means: the menu again."""
+    if (request.state != RequestState.MENU or not listens_for_speech(request)
+            or confidence < min_confidence):
+        return None
+    categories = menu(session, request.neighbourhood_id, as_of=request.created_at)
+    return spoken_choice.category_named(phrase, categories, request.language)
+
+
+def choose_spoken(session: Session, request: HelpRequest, slug: str,
+                  now: datetime) -> Chosen | Closed | Invalid:
+    """The caller pressed 1 to confirm the category they said: the search starts."""
+    if request.state != RequestState.MENU:
+        return _chosen_before(session, request)
+    categories = menu(session, request.neighbourhood_id, as_of=request.created_at)
+    category = next((c for c in categories if c.slug == slug), None)
+    if category is None:
+        return Invalid()  # disabled in the meantime
+    return _start_search(session, request, category, now)
 
 
 def _own_details(session: Session, request: HelpRequest,
@@ -341,6 +380,14 @@ def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
                         (RequestState.MENU,))
     return _abandon(session, request, now, RequestOutcome.CALLER_HUNG_UP,
                     (RequestState.SEARCHING,))
+
+
+def back_from_coordinator(session: Session, request: HelpRequest) -> bool:
+    """The coordinator did not answer: the caller is back in the menu, and so is the request
+    that going to the office had ended."""
+    return transition(session, request, RequestState.ABANDONED, RequestState.MENU,
+                      where=[HelpRequest.outcome == RequestOutcome.TO_COORDINATOR],
+                      outcome=None, ended_at=None)
 
 
 def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: RequestOutcome,

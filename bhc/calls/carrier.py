@@ -1,4 +1,4 @@
-"""The carrier port: the three things the engine asks of the telephone network."""
+"""The carrier port: what the engine asks of the telephone network."""
 
 from __future__ import annotations
 
@@ -34,11 +34,16 @@ class CarrierError(RuntimeError):
 
 class Carrier(Protocol):
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   timeout_s: int) -> str:
-        """Start an outbound call; returns the carrier's call id."""
+                   timeout_s: int, machine_detection_url: str | None = None) -> str:
+        """Start an outbound call; returns the carrier's call id. With
+        ``machine_detection_url`` the carrier listens for an answering machine without keeping
+        the callee waiting, and posts its verdict there."""
 
     def end_call(self, sid: str, *, answered: bool) -> None:
         """Stop a call: cancel it while ringing, hang up once answered."""
 
     def redirect_call(self, sid: str, url: str) -> None:
         """Make an answered call continue with the TwiML at ``url``."""
+
+    def delete_queue(self, queue_sid: str) -> None:
+        """Remove a request's queue once nobody waits in it (queues persist until deleted)."""

@@ -38,6 +38,8 @@ def advance_status(leg: CallLeg, status: str, now: datetime) -> bool:
     """
     if status not in _PROGRESS and status not in TERMINAL:
         return False
+    if leg.first_news_at is None:
+        leg.first_news_at = now
     if leg.status in TERMINAL:
         return False
     if status in _PROGRESS and _PROGRESS[status] <= _PROGRESS.get(leg.status, 0):

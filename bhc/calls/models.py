@@ -50,6 +50,8 @@ class RequestOutcome(StrEnum):
     CALLBACK_UNREACHABLE = "callback_unreachable"
     CALLBACK_UNANSWERED = "callback_unanswered"
     VOLUNTEER_LEFT = "volunteer_left"
+    # The call was used to be put through again to the neighbour of an earlier match.
+    RECONNECTED = "reconnected"
 
 
 class LegStatus(StrEnum):
@@ -100,6 +102,10 @@ class HelpRequest(Base):
         Index("ix_help_requests_month", "created_at", "neighbourhood_id", "category_slug",
               "state", "outcome", "language", "id"),
         Index("ix_help_requests_caller_created", "caller_id", "created_at"),
+        # The engine looks for queues to delete at every step: only the few rows that have one.
+        Index("ix_help_requests_queue_sid", "queue_sid",
+              sqlite_where=text("queue_sid IS NOT NULL"),
+              postgresql_where=text("queue_sid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,6 +125,9 @@ class HelpRequest(Base):
     round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
     callback_call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The carrier's queue (QueueSid) once someone's wait in it ended; the engine deletes it when
+    # the request is over, as queues persist until deleted ("Queue resource").
+    queue_sid: Mapped[str | None] = mapped_column(String(64))
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()
@@ -151,6 +160,9 @@ class CallLeg(Base):
     key_pressed: Mapped[str | None] = mapped_column(String(4))
     outcome: Mapped[str | None] = mapped_column(String(20))
     placed_at: Mapped[datetime] = mapped_column(DateTime)
+    # The carrier's first status callback: the call left the account's calls-per-second queue
+    # and is being dialled. Its ring time counts from here, not from placed_at.
+    first_news_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -179,3 +191,68 @@ class Match(Base):
     volunteers_rung: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
 
+
+
+class ReconnectionState(StrEnum):
+    """Where a request to be put through again to the neighbour of a match is."""
+
+    DUE = "due"  # the one who asked waits on hold; the engine is to phone the other side
+    PLACING = "placing"  # the engine claimed it and is placing the call
+    CALLING = "calling"  # the other side is being rung, or hears the question
+    CONNECTED = "connected"  # the other side pressed 1: bridged
+    NOT_CONNECTED = "not_connected"  # ``outcome`` says why
+
+
+class ReconnectionOutcome(StrEnum):
+    """Why a reconnection ended as it did (the report and the request log read these)."""
+
+    CONNECTED = "connected"
+    DECLINED = "declined"  # the other side pressed 2
+    NO_KEY = "no_key"  # the other side heard the question twice without a key
+    UNREACHABLE = "unreachable"  # no answer, busy, voicemail, failed
+    NOT_NOW = "not_now"  # quiet hours, a pause, outside their hours: not phoned at all
+    STOPPED = "stopped"  # opted out, no call consent or erased: not phoned at all
+    ASKER_LEFT = "asker_left"  # the one who asked hung up before the bridge
+    CARRIER_ERROR = "carrier_error"
+
+
+class Reconnection(Base):
+    """Someone phoned in again soon after a match and asked to be put through to the same
+    neighbour: they wait on hold while the exchange phones the other side, whose 1 bridges
+    them. No number is read out or shown: the exchange is in between."""
+
+    __tablename__ = "reconnections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"),
+                                          index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participants.id", ondelete="SET NULL"))
+    call_sid: Mapped[str | None] = mapped_column(String(64))  # the asking side's own call
+    language: Mapped[str] = mapped_column(String(8), default="nl")
+    state: Mapped[str] = mapped_column(String(20), default=ReconnectionState.DUE)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    other_call_sid: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    placed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stop_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    match: Mapped[Match] = relationship()
+
+    @property
+    def queue_name(self) -> str:
+        return f"reconnect-{self.id}"
+
+
+class CallToEnd(Base):
+    """A call a webhook wants ended (an answering machine took it); webhooks never call the
+    carrier themselves, so the engine hangs it up and deletes the row."""
+
+    __tablename__ = "calls_to_end"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    requested_at: Mapped[datetime] = mapped_column(DateTime)

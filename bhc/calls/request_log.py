@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
+from bhc.calls.models import CallLeg, HelpRequest, Match, Reconnection, RequestState
 from bhc.localtime import local_date, local_midnight_utc
 from bhc.neighbourhoods.scope import in_scope
 
@@ -66,6 +66,7 @@ class EventKind(StrEnum):
     ANSWERED = "answered"
     PRESSED = "pressed"
     MATCHED = "matched"
+    RECONNECTION = "reconnection"  # later, one of the two asked to be put through again
     LEG_OUTCOME = "leg_outcome"
     ENDED = "ended"
 
@@ -101,6 +102,10 @@ def timeline(session: Session, request: HelpRequest) -> list[Event]:
     if match is not None:
         events.append(Event(match.matched_at, EventKind.MATCHED,
                             detail=f"{match.time_to_match_s:.0f}"))
+        for reconnection in session.scalars(select(Reconnection).where(
+                Reconnection.match_id == match.id).order_by(Reconnection.id)):
+            events.append(Event(reconnection.requested_at, EventKind.RECONNECTION,
+                                detail=reconnection.outcome))
     if request.ended_at:
         events.append(Event(request.ended_at, EventKind.ENDED, detail=request.outcome))
     order = {kind: i for i, kind in enumerate(EventKind)}  # at the same moment: in this order

@@ -9,6 +9,7 @@ from            to              when
 ==============  ==============  ===========================================================
 menu            searching       the caller chose a category (``caller.choose``)
 menu            abandoned       hung up or chose nothing in the menu, or went to the office
+abandoned       menu            the office did not answer: back to the menu (``caller``)
 searching       abandoned       the caller hung up while on hold
 searching       matched         a volunteer pressed 1 first (``volunteer.press``)
 searching       unmatched       the policy gave up: nobody (left) to ring, or time is up
@@ -33,7 +34,8 @@ from bhc.calls.models import HelpRequest, RequestState
 
 _S = RequestState
 ALLOWED = frozenset({
-    (_S.MENU, _S.SEARCHING), (_S.MENU, _S.ABANDONED), (_S.SEARCHING, _S.ABANDONED),
+    (_S.MENU, _S.SEARCHING), (_S.MENU, _S.ABANDONED), (_S.ABANDONED, _S.MENU),
+    (_S.SEARCHING, _S.ABANDONED),
     (_S.SEARCHING, _S.MATCHED), (_S.SEARCHING, _S.UNMATCHED), (_S.MATCHED, _S.SEARCHING),
     (_S.UNMATCHED, _S.CALLBACK_DUE), (_S.CALLBACK_DUE, _S.MATCHED),
     (_S.CALLBACK_DUE, _S.UNMATCHED), (_S.MATCHED, _S.UNMATCHED), (_S.MATCHED, _S.MATCHED),

@@ -15,6 +15,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
+from bhc.calls import machines
 from bhc.calls.caller import category_label
 from bhc.calls.legs import TERMINAL, advance_status, is_machine
 from bhc.calls.models import (
@@ -70,6 +71,7 @@ class OfferView:
     category: str = ""
     queue_name: str = ""
     request_id: int = 0
+    more_time: bool = False  # the volunteer asked for more time to press a key
 
 
 def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
@@ -82,6 +84,7 @@ def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
         category=category_label(session, request, language),
         queue_name=request.queue_name,
         request_id=request.id,
+        more_time=bool(leg.volunteer and leg.volunteer.needs_more_time),
     )
 
 
@@ -236,6 +239,37 @@ def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime)
         log.info("request %s: the volunteer left before the bridge; searching again", request.id)
     session.refresh(request)
     return bool(reopened)
+
+
+def machine_verdict(session: Session, leg_id: int, answered_by: str, now: datetime) -> bool:
+    """The asynchronous detection's verdict: a voicemail or a fax ends the leg at once (the
+    engine hangs up); anything else leaves the volunteer listening to the offer. Returns
+    whether the search can move on."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return False
+    if answered_by and leg.answered_by is None:
+        leg.answered_by = answered_by
+    if not machines.surely_machine(answered_by):
+        return False
+    ended = session.execute(
+        update(CallLeg).where(CallLeg.id == leg_id, CallLeg.outcome.is_(None))
+        .values(outcome=LegOutcome.MACHINE, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended:
+        machines.end_later(session, leg.sid, "volunteer's voicemail", now)
+    return bool(ended)
+
+
+def first_news(session: Session, leg_id: int, now: datetime) -> None:
+    """The carrier's first status callback of the call (initiated or ringing): from now on its
+    ring time counts. One statement, writing only the first time."""
+    session.execute(
+        update(CallLeg).where(CallLeg.id == leg_id, CallLeg.first_news_at.is_(None))
+        .values(first_news_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def status_changed(session: Session, leg_id: int, status: str, answered_by: str,

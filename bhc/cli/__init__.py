@@ -3,6 +3,7 @@
 from bhc.cli import (  # noqa: F401 (each module registers its commands on main)
     database,
     neighbourhoods,
+    numbers,
     people,
     reports,
     running,

@@ -49,3 +49,21 @@ def neighbourhood_adjoin(obj: Context, name: str, others: tuple[str, ...], remov
             click.echo(f"{name} borders: {', '.join(adjacent_names(session, name)) or '-'}")
     except AdjacencyError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@neighbourhood.command("speech")
+@click.argument("name")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+@click.pass_obj
+def neighbourhood_speech(obj: Context, name: str, setting: str) -> None:
+    """Let callers of NAME say what they need instead of pressing a key (on), or not (off).
+    What they say goes to the carrier's speech recogniser; a key always works too."""
+    from bhc.neighbourhoods.settings import SettingsError, set_speech_input
+
+    try:
+        with obj.database().session() as session:
+            set_speech_input(session, name, setting == "on")
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"speech input for {name}: {setting} (what callers say goes to the carrier's "
+               "speech recogniser)")

@@ -8,7 +8,7 @@ import threading
 import click
 
 from bhc.cli.main import Context, main
-from bhc.config import ConfigError
+from bhc.config import ConfigError, languages_without_voice
 
 
 def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:
@@ -39,6 +39,10 @@ def serve(obj: Context) -> None:
     from bhc.bootstrap import build
 
     config = obj.config
+    for code in languages_without_voice(config):
+        click.echo(f"warning: [ivr] voices names no voice for {code!r}: the carrier's default "
+                   "voice speaks it, or fails to (e.g. voices = { nl = \"Polly.Laura-Neural\", "
+                   "en = \"Polly.Amy-Neural\" })", err=True)
     exchange = build(config, host_simulator=config.carrier.kind == "simulated")
     exchange.db.upgrade()
     if exchange.network is not None:

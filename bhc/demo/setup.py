@@ -81,6 +81,7 @@ def connect_numbers(exchange: Exchange) -> list[str]:
             number,
             voice_url=exchange.urls.url(urls.VOICE),
             status_callback=exchange.urls.url(urls.CALLER_STATUS),
+            voice_fallback_url=exchange.urls.url(urls.FALLBACK),
         )
     return numbers
 

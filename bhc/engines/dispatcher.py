@@ -9,7 +9,7 @@ claim, so however many engine processes run, together they create at most
 order we did not choose. A bounded pool of carrier workers then places the claimed calls, so
 no call waits for another's REST round trip; stopping and redirecting calls use the same pool
 without a turn (Twilio's CPS limit counts calls created, not calls changed: "Calls Per Second"
-at https://www.twilio.com/docs/voice/api/call-resource).
+at https://www.twilio.com/docs/voice/api/call-resource), and so do queues deleted.
 
 A claimed row names its engine. If that engine goes away (its ``alive_at`` stops), the call
 may or may not have gone out: the others record it as interrupted (never placed again) once
@@ -64,9 +64,10 @@ class Priority(IntEnum):
 
     CALLER_ON_HOLD = 0  # a volunteer leg while the caller waits on hold
     CALL_BACK = 1  # a call-back's resident, while the volunteer who took it waits on hold
-    SIGN_UP_CODE = 2  # a new resident waits on the sign-up page for the code
-    CALL_BACK_ROUND = 3  # a volunteer leg of a call-back search: nobody on the line yet
-    FOLLOW_UP = 4
+    RECONNECTION = 2  # the neighbour of a match, while the one who asked waits on hold
+    SIGN_UP_CODE = 3  # a new resident waits on the sign-up page for the code
+    CALL_BACK_ROUND = 4  # a volunteer leg of a call-back search: nobody on the line yet
+    FOLLOW_UP = 5
 
 
 class Kind(Protocol):
@@ -89,12 +90,14 @@ class Kind(Protocol):
 
 @dataclass(frozen=True)
 class Dial:
-    """What to ring: the number, the exchange number it comes from, and the webhooks."""
+    """What to ring: the number, the exchange number it comes from, and the webhooks (the
+    last where the asynchronous answering machine verdict goes, if asked for)."""
 
     to: str
     from_: str
     answer_url: str
     status_url: str
+    detection_url: str | None = None
 
 
 def withdraw(session: Session, kind: str, ref_ids: Iterable[int]) -> set[int]:
@@ -198,7 +201,7 @@ class Dispatcher:
                                  not_before=time.time() + position * self.interval_s,
                                  to_number=dial.to, from_number=dial.from_,
                                  answer_url=dial.answer_url, status_url=dial.status_url,
-                                 enqueued_at=utcnow()))
+                                 detection_url=dial.detection_url, enqueued_at=utcnow()))
 
     def run_inline(self) -> None:
         """Place every call waiting now, in turn and at the pace, in this thread (one claimed
@@ -281,7 +284,7 @@ class Dispatcher:
                 row.claimed_by, row.claimed_at = self.engine_id, utcnow()
                 turns.append(_Turn(row.id, row.kind, row.ref_id,
                                    Dial(row.to_number, row.from_number, row.answer_url,
-                                        row.status_url), at))
+                                        row.status_url, row.detection_url), at))
                 at += self.interval_s
             if turns:
                 session.execute(update(CarrierPace).values(next_at=at))
@@ -303,7 +306,8 @@ class Dispatcher:
         try:
             sid, error = self.carrier.place_call(
                 to=dial.to, from_=dial.from_, url=dial.answer_url,
-                status_callback=dial.status_url, timeout_s=self.ring_timeout_s), None
+                status_callback=dial.status_url, timeout_s=self.ring_timeout_s,
+                machine_detection_url=dial.detection_url), None
         except CarrierError as exc:
             log.warning("could not place the %s call %s to %s: %s", turn.kind, turn.ref_id,
                         mask(dial.to), exc)
@@ -361,6 +365,10 @@ class Dispatcher:
     def redirect_call(self, sid: str, url: str) -> None:
         """Make an answered call go on with the TwiML at ``url``, as ``end_call`` does."""
         self._change("redirect", self.carrier.redirect_call, sid, url)
+
+    def delete_queue(self, queue_sid: str) -> None:
+        """Delete a finished request's queue at the carrier, as ``end_call`` does."""
+        self._change("delete queue", self.carrier.delete_queue, queue_sid)
 
     def _change(self, what: str, action: Callable[..., None], sid: str, *args, **kwargs) -> None:
         pool = self._pool

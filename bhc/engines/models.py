@@ -32,7 +32,8 @@ class EngineProcess(Base):
 class OutboundCall(Base):
     """A call waiting for its turn at the carrier (``claimed_by`` empty), or being placed by
     the engine that claimed it. Written in the same transaction as what it is for (``kind``
-    and ``ref_id``: a leg, a call-back, a sign-up's code call, a follow-up), with what to dial;
+    and ``ref_id``: a leg, a call-back, a reconnection, a sign-up's code call, a follow-up), with
+    what to dial;
     deleted in the transaction that records the carrier's answer, so the numbers it holds stay
     only while the call waits."""
 
@@ -55,6 +56,7 @@ class OutboundCall(Base):
     from_number: Mapped[str] = mapped_column(String(32))
     answer_url: Mapped[str] = mapped_column(String(500))
     status_url: Mapped[str] = mapped_column(String(500))
+    detection_url: Mapped[str | None] = mapped_column(String(500))
     enqueued_at: Mapped[datetime] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(32))  # an EngineProcess id
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)

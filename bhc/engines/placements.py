@@ -1,5 +1,6 @@
-"""The four kinds of outbound call and what each records at the dispatcher's moments: a leg to
-a volunteer, the call-back to a resident, the call reading a sign-up's code, a follow-up."""
+"""The kinds of outbound call and what each records at the dispatcher's moments: a leg to a
+volunteer, the call-back to a resident, the call to the neighbour of a match someone asked to
+be put through to again, the call reading a sign-up's code, a follow-up."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import datetime
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from bhc.calls import callbacks
+from bhc.calls import callbacks, reconnections
 from bhc.calls.models import OPEN_STATES, CallLeg, LegOutcome, LegStatus, RequestOutcome
 from bhc.engines.dispatcher import Kind
 from bhc.followups import services as followups
 from bhc.signups import services as signups
 
-LEG, CALL_BACK, SIGN_UP_CODE, FOLLOW_UP = "leg", "call_back", "sign_up_code", "follow_up"
+LEG, CALL_BACK, RECONNECTION = "leg", "call_back", "reconnection"
+SIGN_UP_CODE, FOLLOW_UP = "sign_up_code", "follow_up"
 
 
 class Legs:
@@ -85,6 +87,26 @@ class CallBacks:
         self.failed(session, request_id, "interrupted")
 
 
+class Reconnections:
+    """The call to the neighbour of a match, while the one who asked waits on hold."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def at_turn(self, session: Session, reconnection_id: int) -> bool:
+        return reconnections.turn_came(session, reconnection_id, self.clock())
+
+    def placed(self, session: Session, reconnection_id: int, sid: str) -> bool:
+        reconnections.placed(session, reconnection_id, sid)
+        return False
+
+    def failed(self, session: Session, reconnection_id: int, error: str) -> None:
+        reconnections.placing_failed(session, reconnection_id, self.clock())
+
+    def interrupted(self, session: Session, reconnection_id: int) -> None:
+        reconnections.placing_failed(session, reconnection_id, self.clock())
+
+
 class SignUpCodes:
     """The call that reads a web sign-up its code (the page offers to call again)."""
 
@@ -123,5 +145,5 @@ class FollowUps:
 
 
 def kinds(clock: Callable[[], datetime]) -> dict[str, Kind]:
-    return {LEG: Legs(clock), CALL_BACK: CallBacks(clock), SIGN_UP_CODE: SignUpCodes(),
-            FOLLOW_UP: FollowUps(clock)}
+    return {LEG: Legs(clock), CALL_BACK: CallBacks(clock), RECONNECTION: Reconnections(clock),
+            SIGN_UP_CODE: SignUpCodes(), FOLLOW_UP: FollowUps(clock)}

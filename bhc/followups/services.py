@@ -1,7 +1,7 @@
 """Follow-up calls: after a match, a short call to each side asks whether help was given.
 
 A match gets two rows at once (asker and helper). The engine times them (``[followup] delay``,
-then the person's availability, pause and the neighbourhood's quiet hours), claims the due ones
+then the person's availability, pause and their neighbourhood's quiet hours), claims the due ones
 and places the calls; the webhooks record the answers, which the monthly report counts.
 
 Every change is a compare-and-set on the row's state (or on an answer still empty), so a retried
@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bhc.calls import machines
 from bhc.calls.callbacks import CALLED_BACK
 from bhc.calls.caller import category_label
 from bhc.calls.carrier import CallStatus
@@ -27,6 +28,7 @@ from bhc.calls.models import CallLeg, HelpRequest, Match, RequestState
 from bhc.config import Config
 from bhc.followups.models import FollowUp, FollowUpOutcome, FollowUpSide, FollowUpState
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
+from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant
 from matching.availability import AvailabilityError, parse_windows
 from matching.followup_timing import Delay, next_allowed, parse_delay
@@ -115,9 +117,12 @@ def _skip_reason(side: str, person: Participant | None) -> FollowUpOutcome | Non
 
 def _next_moment(session: Session, follow_up: FollowUp, person: Participant,
                  moment: datetime, timing: Timing) -> datetime | None:
-    """The first moment from ``moment`` at which this person may be phoned, or None."""
-    request = session.get(HelpRequest, follow_up.match.request_id)
-    own = request.neighbourhood.quiet_hours
+    """The first moment from ``moment`` at which this person may be phoned, or None: under the
+    quiet hours of their own neighbourhood (a helper lent from next door lives under theirs),
+    of the request's when they belong to none."""
+    home = person.neighbourhood_id or session.get(HelpRequest,
+                                                  follow_up.match.request_id).neighbourhood_id
+    own = session.get(Neighbourhood, home).quiet_hours
     if person.paused_until and person.paused_until > moment:
         moment = person.paused_until
     try:
@@ -252,6 +257,18 @@ def placing_failed(session: Session, follow_up_id: int, now: datetime) -> None:
     else:
         follow_up.state = FollowUpState.UNREACHABLE
     follow_up.outcome = FollowUpOutcome.CARRIER_ERROR
+
+
+def machine_verdict(session: Session, follow_up_id: int, answered_by: str,
+                    now: datetime) -> None:
+    """The asynchronous detection's verdict: a voicemail or a fax was not the person, so the
+    engine hangs up and the follow-up is tried again later (``call_ended``)."""
+    follow_up = session.get(FollowUp, follow_up_id)
+    if (follow_up is None or not machines.surely_machine(answered_by)
+            or follow_up.state not in (FollowUpState.PLACING, FollowUpState.CALLING)):
+        return
+    follow_up.outcome = FollowUpOutcome.MACHINE
+    machines.end_later(session, follow_up.call_sid, "follow-up voicemail", now)
 
 
 _NOT_REACHED = {CallStatus.BUSY: FollowUpOutcome.BUSY,

@@ -21,6 +21,11 @@ class Neighbourhood(Base):
     quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # Web sign-ups with a verified phone number become participants without a coordinator.
     auto_approve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The category menu also listens for speech (sent to the carrier's recogniser): off until
+    # a coordinator turns it on.
+    speech_input: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The menu's keys follow the most asked categories; off: keys stay as set.
+    menu_by_demand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     numbers: Mapped[list[ExchangeNumber]] = relationship(back_populates="neighbourhood")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bhc.calls.models import HelpRequest
 from bhc.db import utcnow
 from bhc.i18n import available_languages, catalogue
+from bhc.localtime import local_midnight_utc, to_local
 from bhc.neighbourhoods.models import Category, ExchangeNumber, Neighbourhood
 from bhc.phones import to_e164
 
@@ -67,12 +71,47 @@ def by_exchange_number(session: Session, number: str) -> Neighbourhood | None:
     )
 
 
-def menu(session: Session, neighbourhood_id: int) -> list[Category]:
-    """The enabled categories in key order: what the caller hears."""
-    return list(
+# A menu in the order of demand counts the requests of this many days before the call's day.
+DEMAND_DAYS = 90
+
+
+def menu(session: Session, neighbourhood_id: int,
+         as_of: datetime | None = None) -> list[Category]:
+    """The enabled categories in key order: what the caller hears.
+
+    With the neighbourhood's ``menu_by_demand`` on, its keys go to the most asked categories
+    first (see ``_by_demand``); ``as_of`` is when the call began (default now).
+    """
+    categories = list(
         session.scalars(
             select(Category)
             .where(Category.neighbourhood_id == neighbourhood_id, Category.enabled.is_(True))
             .order_by(Category.key)
         )
     )
+    neighbourhood = session.get(Neighbourhood, neighbourhood_id)
+    if neighbourhood is None or not neighbourhood.menu_by_demand or len(categories) < 2:
+        return categories
+    return _by_demand(session, neighbourhood_id, categories, as_of or utcnow())
+
+
+def _by_demand(session: Session, neighbourhood_id: int, categories: list[Category],
+               as_of: datetime) -> list[Category]:
+    """The same keys, given out in the order of the requests of the DEMAND_DAYS before the
+    call's (Amsterdam) day, ties in key order. Counting only whole days keeps the keys the
+    same all day, between the prompt and the key pressed, whichever process serves them.
+
+    The categories returned are copies that no session holds: their keys are the menu's of
+    the day, never written to the database.
+    """
+    day = local_midnight_utc(to_local(as_of).date())
+    counts = dict(session.execute(
+        select(HelpRequest.category_slug, func.count())
+        .where(HelpRequest.neighbourhood_id == neighbourhood_id,
+               HelpRequest.created_at >= day - timedelta(days=DEMAND_DAYS),
+               HelpRequest.created_at < day, HelpRequest.category_slug.is_not(None))
+        .group_by(HelpRequest.category_slug)).all())
+    ordered = sorted(categories, key=lambda c: (-counts.get(c.slug, 0), c.key))
+    keys = sorted(c.key for c in categories)
+    return [Category(id=c.id, neighbourhood_id=c.neighbourhood_id, slug=c.slug, key=key,
+                     labels=c.labels, enabled=c.enabled) for c, key in zip(ordered, keys)]

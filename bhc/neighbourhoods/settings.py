@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bhc.audit import services as audit
+from bhc.db import utcnow
 from bhc.neighbourhoods.models import ExchangeNumber, Neighbourhood
 from bhc.phones import InvalidPhoneNumber, to_e164
 from matching.availability import AvailabilityError, parse_time_range
@@ -23,6 +25,12 @@ class SettingsError(ValueError):
 
 class NameMissing(SettingsError):
     pass
+
+
+class UnknownNeighbourhood(SettingsError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"there is no neighbourhood {name!r}")
+        self.name = name
 
 
 class NameTaken(SettingsError):
@@ -172,3 +180,17 @@ def update_menu(session: Session, neighbourhood: Neighbourhood, changes: list[Ca
         category.key = change.key
         category.enabled = change.enabled
     session.flush()
+
+
+def set_speech_input(session: Session, name: str, on: bool) -> Neighbourhood:
+    """Turn speech input of the neighbourhood's menu on or off (the audit log says so)."""
+    neighbourhood = session.scalar(select(Neighbourhood).where(
+        func.lower(Neighbourhood.name) == name.strip().lower()))
+    if neighbourhood is None:
+        raise UnknownNeighbourhood(name)
+    if neighbourhood.speech_input != on:
+        neighbourhood.speech_input = on
+        audit.record(session, user_id=None, action="update", object_type="neighbourhood",
+                     object_id=neighbourhood.id,
+                     summary=f"speech input {'on' if on else 'off'} (command line)", now=utcnow())
+    return neighbourhood

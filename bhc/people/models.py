@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bhc.db import Base
@@ -54,6 +54,9 @@ class Participant(Base):
     paused_until: Mapped[datetime | None] = mapped_column(DateTime)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Menus wait [ivr] more_time_gather_timeout_s for their key instead of gather_timeout_s.
+    needs_more_time: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
     source: Mapped[str] = mapped_column(String(20), default="coordinator")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
-from bhc.calls.models import CallLeg, HelpRequest, Match
+from bhc.calls.models import CallLeg, HelpRequest, Match, Reconnection
 from bhc.followups.models import FollowUp, FollowUpSide
+from bhc.localtime import to_local, to_utc
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.people.models import Participant, ParticipantCategory, RegistrationCallback
 from bhc.phones import mask, to_e164
@@ -113,9 +114,12 @@ def erase_participant(session: Session, phone: str, now: datetime) -> int:
     person = _find(session, phone)
     number = person.phone
     _forget_number(session, number, SignUp.phone == number)
-    session.execute(update(FollowUp).where(FollowUp.match_id.in_(
-        select(Match.id).where(or_(Match.helper_id == person.id, Match.asker_id == person.id))))
-        .values(call_sid=None))
+    their_matches = select(Match.id).where(or_(Match.helper_id == person.id,
+                                               Match.asker_id == person.id))
+    session.execute(update(FollowUp).where(FollowUp.match_id.in_(their_matches))
+                    .values(call_sid=None))
+    session.execute(update(Reconnection).where(Reconnection.match_id.in_(their_matches))
+                    .values(call_sid=None, other_call_sid=None))
     person.name, person.postcode, person.house_number = "", "", ""
     person.phone = f"erased-{person.id}"
     person.availability, person.languages = "", ""
@@ -156,15 +160,17 @@ class Anonymised:
 
 
 def anonymise_old_calls(session: Session, now: datetime, retention_months: int) -> Anonymised:
-    """Strip call data older than the retention period of everything that links it to a phone
-    number or a person; the anonymous rows keep counting in reports."""
-    cutoff = months_before(now, retention_months)
+    """Strip call data older than the retention period (calendar months in Amsterdam) of
+    everything that links it to a phone number or a person; the anonymous rows keep counting in
+    reports. A request's calls age with it, by when it was made: a call-back's calls, placed up
+    to days later, never outlive the request they would name a helper of."""
+    cutoff = to_utc(months_before(to_local(now), retention_months))
+    old = select(HelpRequest.id).where(HelpRequest.created_at < cutoff)
     legs = session.execute(
-        update(CallLeg).where(CallLeg.placed_at < cutoff,
+        update(CallLeg).where(CallLeg.request_id.in_(old),
                               or_(CallLeg.sid.is_not(None), CallLeg.volunteer_id.is_not(None)))
         .values(sid=None, volunteer_id=None, error=None)
     ).rowcount
-    old = select(HelpRequest.id).where(HelpRequest.created_at < cutoff)
     session.execute(update(Match).where(Match.request_id.in_(old))
                     .values(helper_id=None, asker_id=None, note=None))
     requests = session.execute(
@@ -178,6 +184,9 @@ def anonymise_old_calls(session: Session, now: datetime, retention_months: int) 
     session.execute(update(FollowUp).where(FollowUp.match_id.in_(
         select(Match.id).where(Match.request_id.in_(old))), FollowUp.call_sid.is_not(None))
         .values(call_sid=None))
+    session.execute(update(Reconnection).where(Reconnection.match_id.in_(
+        select(Match.id).where(Match.request_id.in_(old))), Reconnection.call_sid.is_not(None))
+        .values(call_sid=None, other_call_sid=None, requested_by_id=None))
     # A sign-up older than the retention period is either a participant by now (who is kept in
     # the participants table) or came to nothing.
     _forget_number(session, None, and_(SignUp.created_at < cutoff, SignUp.phone != ""))

@@ -31,9 +31,12 @@ RETRY_WINDOW = timedelta(minutes=10)  # a second 'pause a week' this soon is the
 PAUSED_FOR_A_WEEK = "self-service: paused for a week"
 PAUSED_UNTIL_NEXT_CALL = "self-service: paused until next call"
 RESUMED = "self-service: resumed"
+MORE_TIME_ON = "self-service: more time to choose"
+MORE_TIME_OFF = "self-service: the usual time to choose"
 SIGN_UP_CALLBACK_ASKED = "asked by phone to be signed up"
 SIGN_UP_CALLBACK_DONE = "sign-up call-back done"
-BY_PHONE_ACTIONS = (PAUSED_FOR_A_WEEK, PAUSED_UNTIL_NEXT_CALL, RESUMED, SIGN_UP_CALLBACK_ASKED)
+BY_PHONE_ACTIONS = (PAUSED_FOR_A_WEEK, PAUSED_UNTIL_NEXT_CALL, RESUMED, SIGN_UP_CALLBACK_ASKED,
+                    MORE_TIME_ON, MORE_TIME_OFF)
 
 
 class CannotPause(PermissionError):
@@ -49,6 +52,7 @@ class Status:
     categories: tuple[str, ...]  # slugs, for helpers
     opted_out: bool
     paused_until: datetime | None  # None: active; PAUSED_UNTIL_CALL: until they call again
+    more_time: bool = False  # menus wait longer for their key
 
     @property
     def can_pause(self) -> bool:
@@ -74,6 +78,7 @@ def status(participant: Participant, now: datetime) -> Status:
         categories=tuple(sorted(participant.category_slugs)) if participant.is_helper else (),
         opted_out=participant.opted_out,
         paused_until=paused if paused is not None and paused > now else None,
+        more_time=participant.needs_more_time,
     )
 
 
@@ -107,6 +112,14 @@ def resume(session: Session, participant: Participant, now: datetime) -> None:
     if participant.paused_until is not None and participant.paused_until > now:
         participant.paused_until = None
         _audit(session, participant, RESUMED, now)
+
+
+def set_more_time(session: Session, participant: Participant, more: bool,
+                  now: datetime) -> None:
+    """Menus wait longer (or again the usual time) for this participant's keys."""
+    if participant.needs_more_time != more:
+        participant.needs_more_time = more
+        _audit(session, participant, MORE_TIME_ON if more else MORE_TIME_OFF, now)
 
 
 def _check_can_pause(participant: Participant) -> None:

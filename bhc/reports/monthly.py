@@ -143,7 +143,8 @@ def monthly_report(session: Session, month: str,
     households = sum(known) if known else None
     total_row = _finish(total, households, reach_residents=total.pop("residents_with_households"))
     followups.add_to_report(session, in_month, dict(zip(ids, rows)), total_row)
-    network_figures.add_network_figures(matches, dict(zip(ids, rows)), total_row)
+    network_figures.add_network_figures(session, in_month, matches, dict(zip(ids, rows)),
+                                        total_row)
     participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
     request_languages.add_to_report(languages, dict(zip(ids, rows)), total_row)
     return {"month": f"{year:04d}-{number:02d}",

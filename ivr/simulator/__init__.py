@@ -31,6 +31,9 @@ Constructor options (defaults match Twilio):
   the languages Basic voices speak and ``Google.<lang>-Standard-A`` for the others.
 - ``callback_delay_s`` (0.0) and ``duplicate_callbacks`` (False): status callbacks late (simulated
   seconds) and/or delivered twice.
+- ``region`` ("us1"): the Twilio Region whose REST API the network serves. A call lives in the
+  Region that processes it (an inbound call in its number's, ``add_number(..., region=)``);
+  the API of another Region answers 404 for it, as Regions are isolated.
 
 Run-time switches: ``set_calls_per_second(cps)``, ``set_rest_latency(s)``,
 ``set_webhook_timeout(s)``, ``set_default_voice(language, voice)``,
@@ -48,7 +51,8 @@ is a false ``machine_start``); ``press(sid, digits)``; ``speak(sid, text, confid
 only by a <Gather> with speech input; True when heard); ``reject(sid)``; ``hangup(sid)``.
 
 Numbers and queues: ``add_number(number, voice_url, status_callback=None, voice_method="POST",
-voice_fallback_url=None, voice_fallback_method="POST", status_callback_method="POST")``,
+voice_fallback_url=None, voice_fallback_method="POST", status_callback_method="POST",
+region=None)``,
 ``update_number(number, **changes)``, ``create_queue(name, max_size=1000)``, ``queue(name)``,
 ``delete_queue(queue)`` (empty queues only), ``queue_sizes()``.
 

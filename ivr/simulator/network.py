@@ -38,11 +38,13 @@ class SimulatedNetwork:
         default_voices: dict[str, str] | None = None,
         callback_delay_s: float = 0.0,
         duplicate_callbacks: bool = False,
+        region: str = "us1",
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self.region = region  # the Twilio Region whose REST API this network serves
         self.time_scale = float(time_scale)
         self.cond = threading.Condition(
             threading.RLock()
@@ -147,8 +149,10 @@ class SimulatedNetwork:
         voice_fallback_url: str | None = None,
         voice_fallback_method: str = "POST",
         status_callback_method: str = "POST",
+        region: str | None = None,
     ) -> ExchangeNumber:
-        """Register an exchange number (an IncomingPhoneNumber): inbound calls fetch voice_url."""
+        """Register an exchange number (an IncomingPhoneNumber): inbound calls fetch voice_url.
+        `region` is its inbound processing region (default: the network's own)."""
         with self.cond:
             entry = self._numbers[number] = ExchangeNumber(
                 number,
@@ -159,6 +163,7 @@ class SimulatedNetwork:
                 voice_fallback_url,
                 voice_fallback_method.upper(),
                 friendly_name=number,
+                region=region or self.region,
             )
             return entry
 
@@ -242,6 +247,8 @@ class SimulatedNetwork:
                 status_method=number.status_callback_method if number else "POST",
             )
             call = self._register(Call(self, "inbound", from_ or "anonymous", to, setup))
+            if number is not None:
+                call.region = number.region
         lifecycle.start(call)
         return call.sid
 
@@ -270,6 +277,7 @@ class SimulatedNetwork:
                     parent_sid=parent.sid,
                 )
             )
+            child.region = parent.region
             bridge = Bridge(parent, child)
             parent.bridge = child.bridge = bridge
         lifecycle.start(child)

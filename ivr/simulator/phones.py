@@ -34,6 +34,7 @@ class ExchangeNumber:
     voice_fallback_url: str | None = None
     voice_fallback_method: str = "POST"
     friendly_name: str = ""
+    region: str = "us1"  # its inbound processing region: where its inbound calls live
     sid: str = field(default_factory=lambda: "PN" + uuid.uuid4().hex)
 
     def as_dict(self) -> dict:

@@ -138,7 +138,8 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
     @bp.get(API + "/Calls.json")
     def list_calls(account_sid: str):
         wanted = {key: request.args.get(key) for key in ("Status", "To", "From")}
-        resources = [call_resource(c, net.account_sid) for c in reversed(net.all_calls())]
+        resources = [call_resource(c, net.account_sid) for c in reversed(net.all_calls())
+                     if c.region == net.region]
         resources = [
             r
             for r in resources
@@ -151,16 +152,15 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
 
     @bp.get(API + "/Calls/<sid>.json")
     def fetch_call(account_sid: str, sid: str):
-        try:
-            return jsonify(call_resource(net.get(sid), net.account_sid))
-        except UnknownCallError:
+        call = _in_this_region(sid)
+        if call is None:
             return not_found(sid)
+        return jsonify(call_resource(call, net.account_sid))
 
     @bp.post(API + "/Calls/<sid>.json")
     def update_call(account_sid: str, sid: str):
-        try:
-            call = net.get(sid)
-        except UnknownCallError:
+        call = _in_this_region(sid)
+        if call is None:
             return not_found(sid)
         form = request.form
         status = form.get("Status")
@@ -183,6 +183,19 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
             except CallStateError as exc:
                 return twilio_error(400, 21220, str(exc))
         return jsonify(call_resource(call, net.account_sid))
+
+    def _in_this_region(sid: str) -> Call | None:
+        """The call, if this Region's API can see it: "Each Twilio Region operates in isolation
+        of all other Regions; any one Region can only access data within that same Region"
+        ("Migrating your application to a new Region"). A call lives in the Region that
+        processes it: the REST request's, or for an inbound call its number's inbound
+        processing Region ("Inbound Processing Region"). Elsewhere the simulator answers as for
+        any unknown resource, 404 with code 20404 (the docs name no code for this case)."""
+        try:
+            call = net.get(sid)
+        except UnknownCallError:
+            return None
+        return call if call.region == net.region else None
 
     rest_queues.register(bp, net)
     rest_numbers.register(bp, net)

@@ -68,3 +68,26 @@ def test_settings_change_name_households_postcodes_and_numbers(coordinator, exch
     with exchange.db.session() as session:
         assert session.scalar(select(Neighbourhood.name).where(
             Neighbourhood.id == segbroek)) == "Segbroek-Noord"
+
+
+def test_speech_and_menu_order_are_switched_on_the_page_which_says_where_speech_goes(
+        coordinator, exchange, neighbourhoods):
+    segbroek = neighbourhoods["Segbroek"]
+    page = coordinator.get(f"/admin/neighbourhoods/{segbroek}").text
+    assert "spraakherkenning van het telefoonbedrijf" in page
+    data = form_values(page)
+    assert "speech_input" not in data and "menu_by_demand" not in data  # off by default
+    phone = SignedClient(exchange)
+    call = {"CallSid": "CA" + "9" * 32, "To": EXCHANGE, "From": CALLER}
+    assert 'input="dtmf"' in phone.post("/ivr/voice", **call).text
+    coordinator.post(f"/admin/neighbourhoods/{segbroek}", data={
+        "name": "Segbroek", "households": "12000", "postcodes": "2551", "numbers": EXCHANGE,
+        "quiet": "default", "speech_input": "y", "menu_by_demand": "y"})
+    with exchange.db.session() as session:
+        settings = session.get(Neighbourhood, segbroek)
+        assert (settings.speech_input, settings.menu_by_demand) == (True, True)
+        summary = session.scalars(select(AuditLog.summary).order_by(AuditLog.id.desc())).first()
+        assert "speech input on" in summary and "menu keys by demand on" in summary
+    heard = phone.post("/ivr/voice", **{**call, "CallSid": "CA" + "8" * 32})
+    assert 'input="dtmf speech"' in heard.text
+    assert "U kunt ook zeggen waarmee u hulp wilt." in said(heard)

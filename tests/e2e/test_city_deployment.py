@@ -531,7 +531,11 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     by_sid = {call_sid: state for _, call_sid, state, _ in requests_}
     for number, sid in caller_sids.items():
         heard = net.heard(sid)
-        connected = any(text in heard for text in CONNECTED)
+        # Put through: the announcement, and the bridge itself (a volunteer who hangs up
+        # during the announcement leaves the caller searching again, "QueueResult" error).
+        connected = any(text in heard for text in CONNECTED) and any(
+            entry["kind"] == "bridge" and entry["text"].startswith("verbonden")
+            for entry in net.call(sid)["transcript"])
         told_unmatched = any(text in heard for text in UNMATCHED)
         if by_sid[sid] == RequestState.MATCHED:
             assert connected, f"matched caller {number} was never put through:\n{heard}"

@@ -31,17 +31,20 @@ class FakeCarrier:
         self.placed: list[dict] = []
         self.ended: list[tuple[str, bool]] = []
         self.redirected: list[tuple[str, str]] = []
+        self.deleted_queues: list[str] = []
         self.fail_next = 0
         self.die_next = 0
         self._sids = itertools.count(1)
 
-    def place_call(self, *, to, from_, url, status_callback, timeout_s):
+    def place_call(self, *, to, from_, url, status_callback, timeout_s,
+                   machine_detection_url=None):
         if self.fail_next:
             self.fail_next -= 1
             raise CarrierError("HTTP 503 from carrier")
         sid = f"CA{next(self._sids):032d}"
         self.placed.append(dict(sid=sid, to=to, from_=from_, url=url,
-                                status_callback=status_callback, timeout_s=timeout_s))
+                                status_callback=status_callback, timeout_s=timeout_s,
+                                machine_detection_url=machine_detection_url))
         if self.die_next:
             self.die_next -= 1
             raise ProcessDied(f"the engine died before it heard of {sid}")
@@ -52,6 +55,9 @@ class FakeCarrier:
 
     def redirect_call(self, sid, url):
         self.redirected.append((sid, url))
+
+    def delete_queue(self, queue_sid):
+        self.deleted_queues.append(queue_sid)
 
 
 def next_engine(exchange) -> None:

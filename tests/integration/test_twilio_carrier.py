@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
 from flask import Flask, request
+from twilio.http.response import Response
 from werkzeug.serving import make_server
 
 from bhc.calls.carrier import CarrierError
+from ivr.simulator import SimulatedNetwork
 from ivr.twilio_carrier import TwilioCarrier
+from tests.simulator.helpers import ServedApp
 
 SID = "AC" + "a" * 32
 
@@ -92,3 +96,80 @@ def test_a_timeout_is_not_retried_and_fails_fast(api):
 def test_an_unreachable_carrier_is_a_carrier_error():
     with pytest.raises(CarrierError):
         place(TwilioCarrier(SID, "token", "http://127.0.0.1:9"))
+
+
+def test_region_and_edge_choose_twilios_host(monkeypatch):
+    """IE1 through the Dublin edge: api.dublin.ie1.twilio.com ("Using the Twilio REST API in a
+    non-US Region"), by the client's own mechanism, not by rewriting the host."""
+    carrier = TwilioCarrier(SID, "token", region="ie1", edge="dublin")
+    requested = []
+
+    def answer(method, uri, **kwargs):
+        requested.append(uri)
+        return Response(201, json.dumps({"sid": "CA" + "e" * 32, "status": "queued"}))
+
+    monkeypatch.setattr(carrier.client.http_client, "request", answer)
+    place(carrier)
+    assert requested[0] == f"https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/{SID}/Calls.json"
+
+
+def test_an_other_api_base_url_gets_every_request_whatever_the_region():
+    net = SimulatedNetwork(account_sid=SID, auth_token="token")
+    served = ServedApp(net.wsgi_app, "carrier")
+    try:
+        carrier = TwilioCarrier(SID, "token", served.base, region="ie1", edge="dublin")
+        sid = carrier.place_call(to="+31612340001", from_="+31702000001",
+                                 url="http://127.0.0.1:9/offer", status_callback="",
+                                 timeout_s=20, machine_detection_url="http://127.0.0.1:9/amd")
+        amd = net.get(sid).setup.amd
+        assert (amd.mode, amd.asynchronous, amd.callback) == (
+            "DetectMessageEnd", True, "http://127.0.0.1:9/amd")
+    finally:
+        net.shutdown()
+        served.close()
+
+
+def test_a_404_on_a_call_update_is_a_configuration_problem_said_loudly_once(caplog):
+    net = SimulatedNetwork(account_sid=SID, auth_token="token")
+    served = ServedApp(net.wsgi_app, "carrier")
+    try:
+        carrier = TwilioCarrier(SID, "token", served.base)
+        carrier.redirect_call("CA" + "9" * 32, "http://127.0.0.1:9/closed")
+        carrier.end_call("CA" + "8" * 32, answered=False)
+    finally:
+        net.shutdown()
+        served.close()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "CONFIGURATION PROBLEM" in errors[0].getMessage()
+    assert "region" in errors[0].getMessage()
+
+
+def test_redirecting_a_call_that_just_ended_is_no_error():
+    net = SimulatedNetwork(account_sid=SID, auth_token="token")
+    net.set_behaviour("+31612340001", answer="busy")
+    served = ServedApp(net.wsgi_app, "carrier")
+    try:
+        carrier = TwilioCarrier(SID, "token", served.base)
+        sid = carrier.place_call(to="+31612340001", from_="+31702000001",
+                                 url="http://127.0.0.1:9/offer", status_callback="",
+                                 timeout_s=20)
+        net.wait_for(lambda n: n.call(sid)["done"], timeout=30)
+        carrier.redirect_call(sid, "http://127.0.0.1:9/closed")  # 400, error 21220
+    finally:
+        net.shutdown()
+        served.close()
+
+
+def test_queues_are_deleted_at_the_carrier():
+    net = SimulatedNetwork(account_sid=SID, auth_token="token")
+    queue = net.create_queue("request-7")
+    served = ServedApp(net.wsgi_app, "carrier")
+    try:
+        carrier = TwilioCarrier(SID, "token", served.base)
+        carrier.delete_queue(queue.sid)
+        assert net.queue("request-7") is None
+        carrier.delete_queue(queue.sid)  # already gone: nothing to do
+    finally:
+        net.shutdown()
+        served.close()

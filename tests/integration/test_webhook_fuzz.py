@@ -30,7 +30,8 @@ text = st.one_of(
 # lookups into what a live call does.
 query_value = st.one_of(st.integers(0, 3).map(str), st.integers(-5, 10**12).map(str),
                         st.text(max_size=10))
-QUERY_KEYS = ["leg", "try", "request", "followup", "signup", "question", "x"]
+QUERY_KEYS = ["leg", "try", "request", "followup", "signup", "question", "match",
+              "reconnection", "category", "x"]
 # Verbs that make a person on the line hear something or move on; an empty <Response/> to a
 # call-answering webhook would hang up on them in silence.
 HEARD = {"Say", "Play", "Gather", "Redirect", "Enqueue", "Leave", "Dial", "Hangup", "Reject",
@@ -98,6 +99,7 @@ LEG = Needs(query=("leg",))
 NEEDS = {
     "/ivr/voice": Needs(form=("CallSid", "To")),
     "/ivr/menu": CALL,
+    "/ivr/menu/confirm": CALL,
     "/ivr/caller/number": CALL,
     "/ivr/caller/hold": CALL,
     "/ivr/caller/queue-ended": CALL,
@@ -121,8 +123,22 @@ NEEDS = {
     # Progress before the end is acknowledged without looking the follow-up up.
     "/ivr/followup/status": Needs(query=("followup",), only_if=lambda form: form.get(
         "CallStatus", "") not in ("queued", "initiated", "ringing", "in-progress")),
+    "/ivr/reconnect/choice": Needs(form=("CallSid",), query=("match",)),
+    "/ivr/reconnect/hold": Needs(query=("reconnection",)),
+    "/ivr/reconnect/waited": Needs(form=("CallSid",), query=("reconnection",)),
+    "/ivr/reconnect/connecting": Needs(),
+    "/ivr/reconnect/answer": Needs(query=("reconnection",)),
+    "/ivr/reconnect/key": Needs(query=("reconnection",)),
+    "/ivr/reconnect/after": Needs(query=("reconnection",)),
+    "/ivr/reconnect/status": Needs(query=("reconnection",), only_if=has_ended),
     "/ivr/verify/code": Needs(query=("signup",)),
     "/ivr/verify/status": Needs(query=("signup",), only_if=has_ended),
+    "/ivr/caller/office-ended": CALL,
+    "/ivr/callback/after-bridge": Needs(query=("request",)),
+    "/ivr/volunteer/amd/status": LEG,
+    "/ivr/callback/amd/status": Needs(query=("request",)),
+    "/ivr/followup/amd/status": Needs(query=("followup",)),
+    "/ivr/fallback": Needs(),
 }
 
 

@@ -20,7 +20,7 @@ CALL = "CA" + "c" * 32
 def said(response) -> str:
     root = ET.fromstring(response.data)
     assert root.find(".//Response") is None, "a Response nested in a Response"
-    return "\n".join(node.text or "" for node in root.iter("Say"))
+    return "\n".join("".join(node.itertext()) for node in root.iter("Say"))  # with <prosody>
 
 
 def verbs(response) -> list[str]:

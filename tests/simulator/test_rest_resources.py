@@ -163,3 +163,17 @@ def test_bad_credentials_and_unknown_resources(harness):
         timeout=5,
     ).json()
     assert body["code"] == 20003 and body["more_info"].endswith("/20003")
+
+
+def test_a_call_is_seen_only_by_the_api_of_its_own_region(harness):
+    """Regions are isolated: an inbound call to a number processed in IE1 does not exist for
+    the US1 API ("Migrating your application to a new Region")."""
+    net, client = harness.net, harness.client
+    harness.app.on("/ivr/voice", say("Hallo"))
+    net.add_number("+31701230000", voice_url=harness.app.url("/ivr/voice"), region="ie1")
+    sid = net.dial(from_="+31612345678", to="+31701230000")
+    with pytest.raises(TwilioRestException) as refused:
+        client.calls(sid).update(status="completed")
+    assert (refused.value.status, refused.value.code) == (404, 20404)
+    assert sid not in [call.sid for call in client.calls.list()]
+    net.hangup(sid)

@@ -34,7 +34,7 @@ def test_every_spoken_text_in_the_code_is_in_the_catalogue():
     root = Path(__file__).parents[2]
     source = "".join(p.read_text() for p in (root / "ivr").glob("*.py"))
     source = re.sub(r'"\s*\n\s*"', "", source)  # join implicitly concatenated strings
-    used = set(re.findall(r'\b(?:say|spoken)\((?:[^"()]|\([^()]*\))*?"([^"]+)"', source))
+    used = set(re.findall(r'\b(?:say|spoken|speak)\((?:[^"()]|\([^()]*\))*?"([^"]+)"', source))
     assert len(used) > 20
     missing = {text for text in used if text not in messages("nl")}
     assert not missing

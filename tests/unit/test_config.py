@@ -74,3 +74,34 @@ def test_bad_values_of_later_sections_name_the_key_too(tmp_path, toml, key):
     path.write_text(toml)
     with pytest.raises(ConfigError, match=key):
         config.load(path, environ={})
+
+
+def test_dutch_and_english_have_a_neural_voice_by_default():
+    voices = config.Config().ivr.voices
+    assert voices == {"nl": "Polly.Laura-Neural", "en": "Polly.Amy-Neural"}
+    assert config.languages_without_voice(config.Config()) == []
+
+
+def test_a_language_without_a_voice_is_named():
+    only_dutch = config.from_mapping({"ivr": {"voices": {"nl": "Polly.Laura-Neural"}}})
+    assert config.languages_without_voice(only_dutch) == ["en"]
+
+
+@pytest.mark.parametrize("twilio, message", [
+    ({"region": "ie1"}, "twilio.region = 'ie1' needs twilio.edge"),
+    ({"region": "IE1", "edge": "dublin"}, "twilio.region must be a Twilio region name"),
+])
+def test_a_region_needs_an_edge_location(twilio, message):
+    with pytest.raises(ConfigError, match=message):
+        config.from_mapping({"twilio": twilio})
+
+
+def test_region_and_edge_come_from_the_environment_too():
+    loaded = config.load(environ={"BHC_TWILIO_REGION": "ie1", "BHC_TWILIO_EDGE": "dublin"})
+    assert (loaded.twilio.region, loaded.twilio.edge) == ("ie1", "dublin")
+
+
+def test_machine_detection_is_asynchronous_or_off():
+    assert config.Config().carrier.machine_detection == "async"
+    with pytest.raises(ConfigError, match="carrier.machine_detection"):
+        config.from_mapping({"carrier": {"machine_detection": "Enable"}})

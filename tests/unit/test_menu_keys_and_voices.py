@@ -52,3 +52,14 @@ def test_voices_come_from_a_toml_table_or_the_environment():
 def test_bad_language_settings_name_the_key(ivr, named):
     with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
         from_mapping({"ivr": ivr})
+
+
+def test_speech_rate_is_a_table_of_percentages_dutch_at_90_by_default():
+    assert from_mapping({}).ivr.rate_for("nl") == 90
+    assert from_mapping({}).ivr.rate_for("en") == 100
+    config = from_mapping({"ivr": {"speech_rate": {"nl": 85, "en": "95"}}})
+    assert (config.ivr.rate_for("nl"), config.ivr.rate_for("en")) == (85, 95)
+    assert load(None, {"BHC_IVR_SPEECH_RATE": "nl=80"}).ivr.rate_for("nl") == 80
+    for bad in ({"nl": 300}, {"nl": "fast"}, {"fr": 90}):
+        with pytest.raises(ConfigError, match="ivr.speech_rate"):
+            from_mapping({"ivr": {"speech_rate": bad}})

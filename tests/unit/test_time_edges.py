@@ -10,7 +10,6 @@ expected instants are written out by hand, so a hard-coded +1 (or +2) offset fai
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -18,14 +17,9 @@ from hypothesis import strategies as st
 
 from matching.availability import DAYS, in_quiet_hours, is_available, parse_windows
 from matching.followup_timing import Delay, may_call_at, next_allowed, parse_delay
+from tests.clock import utc
 
-LOCAL = ZoneInfo("Europe/Amsterdam")
 QUIET = "21:00-08:00"
-
-
-def utc(text: str) -> datetime:
-    """'2026-03-29 01:00' as a naive UTC instant, like every stored timestamp."""
-    return datetime.fromisoformat(text)
 
 
 # --- the pure wall-clock rules, a minute either side of each edge -----------------------------

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column('from_number', sa.String(length=32), nullable=False),
         sa.Column('answer_url', sa.String(length=500), nullable=False),
         sa.Column('status_url', sa.String(length=500), nullable=False),
+        sa.Column('detection_url', sa.String(length=500), nullable=True),
         sa.Column('enqueued_at', sa.DateTime(), nullable=False),
         sa.Column('claimed_by', sa.String(length=32), nullable=True),
         sa.Column('claimed_at', sa.DateTime(), nullable=True),

@@ -49,6 +49,7 @@ def test_adjacent_helpers_are_rung_only_once_the_own_neighbourhood_is_exhausted(
         assert NEXT_DOOR not in phones(session, request, widen=True), "own ones first"
         ring_everyone_of_segbroek(session, request)
         assert phones(session, request, widen=False) == set()
+        assert eligible_volunteers(session, request, NOW, "") == [], "only when asked to"
         assert phones(session, request, widen=True) == {NEXT_DOOR}, "never Centrum"
 
 
@@ -60,6 +61,36 @@ def test_an_adjacent_neighbourhoods_own_quiet_hours_hold(neighbours):
             .quiet_hours = "10:30-11:30"  # NOW is 11:00 in Amsterdam
         session.flush()
         assert phones(session, request, widen=True) == set()
+
+
+def test_the_default_quiet_hours_hold_next_door_too(neighbours):
+    with neighbours.db.session() as session:
+        request = open_request(session, 1)
+        ring_everyone_of_segbroek(session, request)
+        session.get(Neighbourhood, 1).quiet_hours = ""  # Segbroek's own: none
+        session.flush()
+        found = eligible_volunteers(session, request, NOW, "10:30-11:30", widen=True)
+        assert found == []  # NOW is 11:00 in Amsterdam, and Loosduinen keeps the default
+
+
+def test_a_caller_who_helps_next_door_is_not_rung_for_their_own_request(neighbours):
+    with neighbours.db.session() as session:
+        request = open_request(session, 1)
+        request.caller_id = session.scalar(select(Participant.id)
+                                           .where(Participant.phone == NEXT_DOOR))
+        ring_everyone_of_segbroek(session, request)
+        assert phones(session, request, widen=True) == set()
+
+
+def test_each_neighbourhood_next_door_keeps_its_own_quiet_hours(neighbours):
+    with neighbours.db.session() as session:
+        adjoin(session, "Segbroek", ["Centrum"])
+        request = open_request(session, 1)
+        ring_everyone_of_segbroek(session, request)
+        session.scalar(select(Neighbourhood).where(Neighbourhood.name == "Loosduinen")) \
+            .quiet_hours = "10:30-11:30"  # NOW is 11:00 in Amsterdam; Centrum has none
+        session.flush()
+        assert phones(session, request, widen=True) == {FAR_AWAY}
 
 
 def test_the_engine_widens_when_configured(neighbours, carrier):

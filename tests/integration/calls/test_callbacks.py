@@ -108,3 +108,41 @@ def test_an_expired_callback_ends_unmatched_with_that_reason(phone, exchange, ca
     exchange.engine.tick()
     request = request_of(exchange)
     assert (request.state, request.outcome) == ("unmatched", "callback_expired")
+
+
+def test_the_residents_voicemail_ends_the_call_back_and_the_volunteer_is_told(phone, exchange,
+                                                                              carrier):
+    unmatched_then_callback_requested(phone, exchange, carrier)
+    a_neighbour_becomes_available(exchange)
+    leg = volunteer_accepts(phone, exchange, carrier)
+    exchange.engine.tick()
+    resident_call = carrier.placed[-1]
+    assert resident_call["machine_detection_url"].endswith(
+        f"/ivr/callback/amd/status?request={leg.request_id}")
+    phone.post(f"/ivr/callback/amd/status?request={leg.request_id}",
+               CallSid=resident_call["sid"], AnsweredBy="machine_end_beep")
+    assert request_of(exchange).outcome == "callback_unreachable"
+    exchange.engine.tick()
+    assert (resident_call["sid"], True) in carrier.ended
+    assert carrier.redirected[-1] == (carrier.placed[0]["sid"],
+                                      phone.base + f"/ivr/volunteer/closed?leg={leg.id}")
+
+
+def test_the_residents_dial_into_the_queue_has_a_timeout_and_an_action(phone, exchange,
+                                                                       carrier):
+    unmatched_then_callback_requested(phone, exchange, carrier)
+    a_neighbour_becomes_available(exchange)
+    leg = volunteer_accepts(phone, exchange, carrier)
+    exchange.engine.tick()
+    resident_sid = carrier.placed[-1]["sid"]
+    connected = phone.post(f"/ivr/callback/choice?request={leg.request_id}&try=1",
+                           CallSid=resident_sid, Digits="1")
+    dial = ET.fromstring(connected.data).find("Dial")
+    assert dial.get("timeout") == "5"
+    assert dial.get("action").endswith(f"/ivr/callback/after-bridge?request={leg.request_id}")
+    gone = phone.post(f"/ivr/callback/after-bridge?request={leg.request_id}",
+                      CallSid=resident_sid, DialCallStatus="no-answer")
+    assert "de buur die kon helpen is niet meer beschikbaar" in said(gone).lower()
+    done = phone.post(f"/ivr/callback/after-bridge?request={leg.request_id}",
+                      CallSid=resident_sid, DialCallStatus="completed")
+    assert "Tot ziens" in said(done)

@@ -33,6 +33,12 @@ def test_the_fixture_volunteers_for_groceries_are_eligible(exchange):
         assert phones(session, request) == {"+31612340001", "+31612340002", CALLER}
 
 
+def test_a_request_not_yet_saved_finds_the_same_volunteers(exchange):
+    with exchange.db.session() as session:
+        unsaved = HelpRequest(neighbourhood_id=1, category_slug="groceries", language="nl")
+        assert phones(session, unsaved) == {"+31612340001", "+31612340002", CALLER}
+
+
 def test_daily_and_weekly_caps(exchange):
     with exchange.db.session() as session:
         earlier = open_request(session, 1)
@@ -65,21 +71,33 @@ def test_availability_windows_and_pauses(exchange):
         request = open_request(session, 1)
         volunteer(session, 1, "+31612340004", availability="sa-su 10:00-18:00")
         volunteer(session, 1, "+31612340005", availability="we 09:00-12:00")
+        participant(session, "+31612340001").availability = "whenever it suits"  # unreadable
         paused = session.scalar(select(Participant).where(Participant.phone == "+31612340002"))
         paused.paused_until = NOW + timedelta(days=1)
         session.flush()
-        assert phones(session, request) == {"+31612340001", "+31612340005", CALLER}
+        assert phones(session, request) == {"+31612340005", CALLER}
+
+
+def test_only_helpers_who_consented_and_did_not_opt_out_are_rung(exchange):
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        participant(session, "+31612340001").is_helper = False  # an asker now
+        participant(session, "+31612340002").call_consent = False
+        participant(session, CALLER).opted_out = True
+        session.flush()
+        assert phones(session, request) == set()
 
 
 def test_volunteers_speaking_the_callers_language_are_marked(exchange):
     with exchange.db.session() as session:
         request = open_request(session, 1, language="en")
         volunteer(session, 1, "+31612340006", languages="nl;en")
+        volunteer(session, 1, "+31612340007", languages=" nl ; en ")
         found = eligible_volunteers(session, request, NOW, "")
         facts = as_candidates(found, "en")
         by_id = {v.id: v.phone for v in found}
         assert {by_id[c.volunteer_id] for c in facts if c.speaks_caller_language} == {
-            "+31612340006"}
+            "+31612340006", "+31612340007"}
 
 
 def participant(session, phone) -> Participant:
@@ -115,6 +133,15 @@ def test_the_caller_someone_on_a_live_call_and_those_already_rung_are_left_out(e
         assert phones(session, request, caps=Caps(daily=10, weekly=10)) == {"+31612340001"}
 
 
+def test_a_call_back_older_than_the_fairness_window_never_rings_anyone_twice(exchange):
+    """A call-back may go on for longer than a month ([callback] give_up_after_h)."""
+    with exchange.db.session() as session:
+        request = open_request(session, 1)
+        request.created_at = NOW - timedelta(days=40)
+        ring(session, request, "+31612340001", hours_ago=24 * 35)
+        assert phones(session, request) == {"+31612340002", CALLER}
+
+
 def test_fairness_facts_count_the_last_thirty_days(exchange):
     with exchange.db.session() as session:
         earlier = other_request(session, "CAearlier")
@@ -127,6 +154,24 @@ def test_fairness_facts_count_the_last_thirty_days(exchange):
                 found["+31612340001"].last_asked_at) == (2, NOW - timedelta(days=2))
         assert (found["+31612340002"].recent_calls, found["+31612340002"].last_asked_at) == (
             0, None)
+
+
+def test_the_matching_core_is_given_each_volunteers_fairness_facts(exchange):
+    with exchange.db.session() as session:
+        earlier = other_request(session, "CAearlier")
+        request = open_request(session, 1, language="en")
+        for days_ago in (2, 10):
+            ring(session, earlier, "+31612340001", hours_ago=24 * days_ago)
+        volunteer(session, 1, "+31612340006", languages="nl;en")
+        found = eligible_volunteers(session, request, NOW, "")
+        candidates = as_candidates(found, "en")
+    assert [c.volunteer_id for c in candidates] == [v.id for v in found]
+    facts = {v.phone: c for v, c in zip(found, candidates)}
+    assert {phone: (c.recent_calls, c.last_asked_at, c.speaks_caller_language)
+            for phone, c in facts.items()} == {
+        "+31612340001": (2, NOW - timedelta(days=2), False),
+        "+31612340002": (0, None, False), CALLER: (0, None, False),
+        "+31612340006": (0, None, True)}
 
 
 def test_one_query_chooses_the_candidates(exchange):

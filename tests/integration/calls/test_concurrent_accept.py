@@ -128,7 +128,7 @@ def test_through_the_webhooks_one_is_connected_and_the_others_hear_it_was_taken(
         winner = assert_one_winner(exchange, leg_ids)
         for leg_id, response in zip(leg_ids, responses):
             root = ET.fromstring(response.data)
-            spoken = " ".join(node.text or "" for node in root.iter("Say"))
+            spoken = " ".join("".join(node.itertext()) for node in root.iter("Say"))
             if leg_id == winner:
                 assert root.find("Dial/Queue") is not None, spoken
             else:

@@ -380,3 +380,23 @@ def test_an_unknown_follow_up_hears_no_questions(phone):
                       CallStatus="completed").status_code == 204
     assert phone.post("/ivr/followup/answer?followup=1", signature="bad",
                       CallSid=CALL).status_code == 403
+
+
+def test_a_voicemail_verdict_on_a_follow_up_hangs_up_and_tries_again_later(phone, exchange,
+                                                                           carrier):
+    match, helper_phone = matched(phone, exchange, carrier)
+    tick_at(exchange, next_morning(match))
+    call = follow_up_calls(carrier)[helper_phone]
+    assert call["machine_detection_url"].endswith(
+        f"/ivr/followup/amd/status?followup={follow_ups(exchange)['helper'].id}")
+    helper = follow_ups(exchange)["helper"]
+    heard = said(phone.post(f"/ivr/followup/answer?followup={helper.id}", CallSid=call["sid"]))
+    assert "Druk 1" in heard, "no verdict yet: the person hears the question at once"
+    phone.post(f"/ivr/followup/amd/status?followup={helper.id}", CallSid=call["sid"],
+               AnsweredBy="machine_end_beep")
+    tick_at(exchange, next_morning(match))
+    assert (call["sid"], True) in carrier.ended
+    phone.post(f"/ivr/followup/status?followup={helper.id}", CallSid=call["sid"],
+               CallStatus="completed")
+    retry = follow_ups(exchange)["helper"]
+    assert (retry.state, retry.outcome) == ("due", "machine")

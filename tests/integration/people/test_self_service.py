@@ -229,7 +229,7 @@ def german(tmp_path, monkeypatch):
 @SQLITE_ONLY
 def test_adding_a_catalogue_adds_a_language_to_the_menu(german, phone, exchange):
     menu = ET.fromstring(start(phone).data)
-    offers = {node.text: node.get("language") for node in menu.iter("Say")}
+    offers = {"".join(node.itertext()): node.get("language") for node in menu.iter("Say")}
     assert offers["Press 9 for English."] == "en-GB"
     # 1-7 are categories, 8 the caller's own details: German gets the hash key, which the
     # menu then reads as a key rather than as "done".

@@ -120,6 +120,7 @@ SEGBROEK = {
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
     "pairs_in_contact": 3,  # A1-H1, A2-H2, A3-H2 (not H3 with the unknown caller)
     "residents_both_roles": 0,  # see tests/integration/test_network_figures.py
+    "reconnections": 0, "matches_reconnected": 0,  # see calls/test_reconnections.py
     "requests_by_language": {"nl": 11},  # see tests/integration/test_self_service.py
     # registered in September (source "coordinator"): none joined in October
     "participants": 6, "participants_per_1000_households": 30.0,
@@ -146,6 +147,7 @@ DUINOORD = {
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
     "pairs_in_contact": 2,  # B1-G1, B2-H1
     "residents_both_roles": 0,
+    "reconnections": 0, "matches_reconnected": 0,
     "requests_by_language": {"nl": 4},  # see tests/integration/test_self_service.py
     # registered in September (source "coordinator"): none joined in October
     "participants": 3, "participants_per_1000_households": 30.0,
@@ -176,6 +178,7 @@ TOTAL = {
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
     "pairs_in_contact": 5,  # the 3 of Segbroek and the 2 of Duinoord
     "residents_both_roles": 0,
+    "reconnections": 0, "matches_reconnected": 0,
     "requests_by_language": {"nl": 15},  # see tests/integration/test_self_service.py
     # registered in September (source "coordinator"): none joined in October
     "participants": 9, "participants_per_1000_households": 30.0,

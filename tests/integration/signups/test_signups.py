@@ -313,7 +313,7 @@ def test_the_report_counts_participants_per_1000_households_and_sign_ups_by_chan
 
 
 def said(response) -> list[str]:
-    return [node.text or "" for node in ET.fromstring(response.data).iter("Say")]
+    return ["".join(node.itertext()) for node in ET.fromstring(response.data).iter("Say")]
 
 
 def test_the_verification_call_reads_the_code_twice_digit_by_digit(exchange, phone):
