@@ -19,6 +19,7 @@ from admin_ui import (  # noqa: F401 (routes)
     audit_log,
     auth,
     blocked,
+    engines,
     errors,
     neighbourhoods,
     participants,

@@ -18,6 +18,8 @@ from bhc.wakeup import Listener, notify
 
 log = logging.getLogger(__name__)
 TICK_JOB = "engine-tick"
+ALERTS_JOB = "alerts"
+ALERTS_EVERY_S = 5.0
 
 
 @dataclass
@@ -32,6 +34,7 @@ class Exchange:
     scheduler: BackgroundScheduler | None = None
     network: object | None = None  # the simulated carrier, when this process hosts it
     listener: Listener | None = None  # wake-ups from web workers in other processes
+    watchdog: BackgroundScheduler | None = None  # alerts, in a process without an engine
     _extra: dict = field(default_factory=dict)
 
     def wake(self) -> None:
@@ -61,10 +64,31 @@ class Exchange:
         )
         self.scheduler.add_job(self.anonymise_old_calls, "cron", id="retention", hour=3,
                                minute=30, timezone="Europe/Amsterdam", coalesce=True)
+        self._add_alerts_job(self.scheduler)
         self.scheduler.start()
         if self.db.is_postgres:
             self.listener = Listener(self.config.database.url, self.wake)
             self.listener.start()
+
+    def start_watchdog(self) -> None:
+        """Alerts from a process without an engine (a web worker): when every engine is gone,
+        somebody must still notice and tell the office."""
+        self.watchdog = BackgroundScheduler(timezone="UTC")
+        self._add_alerts_job(self.watchdog)
+        self.watchdog.start()
+
+    def _add_alerts_job(self, scheduler: BackgroundScheduler) -> None:
+        scheduler.add_job(self.deliver_alerts, "interval", id=ALERTS_JOB,
+                          seconds=ALERTS_EVERY_S, max_instances=1, coalesce=True)
+
+    def deliver_alerts(self) -> None:
+        """Notice a silent engine and mail the office about every new incident."""
+        from bhc.alerts.delivery import deliver
+
+        try:
+            deliver(self.db, self.config)
+        except Exception:
+            log.exception("alerts failed; they are looked at again in %s s", ALERTS_EVERY_S)
 
     def anonymise_old_calls(self) -> None:
         """The nightly retention job: call data older than [privacy] retention_months."""
@@ -80,6 +104,8 @@ class Exchange:
             log.exception("retention job failed; it runs again tomorrow")
 
     def stop(self) -> None:
+        if self.watchdog is not None and self.watchdog.running:
+            self.watchdog.shutdown(wait=True)
         if self.listener is not None:
             self.listener.stop()
         if self.scheduler is not None and self.scheduler.running:

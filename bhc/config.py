@@ -34,6 +34,12 @@ class ServerConfig:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host headers to trust
     # (0: none, the app faces the internet itself).
     trusted_proxies: int = 0
+    # /healthz (and the coordinators' banner) call the engine stale when no engine finished a
+    # step for this long.
+    engine_stale_after_s: float = 30.0
+    # /metrics asks for this bearer token; without one it answers only on the loopback address.
+    metrics_token: str = ""
+    log_format: str = "text"  # or "json": one object per line
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,26 @@ DEFAULT_VOICES = {"nl": "Polly.Laura-Neural", "en": "Polly.Amy-Neural"}
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """When the office ([office] email) gets an e-mail."""
+
+    engine_after_s: float = 120.0  # no engine step for this long
+    unmatched: bool = True  # a request ended without a match
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    """The SMTP server alerts go out through; no host means no mail."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password: str = ""
+    sender: str = ""
+
+
+@dataclass(frozen=True)
 class IvrConfig:
     default_language: str = "nl"
     english_key: str = "9"
@@ -184,6 +210,8 @@ class Config:
     followup: FollowupConfig = field(default_factory=FollowupConfig)
     callback: CallbackConfig = field(default_factory=CallbackConfig)
     office: OfficeConfig = field(default_factory=OfficeConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
     ivr: IvrConfig = field(default_factory=IvrConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
@@ -245,6 +273,7 @@ def _check(config: Config) -> None:
         raise ConfigError("matching.quiet_hours must look like '21:00-08:00' or be empty")
     if not 1 <= config.server.port <= 65535:
         raise ConfigError("server.port must be between 1 and 65535")
+    _check_operations(config)
     _check_languages(config.ivr)
     if not re.match(r"^[0-9*#]$", config.ivr.english_key):
         raise ConfigError("ivr.english_key must be one phone key")
@@ -285,6 +314,24 @@ def _check(config: Config) -> None:
         if getattr(config.admin, key) < 1:
             raise ConfigError(f"admin.{key} must be at least 1")
     _check_survey(config.survey)
+
+
+def _check_operations(config: Config) -> None:
+    """Health, metrics, logs, alerts and the mail they go out by."""
+    if config.server.engine_stale_after_s <= 0:
+        raise ConfigError("server.engine_stale_after_s must be positive")
+    if config.server.log_format not in ("text", "json"):
+        raise ConfigError("server.log_format must be 'text' or 'json'")
+    if config.alerts.engine_after_s <= 0:
+        raise ConfigError("alerts.engine_after_s must be positive")
+    mail = config.mail
+    if not 1 <= mail.port <= 65535:
+        raise ConfigError("mail.port must be between 1 and 65535")
+    if mail.host:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail.sender):
+            raise ConfigError("mail.sender must be an email address when mail.host is set")
+        if not config.office.email:
+            raise ConfigError("office.email is required when mail.host is set: alerts go there")
 
 
 def _check_region(twilio: TwilioConfig) -> None:

@@ -19,6 +19,7 @@ from typing import Callable
 
 from sqlalchemy import and_, delete, exists, or_, select, update
 
+from bhc import metrics
 from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
 from bhc.calls.carrier import Carrier
@@ -158,9 +159,15 @@ class Engine:
                 started = time.monotonic()
                 try:
                     self._step()
+<<<<<<< HEAD
                     if not self.dispatcher.threaded:  # tests, a one-off run: place them now
                         self.dispatcher.run_inline()
                     self._last_step = (self.clock(), time.monotonic() - started)
+=======
+                    step_s = time.monotonic() - started
+                    metrics.ENGINE_STEP.observe(step_s)
+                    self._beat(step_s)
+>>>>>>> main
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
@@ -284,6 +291,9 @@ class Engine:
                 ended = transition(session, request.id, RequestState.SEARCHING,
                                    RequestState.UNMATCHED,
                                    outcome=RequestOutcome(action.reason.value), ended_at=now)
+                if ended:
+                    metrics.after_commit(session, metrics.VOLUNTEERS_RUNG.labels(
+                        "unmatched").observe, len(request.legs))
                 caller_sid = request.call_sid
             else:
                 return  # Wait or Done

@@ -4,6 +4,7 @@ Code of the exchange imports a model from its feature (``bhc.calls.models``); th
 makes sure all of them are mapped on the one ``Base`` before the schema is read.
 """
 
+from bhc.alerts.models import Alert
 from bhc.audit.models import AuditLog
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
@@ -30,8 +31,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category", "EngineProcess",
-    "ExchangeNumber", "FollowUp",
+    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category",
+    "EngineProcess", "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",

@@ -5,8 +5,12 @@ on PostgreSQL, wake the worker with a NOTIFY (``bhc.wakeup``); otherwise it sees
 next poll.
 """
 
-from bhc import config
+from bhc import config, logs
 from bhc.app import create_app
 from bhc.bootstrap import build
 
-app = create_app(build(config.load()))
+_config = config.load()
+logs.configure(_config.server.log_format)
+_exchange = build(_config)
+_exchange.start_watchdog()  # alerts from the web side too, for when every engine is gone
+app = create_app(_exchange)

@@ -12,12 +12,14 @@ import logging
 import threading
 from urllib.parse import urlsplit, urlunsplit
 
+from requests import Timeout
 from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.util.retry import Retry
 
+from bhc import metrics
 from bhc.calls.carrier import CallStatus, CarrierError
 from bhc.phones import mask
 
@@ -121,7 +123,7 @@ class TwilioCarrier:
             )
         except (TwilioException, OSError) as exc:
             log.warning("placing a call to %s failed: %s", mask(to), exc)
-            raise CarrierError(str(exc)) from exc
+            raise _failed("place_call", exc) from exc
         return call.sid
 
     def end_call(self, sid: str, *, answered: bool) -> None:
@@ -136,11 +138,12 @@ class TwilioCarrier:
         except TwilioRestException as exc:
             if exc.status == 404:
                 return  # deleted already
-            raise CarrierError(str(exc)) from exc
+            raise _failed("delete_queue", exc) from exc
         except (TwilioException, OSError) as exc:
-            raise CarrierError(str(exc)) from exc
+            raise _failed("delete_queue", exc) from exc
 
     def _update(self, sid: str, **changes) -> None:
+        operation = "redirect_call" if "url" in changes else "end_call"
         try:
             self.client.calls(sid).update(**changes)
         except TwilioRestException as exc:
@@ -149,9 +152,9 @@ class TwilioCarrier:
                 return
             if exc.code == CALL_NOT_IN_PROGRESS:
                 return  # the call ended meanwhile: nothing left to stop or redirect
-            raise CarrierError(str(exc)) from exc
+            raise _failed(operation, exc) from exc
         except (TwilioException, OSError) as exc:
-            raise CarrierError(str(exc)) from exc
+            raise _failed(operation, exc) from exc
 
     def _unknown_call(self, sid: str) -> None:
         """Twilio keeps a call's record after it ends, so a 404 means these credentials and
@@ -169,3 +172,18 @@ class TwilioCarrier:
             f"{self.client.region} via {self.client.edge}" if self.client.region
             else "the default, US1",
         )
+
+
+def _failed(operation: str, exc: Exception) -> CarrierError:
+    """The error for the engine, counted by kind: the carrier's HTTP status, a timeout, or no
+    connection at all."""
+    if isinstance(exc, TwilioRestException):
+        kind = f"http_{exc.status}"
+    elif isinstance(exc, Timeout):
+        kind = "timeout"
+    elif isinstance(exc, OSError):
+        kind = "connection"
+    else:
+        kind = "other"
+    metrics.CARRIER_ERRORS.labels(operation, kind).inc()
+    return CarrierError(str(exc))

@@ -30,7 +30,10 @@ from collections.abc import Iterable
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bhc import metrics
+from bhc.alerts import incidents
 from bhc.calls.models import HelpRequest, RequestState
+from bhc.db import utcnow
 
 _S = RequestState
 ALLOWED = frozenset({
@@ -53,7 +56,8 @@ def transition(session: Session, request: HelpRequest | int,
     any further ``where`` conditions) in one guarded UPDATE; says whether this call won.
 
     Given the request object rather than its id, it is refreshed afterwards, so the caller
-    sees the state the database settled on, whoever won.
+    sees the state the database settled on, whoever won. A move that won is counted for the
+    metrics once committed; one to ``unmatched`` opens an incident for the office's mail.
     """
     states = (expected,) if isinstance(expected, str) else tuple(expected)
     for state in states:
@@ -66,6 +70,10 @@ def transition(session: Session, request: HelpRequest | int,
         .values(state=new, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if moved:
+        metrics.request_ended(session, new, values.get("outcome"))
+        if new == RequestState.UNMATCHED:
+            incidents.request_unmatched(session, request_id, values.get("ended_at") or utcnow())
     if not isinstance(request, int):
         session.refresh(request)
     return bool(moved)

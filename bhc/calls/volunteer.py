@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
+from bhc import metrics
 from bhc.audit import services as audit
 from bhc.calls import machines
 from bhc.calls.caller import category_label
@@ -200,6 +201,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
             volunteers_rung=len(request.legs),
         )
     )
+    metrics.matched(session, len(request.legs))
     followups.schedule(session, request.id)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from bhc import config as config_module
-from bhc import models  # noqa: F401 (every feature's models mapped before the first query)
+from bhc import (
+    logs,
+    models,  # noqa: F401 (every feature's models mapped before the first query)
+)
 from bhc.config import Config, ConfigError
 from bhc.db import Database
 
 
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # APScheduler reports every skipped overlapping tick; the engine's own lock makes those benign.
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # one line per header
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # a line per SVG style in a PDF
-
-
 class Context:
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, verbose: bool = False) -> None:
         self.config_path = config_path
+        self.verbose = verbose
         self._config: Config | None = None
 
     @property
@@ -36,6 +26,7 @@ class Context:
                 self._config = config_module.load(self.config_path)
             except ConfigError as exc:
                 raise click.ClickException(f"configuration: {exc}") from None
+            logs.configure(self._config.server.log_format, self.verbose)
         return self._config
 
     def database(self) -> Database:
@@ -49,5 +40,5 @@ class Context:
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """bhc: the telephone neighbour-help exchange."""
-    _setup_logging(verbose)
-    ctx.obj = Context(config_path)
+    logs.configure(verbose=verbose)  # text until the config says otherwise
+    ctx.obj = Context(config_path, verbose)

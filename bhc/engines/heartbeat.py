@@ -102,3 +102,14 @@ def forget_stopped(session: Session, before: datetime) -> int:
 def _line(row: EngineProcess) -> EngineLine:
     return EngineLine(row.id, row.host, row.pid, row.started_at, row.last_step_at,
                       row.last_step_s)
+
+
+def recent(session: Session, now: datetime, within: timedelta) -> list[EngineLine]:
+    """Engines not stopped that gave a sign of life within ``within``, live or gone silent:
+    what the dashboard and the metrics list."""
+    last_sign = func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
+    rows = session.scalars(
+        select(EngineProcess)
+        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within)
+        .order_by(EngineProcess.started_at))
+    return [_line(row) for row in rows]

@@ -79,8 +79,24 @@ def _finish_axes(axes, series_count: int, grid: str) -> None:
 
 
 _HEADER = re.compile(r"^.*?(?=<svg)", re.S)
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>.*?</style>\s*", re.S)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*pt"')
 _ID = re.compile(r'\bid="([^"]+)"')
+
+
+def _without_css(svg: str) -> str:
+    """matplotlib styles its SVG with a <style> element and style attributes, which a
+    Content-Security-Policy without 'unsafe-inline' blocks on a page; SVG presentation
+    attributes (fill="...") say the same and are no CSS. The <style> element's defaults
+    (round joins, butt caps) go on the <svg> element, whence they are inherited."""
+
+    def attributes(found: re.Match) -> str:
+        pairs = (declaration.split(":", 1) for declaration in found.group(1).split(";")
+                 if ":" in declaration)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, _STYLE_ELEMENT.sub("", svg))
 
 
 def _inline(figure: Figure, chart_id: str, title: str) -> Markup:
@@ -94,10 +110,10 @@ def _inline(figure: Figure, chart_id: str, title: str) -> Markup:
                .replace(f"#{element_id})", f"#{chart_id}-{element_id})")
                .replace(f'#{element_id}"', f'#{chart_id}-{element_id}"'))
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
-    svg = svg.replace("*{stroke-linejoin", f"#{chart_id} *{{stroke-linejoin")  # not the page's
+    svg = _without_css(svg)
     svg = svg.replace(
         "<svg ", f'<svg role="img" aria-labelledby="{chart_id}-title" id="{chart_id}" '
-        'preserveAspectRatio="xMidYMid meet" ', 1)
+        'preserveAspectRatio="xMidYMid meet" stroke-linejoin="round" stroke-linecap="butt" ', 1)
     opening_end = svg.index(">", svg.index("<svg")) + 1
     svg = (svg[:opening_end] + f'<title id="{chart_id}-title">{escape(title)}</title>'
            + svg[opening_end:])

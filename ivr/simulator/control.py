@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from .errors import CallStateError, SimulatorError, UnknownCallError
-from .phone_page import PHONE_PAGE
+from .phone_page import PHONE_PAGE, STATIC
+
+PAGE_FILES = {"phone.css": "text/css", "phone.js": "text/javascript"}
 
 if TYPE_CHECKING:
     from .network import SimulatedNetwork
@@ -28,6 +30,13 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
     @bp.get("/phone")
     def phone_page():
         return Response(PHONE_PAGE, mimetype="text/html")
+
+    @bp.get("/<any(phone.css, phone.js):name>")
+    def phone_page_file(name: str):
+        """The page's style and script (relative to /phone, so they work under a prefix)."""
+        if name not in PAGE_FILES:
+            abort(404)
+        return Response((STATIC / name).read_bytes(), mimetype=PAGE_FILES[name])
 
     @bp.get("/control/calls")
     def list_calls():

@@ -1,9 +1,14 @@
-"""The self-contained phone page (inline CSS/JS, no external assets or build step).
+"""The phone page: static HTML with its CSS and JavaScript beside it (static/phone.css,
+static/phone.js; no inline script or style, so it runs under a strict Content-Security-Policy).
 
 A person dials in, hears the transcript, keys digits, and plays the other phones. The page derives
 its control URL from window.location, so it works standalone (/phone) or under a prefix (/sim/phone).
 """
-# ruff: noqa: E501  (long lines inside the HTML/JS below are easier to read unwrapped)
+# ruff: noqa: E501  (long lines inside the HTML below are easier to read unwrapped)
+
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"
 
 PHONE_PAGE = r"""<!doctype html>
 <html lang="nl">
@@ -11,43 +16,7 @@ PHONE_PAGE = r"""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Telefoonsimulator</title>
-<style>
-  :root { --fg:#000; --bg:#fff; --muted:#333; --line:#000; --green:#0a5c1f; --red:#9b0000; --blue:#003d8f; --hi:#fff3b0; }
-  * { box-sizing:border-box; }
-  body { margin:0; font:18px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color:var(--fg); background:var(--bg); }
-  header { padding:12px 20px; border-bottom:3px solid var(--line); }
-  h1 { margin:0; font-size:1.6rem; } h2 { margin:0 0 10px; font-size:1.3rem; }
-  small, .en { font-size:.75em; color:var(--muted); font-weight:normal; }
-  main { display:grid; grid-template-columns:minmax(320px, 440px) 1fr; gap:20px; padding:20px; }
-  @media (max-width: 900px) { main { grid-template-columns:1fr; } }
-  section { border:2px solid var(--line); border-radius:10px; padding:16px; }
-  label { display:block; margin:8px 0; font-weight:600; }
-  input, select { font:inherit; padding:8px; border:2px solid var(--line); border-radius:6px; width:100%; background:#fff; color:#000; }
-  input[type=checkbox] { width:auto; transform:scale(1.4); margin-right:8px; }
-  button { font:inherit; font-weight:700; min-height:52px; padding:8px 16px; border:2px solid var(--line); border-radius:8px;
-           background:#e8e8e8; color:#000; cursor:pointer; }
-  button:focus-visible, input:focus-visible, select:focus-visible { outline:4px solid var(--blue); outline-offset:2px; }
-  button:disabled { opacity:.4; cursor:not-allowed; }
-  button.green { background:var(--green); color:#fff; } button.red { background:var(--red); color:#fff; }
-  button.blue { background:var(--blue); color:#fff; }
-  button.green small, button.red small, button.blue small { color:#fff; }
-  .row { display:flex; gap:10px; flex-wrap:wrap; margin:10px 0; } .row > button { flex:1 1 auto; }
-  .status { font-size:1.25rem; font-weight:700; padding:10px; border:2px solid var(--line); border-radius:8px; margin:10px 0; }
-  .keypad { display:grid; grid-template-columns:repeat(3, 1fr); gap:8px; margin:10px 0; }
-  .keypad button { font-size:1.6rem; min-height:64px; }
-  .transcript { list-style:none; padding:0; margin:8px 0 0; max-height:340px; overflow:auto; border-top:1px solid var(--line); }
-  .transcript li { padding:4px 2px; border-bottom:1px solid #bbb; }
-  .transcript .t { display:inline-block; min-width:4.5em; color:var(--muted); font-variant-numeric:tabular-nums; }
-  .transcript .k { display:inline-block; min-width:6.5em; font-weight:700; }
-  .transcript li.say { background:var(--hi); }
-  .card { border:2px solid var(--line); border-radius:8px; padding:12px; margin:0 0 12px; }
-  .card.ringing { border-width:5px; border-color:var(--blue); }
-  .card.ended { opacity:.65; }
-  .card h3 { margin:0 0 6px; font-size:1.1rem; }
-  .meta { color:var(--muted); font-size:.9rem; }
-  table { border-collapse:collapse; width:100%; } td, th { border:1px solid var(--line); padding:6px; text-align:left; vertical-align:middle; }
-  .err { color:var(--red); font-weight:700; min-height:1.4em; }
-</style>
+<link rel="stylesheet" href="phone.css">
 </head>
 <body>
 <header><h1>Telefoonsimulator <small>phone simulator</small></h1><div id="error" class="err" role="alert"></div></header>
@@ -68,7 +37,7 @@ PHONE_PAGE = r"""<!doctype html>
   <div class="keypad" id="keypad" aria-label="Toetsen / keypad"></div>
   <label for="speech">Zeg iets <small>say something (heard when the exchange listens for speech)</small></label>
   <div class="row">
-    <input id="speech" placeholder="boodschappen" autocomplete="off" style="flex:1">
+    <input id="speech" placeholder="boodschappen" autocomplete="off" class="grow">
     <button id="speakBtn" class="blue" disabled>Zeggen <small>say</small></button>
   </div>
   <h2>Wat ik hoor <small>what I hear</small></h2>
@@ -80,243 +49,17 @@ PHONE_PAGE = r"""<!doctype html>
   <label><input type="checkbox" id="showEnded">Toon beëindigde gesprekken <small>show ended calls</small></label>
   <div id="callList"></div>
 </section>
-<section aria-labelledby="phones-h" style="margin-top:20px">
+<section aria-labelledby="phones-h" class="below">
   <h2 id="phones-h">Automatische telefoons <small>automatic phone behaviour</small></h2>
   <div id="phoneTable"></div>
   <div class="row">
-    <input id="newPhone" placeholder="+316..." aria-label="Nummer / number" style="flex:1">
+    <input id="newPhone" placeholder="+316..." aria-label="Nummer / number" class="grow">
     <button id="addPhone" class="blue">Toevoegen <small>add</small></button>
   </div>
 </section>
 </div>
 </main>
-<script>
-(function () {
-  "use strict";
-  var BASE = window.location.pathname.replace(/\/phone\/?$/, "");
-  var PREFILL = new URLSearchParams(window.location.search).get("from");
-  if (PREFILL) { document.getElementById("from").value = PREFILL; }
-  var STATUS = { "queued": "wacht op verbinding / queued", "ringing": "gaat over / ringing",
-    "in-progress": "in gesprek / in progress", "completed": "beëindigd / ended", "busy": "bezet / busy",
-    "no-answer": "geen gehoor / no answer", "failed": "mislukt / failed", "canceled": "geannuleerd / canceled" };
-  var KINDS = { "say": "zegt", "play": "speelt", "pause": "stilte", "gather": "toetsen?", "enqueue": "wachtrij",
-    "bridge": "verbinding", "dial": "kiest", "hangup": "einde", "reject": "geweigerd", "system": "systeem",
-    "callee": "neemt op" };
-  var ENDED = ["completed", "busy", "no-answer", "failed", "canceled"];
-  var ANSWERS = ["manual", "human", "machine", "fax", "busy", "fail", "no-answer"];
-  var mySid = sessionStorage.getItem("simMySid");
-  var lastCallsJson = "", lastPhonesJson = "", calls = [], behaviours = {};
-
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k]; else if (k === "html") node.innerHTML = attrs[k];
-      else node.setAttribute(k, attrs[k]);
-    });
-    for (var i = 2; i < arguments.length; i++) if (arguments[i]) node.appendChild(arguments[i]);
-    return node;
-  }
-  function label(nl, en) { var s = el("span", { text: nl + " " }); s.appendChild(el("small", { text: en })); return s; }
-  function showError(msg) { $("error").textContent = msg || ""; }
-  function api(method, path, body) {
-    var opts = { method: method, headers: { "Accept": "application/json" } };
-    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
-    return fetch(BASE + path, opts).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw new Error((data && data.error) || ("HTTP " + r.status));
-        showError(""); return data;
-      });
-    });
-  }
-  function act(method, path, body) { return api(method, path, body).then(poll).catch(function (e) { showError(e.message); }); }
-  function isEnded(c) { return ENDED.indexOf(c.status) >= 0; }
-  // The number typed as "my number", written the way the network writes numbers (E.164, NL).
-  function myNumber() {
-    var n = $("from").value.replace(/[^\d+]/g, "");
-    if (n.indexOf("00") === 0) return "+" + n.slice(2);
-    if (n.charAt(0) === "0") return "+31" + n.slice(1);
-    return n;
-  }
-  // A call the exchange places to my number rings on my phone (a code, a call-back).
-  function adoptIncoming() {
-    var mine = calls.filter(function (c) { return c.sid === mySid; })[0];
-    if ((mine && !isEnded(mine)) || !myNumber()) return;
-    var incoming = calls.filter(function (c) {
-      return c.direction !== "inbound" && c.to === myNumber() && !isEnded(c); })[0];
-    if (incoming) { mySid = incoming.sid; sessionStorage.setItem("simMySid", mySid); }
-  }
-
-  function renderTranscript(list, entries) {
-    var atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 5;
-    list.innerHTML = "";
-    entries.forEach(function (e) {
-      var li = el("li", { "class": e.kind });
-      li.appendChild(el("span", { "class": "t", text: e.t.toFixed(1) + " s" }));
-      li.appendChild(el("span", { "class": "k", text: KINDS[e.kind] || e.kind }));
-      li.appendChild(el("span", { text: e.text + (e.language ? " (" + e.language + ")" : "") }));
-      list.appendChild(li);
-    });
-    if (atBottom) list.scrollTop = list.scrollHeight;
-  }
-
-  function renderMine() {
-    var mine = calls.filter(function (c) { return c.sid === mySid; })[0];
-    var active = mine && !isEnded(mine);
-    $("callBtn").disabled = !!active;
-    $("answerBtn").disabled = !(mine && mine.direction !== "inbound" && mine.status === "ringing");
-    $("hangBtn").disabled = !active;
-    Array.prototype.forEach.call($("keypad").children, function (b) { b.disabled = !(mine && mine.status === "in-progress"); });
-    $("speakBtn").disabled = !(mine && mine.status === "in-progress");
-    var status = $("myStatus");
-    if (!mine) { status.innerHTML = ""; status.appendChild(label("Geen gesprek", "no call")); $("myTranscript").innerHTML = ""; return; }
-    var text = STATUS[mine.status] || mine.status;
-    if (mine.direction !== "inbound") text = "gebeld door / called by " + mine.from + " — " + text;
-    if (mine.queue) text += " — in wachtrij / in queue: " + mine.queue;
-    if (mine.bridged_with) text += " — doorverbonden / connected";
-    if (mine.waiting_for_digits) text += " — toets in / enter digits";
-    if (mine.listening_for_speech) text += " — luistert / listening";
-    status.textContent = text;
-    renderTranscript($("myTranscript"), mine.transcript);
-  }
-
-  function button(text, cls, onClick) { var b = el("button", { "class": cls || "" }); b.appendChild(text); b.onclick = onClick; return b; }
-
-  function renderOthers() {
-    var box = $("callList"), showEnded = $("showEnded").checked;
-    var others = calls.filter(function (c) { return c.sid !== mySid && (showEnded || !isEnded(c)); }).reverse();
-    box.innerHTML = "";
-    if (!others.length) { box.appendChild(label("Geen andere gesprekken", "no other calls")); return; }
-    others.forEach(function (c) {
-      var phone = c.direction === "inbound" ? c.from : c.to;
-      var cls = "card" + (c.status === "ringing" ? " ringing" : "") + (isEnded(c) ? " ended" : "");
-      var card = el("div", { "class": cls });
-      var arrow = c.direction === "inbound" ? " belt in / calls in → " : " wordt gebeld / is called ← ";
-      card.appendChild(el("h3", { text: "📞 " + phone + arrow + (c.direction === "inbound" ? c.to : c.from) }));
-      var meta = (STATUS[c.status] || c.status) + (c.answered_by ? " · " + c.answered_by : "") +
-        (c.queue ? " · wachtrij/queue: " + c.queue : "") + (c.bridged_with ? " · verbonden met/connected to " + c.bridged_with : "") +
-        (c.waiting_for_digits ? " · wacht op toetsen/waiting for keys" : "");
-      card.appendChild(el("div", { "class": "status", text: meta }));
-      var b = behaviours[phone];
-      if (c.direction !== "inbound") card.appendChild(el("div", { "class": "meta",
-        text: "Gedrag / behaviour: " + (b ? b.answer + (b.press ? ", toetst/presses " + b.press : "") : "manual") + " · " + c.sid }));
-      var row = el("div", { "class": "row" });
-      var base = "/control/calls/" + encodeURIComponent(c.sid);
-      if (c.direction !== "inbound" && (c.status === "ringing" || c.status === "queued")) {
-        row.appendChild(button(label("Opnemen", "answer"), "green", function () { act("POST", base + "/answer", { as: "human" }); }));
-        row.appendChild(button(label("Antwoordapparaat", "machine"), "", function () { act("POST", base + "/answer", { as: "machine" }); }));
-        row.appendChild(button(label("Bezet", "busy"), "red", function () { act("POST", base + "/reject", { reason: "busy" }); }));
-      }
-      if (c.status === "in-progress") {
-        ["1", "2"].forEach(function (d) {
-          row.appendChild(button(label("Toets " + d, "press " + d), "blue", function () { act("POST", base + "/press", { digits: d }); }));
-        });
-        row.appendChild(button(label("Ophangen", "hang up"), "red", function () { act("POST", base + "/hangup", {}); }));
-      }
-      card.appendChild(row);
-      var details = el("details", {}); details.appendChild(el("summary", { text: "Transcript (" + c.transcript.length + ")" }));
-      var list = el("ol", { "class": "transcript" }); details.appendChild(list);
-      if (openDetails[c.sid]) details.open = true;
-      details.addEventListener("toggle", function () { openDetails[c.sid] = details.open; });
-      renderTranscript(list, c.transcript);
-      card.appendChild(details);
-      box.appendChild(card);
-    });
-  }
-  var openDetails = {};
-
-  function renderPhones() {
-    var known = {};
-    Object.keys(behaviours).forEach(function (n) { known[n] = true; });
-    calls.forEach(function (c) { if (c.direction !== "inbound") known[c.to] = true; });
-    var box = $("phoneTable");
-    if (box.contains(document.activeElement)) return;  // do not disturb someone typing
-    box.innerHTML = "";
-    var numbers = Object.keys(known).sort();
-    if (!numbers.length) { box.appendChild(label("Nog geen telefoons", "no phones yet")); return; }
-    var table = el("table", {}), head = el("tr", {});
-    [["Nummer", "number"], ["Opnemen", "answer"], ["Na s", "delay"], ["Toetst", "press"], ["Na s", "press delay"], ["Ophangen na s", "hang up after"], ["", ""]]
-      .forEach(function (h) { var th = el("th", {}); th.appendChild(label(h[0], h[1])); head.appendChild(th); });
-    table.appendChild(head);
-    numbers.forEach(function (n) {
-      var b = behaviours[n] || { answer: "manual", answer_delay_s: 0, press: null, press_delay_s: 0, hangup_after_s: null };
-      var tr = el("tr", {});
-      var sel = el("select", { "aria-label": "answer" });
-      ANSWERS.forEach(function (a) { var o = el("option", { value: a, text: a }); if (a === b.answer) o.selected = true; sel.appendChild(o); });
-      var delay = el("input", { value: b.answer_delay_s, size: 3, "aria-label": "answer delay" });
-      var press = el("input", { value: b.press || "", size: 3, "aria-label": "press" });
-      var pdelay = el("input", { value: b.press_delay_s, size: 3, "aria-label": "press delay" });
-      var hang = el("input", { value: b.hangup_after_s == null ? "" : b.hangup_after_s, size: 3, "aria-label": "hang up after" });
-      [el("td", { text: n }), el("td", {}, sel), el("td", {}, delay), el("td", {}, press), el("td", {}, pdelay), el("td", {}, hang)]
-        .forEach(function (td) { tr.appendChild(td); });
-      tr.appendChild(el("td", {}, button(label("Opslaan", "save"), "blue", function () {
-        act("PUT", "/control/phones/" + encodeURIComponent(n) + "/behaviour", { answer: sel.value,
-          answer_delay_s: delay.value || 0, press: press.value, press_delay_s: pdelay.value || 0, hangup_after_s: hang.value,
-          greeting: b.greeting, machine_end: b.machine_end, speak: b.speak, speak_confidence: b.speak_confidence });
-        lastPhonesJson = ""; document.activeElement.blur();
-      })));
-      table.appendChild(tr);
-    });
-    box.appendChild(table);
-  }
-
-  function poll() {
-    return api("GET", "/control/calls").then(function (data) {
-      var json = JSON.stringify(data), before = mySid;
-      calls = data; adoptIncoming();  // also when "my number" was typed after the call began
-      if (json === lastCallsJson && before === mySid) return;
-      lastCallsJson = json;
-      renderMine(); renderOthers(); renderPhones();
-    }).catch(function (e) { showError("Simulator onbereikbaar / unreachable: " + e.message); });
-  }
-
-  function refreshNumbers() {
-    api("GET", "/control/numbers").then(function (list) {
-      var sel = $("to"), current = sel.value;
-      var json = JSON.stringify(list);
-      if (json === sel.getAttribute("data-json")) return;
-      sel.setAttribute("data-json", json); sel.innerHTML = "";
-      list.forEach(function (n) { sel.appendChild(el("option", { value: n.number, text: n.number })); });
-      if (current) sel.value = current;
-    }).catch(function () {});
-    api("GET", "/control/phones").then(function (data) {
-      var json = JSON.stringify(data);
-      if (json === lastPhonesJson) return;
-      lastPhonesJson = json; behaviours = data; renderPhones();
-    }).catch(function () {});
-  }
-
-  "1 2 3 4 5 6 7 8 9 * 0 #".split(" ").forEach(function (k) {
-    var b = el("button", { text: k, "aria-label": "toets " + k });
-    b.onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/press", { digits: k }); };
-    $("keypad").appendChild(b);
-  });
-  $("callBtn").onclick = function () {
-    var from = $("anon").checked ? "anonymous" : $("from").value.trim();
-    if (!from) { showError("Vul uw nummer in / fill in your number"); return; }
-    if (!$("to").value) { showError("Kies een nummer / pick a number"); return; }
-    api("POST", "/control/dial", { from: from, to: $("to").value }).then(function (r) {
-      mySid = r.sid; sessionStorage.setItem("simMySid", mySid); lastCallsJson = ""; return poll();
-    }).catch(function (e) { showError(e.message); });
-  };
-  $("answerBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/answer", { as: "human" }); };
-  $("speakBtn").onclick = function () {
-    var text = $("speech").value.trim();
-    if (mySid && text) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/speak", { text: text, confidence: 0.9 });
-    $("speech").value = "";
-  };
-  $("hangBtn").onclick = function () { if (mySid) act("POST", "/control/calls/" + encodeURIComponent(mySid) + "/hangup", {}); };
-  $("showEnded").onchange = function () { lastCallsJson = ""; poll(); };
-  $("addPhone").onclick = function () {
-    var n = $("newPhone").value.trim(); if (!n) return;
-    act("PUT", "/control/phones/" + encodeURIComponent(n) + "/behaviour", { answer: "manual" });
-    $("newPhone").value = ""; lastPhonesJson = "";
-  };
-  refreshNumbers(); poll();
-  setInterval(poll, 500);
-  setInterval(refreshNumbers, 2000);
-})();
-</script>
+<script src="phone.js"></script>
 </body>
 </html>
 """

@@ -42,6 +42,41 @@ def live(database_url):
                                                              / BROWSER_TIME_SCALE)})
 
 
+# Reports every Content-Security-Policy violation to the console, with where it happened.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", e =>
+    console.error("CSP violation: " + e.violatedDirective + " blocked " + e.blockedURI
+                  + " at " + e.sourceFile + ":" + e.lineNumber));"""
+
+
+class WatchedBrowser:
+    """The browser, with every context watched: each page must arrive with a
+    Content-Security-Policy, and nothing on it may be refused by that policy (so no page needs
+    an 'unsafe-inline' or other exception). A test fails on any such finding."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.findings: list[str] = []
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        context.on("response", self._response)
+        return context
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("CSP "):
+            self.findings.append(f"{message.text} ({message.location.get('url')})")
+
+    def _response(self, response) -> None:
+        if (response.request.resource_type == "document"
+                and "content-security-policy" not in response.headers):
+            self.findings.append(f"{response.url} came without a Content-Security-Policy")
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
@@ -52,8 +87,22 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
+        yield WatchedBrowser(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def nothing_refused_by_the_csp(request):
+    """Every browser test runs with the pages' CSP on and fails if it blocked anything."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watched = request.getfixturevalue("browser")
+    watched.findings.clear()
+    yield
+    found, watched.findings[:] = list(watched.findings), []
+    assert not found, "the Content-Security-Policy was missing or blocked something:\n" + \
+        "\n".join(found)
 
 
 @pytest.fixture

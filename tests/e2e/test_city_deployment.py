@@ -1,14 +1,17 @@
 """A city's deployment under a burst: residents of one neighbourhood all call at the same time.
 
-Deployed as docs/architecture.md ("Scale") says a city runs it: the web-only app under gunicorn
-(several worker processes, each with threads) plus one ``bhc worker`` process for the engine, on
-PostgreSQL, with the production ``TwilioCarrier`` talking to the simulated carrier that this test
-process serves and plays (callers press a category; volunteers' phones accept, decline, are busy
-or ring out).
+Deployed as docs/deployment.md says a city runs it, with the commands and environment of its
+unit files (docs/deployment/bhc-web.service, bhc-worker@.service): the web-only app under
+gunicorn (several worker processes, each with threads, prometheus_client's multiprocess mode)
+plus one ``bhc worker`` process for the engine, on PostgreSQL, with the production
+``TwilioCarrier`` talking to the simulated carrier that this test process serves and plays
+(callers press a category; volunteers' phones accept, decline, are busy or ring out).
 
 Checked afterwards, from the database and from the carrier's own records: every request ended
 matched or unmatched; at most one match per request; no volunteer was ever on two live calls at
-once; nobody was rung twice for one request; every caller heard the outcome.
+once; nobody was rung twice for one request; every caller heard the outcome. And what an
+operator reads: /healthz is healthy, and /metrics, added up over every process, counts as many
+times to match as there are matches.
 
 The burst grows with the CPUs this test may use (``CALLERS_PER_CPU`` callers and
 ``VOLUNTEERS_PER_CPU`` volunteers each, never fewer than two CPUs' worth: 60 callers for 44
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -37,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from waitress.server import create_server
 
@@ -51,6 +56,10 @@ from tests.e2e.conftest import KEY_WINDOW_S, free_port, gather_timeout_s
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+UNITS = ROOT / "docs" / "deployment"
+UNIT_ADDRESS = "127.0.0.1:8080"  # where the unit files have gunicorn listen
+# The programs of the unit files, as modules of this test's interpreter.
+PROGRAMS = {"gunicorn": ["-m", "gunicorn"], "bhc": ["-m", "bhc.cli"]}
 EXCHANGE = "+31702000001"
 ACCOUNT_SID = "AC" + "c1" * 16
 AUTH_TOKEN = "city-deployment-token"
@@ -81,6 +90,25 @@ TALK_S = 60  # how long a helper talks after answering (simulated)
 WORK_S_PER_CALL = 1.0
 # Every caller has dialled and chosen (then: ended_within_s, and every call over).
 ALL_CHOSEN_WITHIN_S = 30 + WORK_S_PER_CALL * CALLERS / max(CPUS, 1)
+
+
+def unit_command(unit: str, address: str) -> list[str]:
+    """The ExecStart of a unit file of docs/deployment as this test runs it: its program as a
+    module of this interpreter, listening on ``address`` instead of the unit's."""
+    text = (UNITS / unit).read_text()
+    command = next(line.removeprefix("ExecStart=") for line in text.splitlines()
+                   if line.startswith("ExecStart="))
+    program, *args = shlex.split(command.replace(UNIT_ADDRESS, address))
+    return PROGRAMS[Path(program).name] + args
+
+
+def unit_environment(unit: str) -> dict[str, str]:
+    """The unit's Environment= settings, but the config file: this test sets every key in the
+    environment instead."""
+    pairs = [line.removeprefix("Environment=").split("=", 1)
+             for line in (UNITS / unit).read_text().splitlines()
+             if line.startswith("Environment=")]
+    return {key: value for key, value in pairs if key != "BHC_CONFIG"}
 
 
 @pytest.fixture
@@ -134,9 +162,10 @@ class Processes:
         self.logs = logs
         self.running: list[tuple[str, subprocess.Popen]] = []
 
-    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    def spawn(self, name: str, args: list[str], env: dict[str, str],
+              program: str = sys.executable) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "wb")
-        process = subprocess.Popen([sys.executable, *args], cwd=ROOT, env={**os.environ, **env},
+        process = subprocess.Popen([program, *args], cwd=ROOT, env={**os.environ, **env},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         self.running.append((name, process))
@@ -234,25 +263,66 @@ def closest_gap_s(by_key: dict[object, list[tuple]]) -> float | None:
     return min(gaps, default=None)
 
 
-def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_path):
-    run_city(city_database, tmp_path, callers=CALLERS, engines=1)
+NGINX = Path(os.environ.get("BHC_NGINX", "/usr/sbin/nginx"))
 
 
-def test_three_engines_and_one_killed_mid_load_lose_nothing(city_database, tmp_path):
-    """Three ``bhc worker`` engines share the load; one is SIGKILLed once calls are being
-    placed and started again: every caller is still bridged or told, no wave is wider than
-    ``wave_size``, nobody is rung twice for a request nor on two live calls."""
-    run_city(city_database, tmp_path, callers=ENGINES_CALLERS, engines=3, kill_one=True,
-             arrival_spread_s=2.0)
+def proxy_config(folder: Path, proxy_port: int, app_port: int) -> Path:
+    """docs/deployment/nginx-bhc.conf with this test's addresses and a certificate made for
+    127.0.0.1, inside the least nginx needs to run unprivileged in ``folder``."""
+    if not NGINX.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{NGINX} is required under CI (.ci/run installs nginx-light)")
+        pytest.skip(f"no nginx at {NGINX}")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    snippet = (UNITS / "nginx-bhc.conf").read_text()
+    for old, new in (("listen 443 ssl", f"listen 127.0.0.1:{proxy_port} ssl"),
+                     ("/etc/letsencrypt/live/bhc.example.nl/fullchain.pem", str(cert)),
+                     ("/etc/letsencrypt/live/bhc.example.nl/privkey.pem", str(key)),
+                     (UNIT_ADDRESS, f"127.0.0.1:{app_port}")):
+        assert old in snippet, old
+        snippet = snippet.replace(old, new)
+    (folder / "bhc.conf").write_text(snippet)
+    temp = " ".join(f"{kind}_temp_path {folder / kind};"
+                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"daemon off; worker_processes 2; pid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'nginx-error.log'} warn;\n"
+        + ("user root;\n" if os.geteuid() == 0 else "")
+        + "events { worker_connections 1024; }\n"
+        f"http {{ access_log off; {temp} include {folder / 'bhc.conf'}; }}\n")
+    return main
 
 
-def run_city(database: Database, tmp_path: Path, *, callers: int, engines: int,
+def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_path,
+                                                            monkeypatch):
+    run_city(city_database, tmp_path, monkeypatch, callers=CALLERS, engines=1)
+
+
+def test_three_engines_and_one_killed_mid_load_lose_nothing(city_database, tmp_path,
+                                                            monkeypatch):
+    """Three ``bhc worker`` engines (``bhc-worker@1..3``) share the load; one is SIGKILLed once
+    calls are being placed and started again: every caller is still bridged or told, no wave
+    is wider than ``wave_size``, nobody is rung twice for a request nor on two live calls."""
+    run_city(city_database, tmp_path, monkeypatch, callers=ENGINES_CALLERS, engines=3,
+             kill_one=True, arrival_spread_s=2.0)
+
+
+def run_city(database: Database, tmp_path: Path, monkeypatch, *, callers: int, engines: int,
              kill_one: bool = False, arrival_spread_s: float = 0.0) -> None:
     rng = random.Random(2026)
-    app_port, sim_port = free_port(), free_port()
-    public_url = f"http://127.0.0.1:{app_port}"
+    app_port, sim_port, proxy_port = free_port(), free_port(), free_port()
+    # Twilio (here the simulated carrier) reaches the exchange through the reverse proxy,
+    # over TLS with the test's own certificate.
+    nginx_config = proxy_config(tmp_path, proxy_port, app_port)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "cert.pem"))
+    public_url = f"https://127.0.0.1:{proxy_port}"
     env = {
         "BHC_SERVER_PUBLIC_URL": public_url,
+        "BHC_SERVER_TRUSTED_PROXIES": "1",
         "BHC_DATABASE_URL": database.url,
         "BHC_CARRIER_KIND": "twilio",
         "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
@@ -278,15 +348,25 @@ def run_city(database: Database, tmp_path: Path, *, callers: int, engines: int,
     carrier = create_server(net.wsgi_app, host="127.0.0.1", port=sim_port, threads=16)
     threading.Thread(target=carrier.run, daemon=True).start()
     processes = Processes(tmp_path)
+    metrics_dir = tmp_path / "metrics"  # the units' PROMETHEUS_MULTIPROC_DIR, here
+    metrics_dir.mkdir()
     try:
-        processes.spawn("gunicorn", ["-m", "gunicorn", "-w", "3", "--threads", "4",
-                                     "-b", f"127.0.0.1:{app_port}", "bhc.wsgi:app"], env)
+        processes.spawn("nginx", ["-c", str(nginx_config), "-p", str(tmp_path),
+                                  "-e", str(tmp_path / "nginx-error.log")], {}, str(NGINX))
+        web_env = unit_environment("bhc-web.service")
+        assert web_env.get("PROMETHEUS_MULTIPROC_DIR") == "/run/bhc/metrics"
+        processes.spawn("gunicorn", unit_command("bhc-web.service", f"127.0.0.1:{app_port}"),
+                        {**env, **web_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        worker_env = {**env, **unit_environment("bhc-worker@.service"),
+                      "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        worker = unit_command("bhc-worker@.service", f"127.0.0.1:{app_port}")
         for n in range(1, engines + 1):
-            processes.spawn(f"worker{n}", ["-m", "bhc.cli", "worker"], env)
+            processes.spawn(f"worker{n}", worker, worker_env)
         wait_until_up(f"{public_url}/healthz", processes)
         started = time.monotonic()
         with LiveCallWatcher(net) as watcher:
-            killer = threading.Thread(target=kill_and_restart, args=(processes, database, env),
+            killer = threading.Thread(target=kill_and_restart,
+                                      args=(processes, database, worker, worker_env),
                                       daemon=True) if kill_one else None
             if killer is not None:
                 killer.start()
@@ -303,6 +383,7 @@ def run_city(database: Database, tmp_path: Path, *, callers: int, engines: int,
               f"{ended_after:.1f} s (allowed {allowed_s:.0f} s); "
               f"{watcher.samples} carrier samples")
         check_outcomes(database, net, caller_sids, watcher, callers)
+        check_what_an_operator_reads(database, public_url, f"http://127.0.0.1:{app_port}")
     except BaseException:
         for name, _ in processes.running:
             print(f"--- {name} log (tail) ---\n{processes.tail(name)}")
@@ -348,7 +429,8 @@ def call_all_at_once(net: SimulatedNetwork, rng: random.Random, count: int,
     return sids
 
 
-def kill_and_restart(processes: Processes, database: Database, env: dict[str, str]) -> None:
+def kill_and_restart(processes: Processes, database: Database, worker: list[str],
+                     env: dict[str, str]) -> None:
     """Once calls are being placed, SIGKILL the second engine (no clean-up of any kind, as the
     OOM killer or a power cut would), and start it again a little later."""
     deadline = time.monotonic() + KILL_WITHIN_S
@@ -363,7 +445,7 @@ def kill_and_restart(processes: Processes, database: Database, env: dict[str, st
     processes.running.remove((name, victim))
     print(f"\nkilled {name} at {time.monotonic():.1f}")
     time.sleep(RESTART_AFTER_S)
-    processes.spawn("worker2-again", ["-m", "bhc.cli", "worker"], env)
+    processes.spawn("worker2-again", worker, env)
 
 
 def ended_within_s(callers: int) -> float:
@@ -542,3 +624,27 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
         else:
             assert told_unmatched and not connected, \
                 f"unmatched caller {number} was not told so:\n{heard}"
+
+
+def check_what_an_operator_reads(database: Database, public_url: str, local_url: str) -> None:
+    """The engine is healthy, and the pages hardened (HSTS behind https); the metrics, not
+    served through the proxy, add up every gunicorn worker and the engine process: one time
+    to match per match made."""
+    health = requests.get(f"{public_url}/healthz", timeout=10)
+    assert health.status_code == 200 and health.json()["engine"] == "ok", health.text
+    assert "Strict-Transport-Security" in health.headers
+    assert requests.get(f"{public_url}/metrics", timeout=10).status_code == 404
+    scraped = requests.get(f"{local_url}/metrics", timeout=30)
+    assert scraped.status_code == 200, scraped.text
+    samples = {sample.name: sample.value
+               for family in text_string_to_metric_families(scraped.text)
+               for sample in family.samples if not sample.labels}
+    with database.session() as session:
+        matches = session.scalar(select(func.count()).select_from(Match))
+    assert samples["bhc_time_to_match_seconds_count"] == matches
+    assert samples["bhc_engine_step_seconds_count"] > 0, "the engine's own process is counted"
+    voice = [sample.value for family in text_string_to_metric_families(scraped.text)
+             for sample in family.samples if sample.name == "bhc_webhook_seconds_count"
+             and sample.labels == {"route": "/ivr/voice"}]
+    assert voice == [CALLERS], "each caller's first webhook, on whichever gunicorn worker"
+    assert samples["bhc_searches_in_progress"] == 0

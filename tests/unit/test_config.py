@@ -67,6 +67,13 @@ def test_example_config_is_valid_and_documents_every_key():
         ('[privacy]\nretention_months = 0', "privacy.retention_months"),
         ('[ivr]\nmax_requests_per_hour = 0', "ivr.max_requests_per_hour"),
         ('[matching]\ndaily_cap = 0', "matching.daily_cap"),
+        ('[server]\nengine_stale_after_s = 0', "server.engine_stale_after_s"),
+        ('[server]\nlog_format = "xml"', "server.log_format"),
+        ('[alerts]\nengine_after_s = -1', "alerts.engine_after_s"),
+        ('[mail]\nport = 0', "mail.port"),
+        ('[mail]\nstarttls = "maybe"', "mail.starttls"),
+        ('[mail]\nhost = "smtp.example.nl"', "mail.sender"),
+        ('[mail]\nhost = "smtp.example.nl"\nsender = "bhc@example.nl"', "office.email"),
     ],
 )
 def test_bad_values_of_later_sections_name_the_key_too(tmp_path, toml, key):

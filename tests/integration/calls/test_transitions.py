@@ -18,7 +18,8 @@ STATES = tuple(RequestState)
 # The moves of the table in bhc/calls/transitions.py, written out again: a move added or lost
 # there fails here.
 MOVES = {
-    ("menu", "searching"), ("menu", "abandoned"), ("searching", "abandoned"),
+    ("menu", "searching"), ("menu", "abandoned"), ("abandoned", "menu"),
+    ("searching", "abandoned"),
     ("searching", "matched"), ("searching", "unmatched"), ("matched", "searching"),
     ("unmatched", "callback_due"), ("callback_due", "matched"), ("callback_due", "unmatched"),
     ("matched", "unmatched"), ("matched", "matched"),

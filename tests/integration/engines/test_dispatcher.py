@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from bhc.bootstrap import build
+from bhc.calls import lost_legs
 from bhc.calls.carrier import CarrierError
 from bhc.db import utcnow
-from bhc.engine import LOST_LEG_GRACE
 from bhc.engines import heartbeat
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, waiting
 from bhc.engines.models import CarrierPace, OutboundCall
@@ -221,8 +221,9 @@ def test_an_engine_dying_while_placing_never_rings_that_volunteer_again(
     assert (first.status, first.outcome, first.sid) == ("placing", "failed", None)
     assert "interrupted" in first.error, "over for the request; the phone may still ring"
     assert (second.status, second.outcome) == ("queued", None)
-    later = utcnow() + timedelta(seconds=exchange.config.matching.ring_timeout_s) \
-        + LOST_LEG_GRACE + timedelta(seconds=1)
+    matching = exchange.config.matching
+    later = utcnow() + lost_legs.Limits.of(matching.ring_timeout_s, matching.max_wait_s).no_news \
+        + timedelta(seconds=1)
     exchange.engine.clock = lambda: later
     exchange.engine.tick()  # no news of it ever came: its volunteer is free again
     first = legs(exchange)[0]
