@@ -159,15 +159,11 @@ class Engine:
                 started = time.monotonic()
                 try:
                     self._step()
-<<<<<<< HEAD
                     if not self.dispatcher.threaded:  # tests, a one-off run: place them now
                         self.dispatcher.run_inline()
-                    self._last_step = (self.clock(), time.monotonic() - started)
-=======
                     step_s = time.monotonic() - started
                     metrics.ENGINE_STEP.observe(step_s)
-                    self._beat(step_s)
->>>>>>> main
+                    self._last_step = (self.clock(), step_s)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
