@@ -16,6 +16,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from admin_ui import (  # noqa: F401 (routes)
+    attention,
     audit_log,
     auth,
     blocked,
@@ -29,6 +30,7 @@ from admin_ui import (  # noqa: F401 (routes)
     requests,
     signups,
     surveys,
+    volunteers,
 )
 from admin_ui.blueprint import blueprint
 from admin_ui.formatting import register_filters

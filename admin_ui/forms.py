@@ -18,6 +18,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -135,3 +136,12 @@ class CategoryRowForm(Form):
 
 class MenuForm(FlaskForm):
     categories = FieldList(FormField(CategoryRowForm))
+
+
+class CloseItemForm(FlaskForm):
+    """A coordinator phoned about an item that needed attention (or tried): a note, closed."""
+
+    note = TextAreaField(_l("Note (what was said or done)"),
+                         validators=[DataRequired(), Length(max=1000)])
+    handled = SubmitField(_l("Close: handled"))
+    not_reached = SubmitField(_l("Close: could not reach"))

@@ -1,4 +1,5 @@
-"""Neighbourhood pages: the list, their settings and their phone menu."""
+"""Neighbourhood pages: the list, their settings, their phone menu and where helpers are
+missing."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ from sqlalchemy.orm import Session
 from admin_ui import texts
 from admin_ui.auth import ensure_visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
+from admin_ui.formatting import day_name
 from admin_ui.forms import MenuForm, NeighbourhoodForm
+from admin_ui.language import selected_language
 from bhc.app import current_exchange
 from bhc.audit import services as audit
+from bhc.calls.candidates import Caps
 from bhc.db import utcnow
 from bhc.neighbourhoods import settings as exchange_settings
 from bhc.neighbourhoods.models import Neighbourhood
+from bhc.reports import gaps
 
 
 def _neighbourhood(session: Session, neighbourhood_id: int) -> Neighbourhood:
@@ -131,3 +136,20 @@ def neighbourhood_menu(neighbourhood_id: int):
         return render_template("admin/neighbourhood_menu.html", form=form,
                                neighbourhood=neighbourhood,
                                rows=list(zip(categories, form.categories.entries)))
+
+
+@blueprint.get("/neighbourhoods/<int:neighbourhood_id>/gaps")
+def neighbourhood_gaps(neighbourhood_id: int):
+    """The week grid of helpers per category beside the last 13 weeks' unhelped requests."""
+    exchange = current_exchange()
+    caps = Caps.of(exchange.config.matching)
+    now = utcnow()
+    with exchange.db.session() as session:
+        neighbourhood = _neighbourhood(session, neighbourhood_id)
+        data = gaps.helper_gaps(session, [neighbourhood], *gaps.quarter_to_today(now), now,
+                                _default_quiet_hours(), caps)
+        language = selected_language()
+        labels = {c.slug: c.label(language) for c in neighbourhood.categories}
+        return render_template("admin/neighbourhood_gaps.html", neighbourhood=neighbourhood,
+                               data=data, place=data["neighbourhoods"][0], labels=labels,
+                               caps=caps, days=[day_name(day) for day in range(7)])

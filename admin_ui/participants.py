@@ -14,7 +14,9 @@ from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
 from admin_ui.language import selected_language
+from admin_ui.volunteers import participant_figures
 from bhc.app import current_exchange
+from bhc.attention import services as attention
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
 from bhc.db import utcnow
@@ -130,6 +132,8 @@ def participant_edit(participant_id: int):
                                pause_form=PauseForm(formdata=None), button=ButtonForm(),
                                now=utcnow(), is_paused=roster.is_paused,
                                history=_history(session, participant),
+                               volunteer=participant_figures(session, participant.id),
+                               attention_items=attention.for_participant(session, participant.id),
                                blocked=blocking.is_blocked(session, participant.phone))
 
 

@@ -10,7 +10,7 @@ from flask_babel import Babel, force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from admin_ui.auth import visible
+from admin_ui.auth import visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import DEFAULT_LANGUAGE, selected_language
 from bhc.app import current_exchange
@@ -34,6 +34,11 @@ def _bad_month(month: str) -> str:
 def _scope() -> list[int] | None:
     scope = visible()
     return None if scope is None else sorted(scope)
+
+
+def _report(session, month: str) -> dict:
+    """The month's report of the neighbourhoods the user sees, under the exchange's config."""
+    return report.monthly_report(session, month, _scope(), current_exchange().config)
 
 
 def category_labels(session, language: str) -> dict[str, str]:
@@ -103,10 +108,11 @@ def monthly_report():
         return render_template("admin/report.html", month=month, error=_bad_month(month),
                                data=None), 400
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = _report(session, month)
         labels = category_labels(session, selected_language())
+        gap_pages = {n.name: n.id for n in visible_neighbourhoods(session)}
     return _render("admin/report.html", data, labels, request.args.get("trend") or None,
-                   shared=False)
+                   shared=False, gap_pages=gap_pages)
 
 
 def _refuse_bad_month(month: str) -> Response | None:
@@ -124,7 +130,7 @@ def monthly_report_csv():
     if refused := _refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = _report(session, month)
     return Response(report.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.csv"'})
 
@@ -135,7 +141,7 @@ def monthly_report_pdf():
     if refused := _refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
-        data = report.monthly_report(session, month, _scope())
+        data = _report(session, month)
         labels = category_labels(session, selected_language())
     return Response(shared_pdf(data, labels), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.pdf"'})

@@ -1,4 +1,5 @@
-"""The dashboard of today's requests and the request log with each request's call legs."""
+"""The dashboard (what happens now, today's requests) and the request log with each
+request's call legs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import selected_language
+from admin_ui.now import now_context
 from bhc.app import current_exchange
 from bhc.calls import request_log
 from bhc.calls.models import HelpRequest
@@ -16,18 +18,21 @@ from bhc.followups import services as followups
 from bhc.neighbourhoods.models import Category
 
 
-def _category_labels(session, language: str) -> dict[tuple[int, str], str]:
+def labels_per_neighbourhood(session, language: str) -> dict[tuple[int, str], str]:
+    """Each neighbourhood's label of each category slug."""
     return {(c.neighbourhood_id, c.slug): c.label(language)
             for c in session.scalars(select(Category))}
 
 
 @blueprint.get("/")
 def dashboard():
+    now = utcnow()
     with current_exchange().db.session() as session:
-        requests = request_log.today(session, utcnow(), visible())
+        requests = request_log.today(session, now, visible())
         return render_template("admin/dashboard.html", requests=requests,
                                refresh=request_log.any_searching(requests),
-                               categories=_category_labels(session, selected_language()))
+                               categories=labels_per_neighbourhood(session, selected_language()),
+                               **now_context(session, now))
 
 
 @blueprint.get("/requests")
@@ -40,7 +45,7 @@ def request_history():
                                    page=request.args.get("page", 1, type=int))
         return render_template("admin/requests.html", page=page, chosen=chosen,
                                neighbourhoods=visible_neighbourhoods(session),
-                               categories=_category_labels(session, selected_language()))
+                               categories=labels_per_neighbourhood(session, selected_language()))
 
 
 @blueprint.get("/requests/<int:request_id>")
@@ -53,4 +58,4 @@ def request_detail(request_id: int):
         return render_template("admin/request_detail.html", help_request=help_request,
                                events=request_log.timeline(session, help_request),
                                follow_ups=followups.for_request(session, help_request.id),
-                               categories=_category_labels(session, selected_language()))
+                               categories=labels_per_neighbourhood(session, selected_language()))

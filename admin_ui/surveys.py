@@ -15,6 +15,7 @@ from bhc.app import current_exchange
 from bhc.audit import services as audit
 from bhc.db import utcnow
 from bhc.reports import monthly as report
+from bhc.surveys import loneliness
 from bhc.surveys import services as surveys
 
 # bhc.surveys.MESSAGES for coordinators; the values are filled in by name.
@@ -37,6 +38,8 @@ PROBLEMS = {
     "knows_exchange_bad": _l("knows_exchange “%(value)s” must be yes, no or empty."),
     "used_but_unknown": _l("used_exchange is “%(value)s”, but knows_exchange is no."),
     "item_bad": _l("%(column)s “%(value)s” must be a whole number from 1 to 5, or empty."),
+    "loneliness_bad": _l("%(column)s “%(value)s” must be ja, min of meer or nee (or yes, more "
+                         "or less, no), or empty."),
     "no_scores": _l("No scale has at least half of its questions answered."),
     "duplicate": _l("Respondent “%(value)s” of this wave and neighbourhood is also on line "
                     "%(line)s."),
@@ -80,6 +83,7 @@ def survey_waves():
         waves = surveys.list_waves(session, visible())
     return render_template("admin/surveys.html", form=form, result=result, waves=waves,
                            items=current_exchange().config.survey.items(),
+                           loneliness_items=loneliness.WORDING,
                            problem_text=problem_text)
 
 
@@ -93,6 +97,7 @@ def survey_csv():
         return Response(_("“%(month)s” is not a month. Choose a month, or write it like "
                           "2026-10.", month=month), status=400, mimetype="text/plain")
     with current_exchange().db.session() as session:
-        data = surveys.survey_summary(session, end, _scope())
+        data = surveys.survey_summary(session, end, _scope(),
+                                      current_exchange().config.survey.lonely_from)
     return Response(surveys.to_csv(data), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="bhc-survey-{month}.csv"'})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from bhc.attention import services as attention
+from bhc.attention.models import AttentionKind, Resolution
 from bhc.audit.models import AuditLog
 from bhc.calls.models import LegOutcome, RequestOutcome, RequestState
 from bhc.neighbourhoods import settings
@@ -69,6 +71,38 @@ UNMATCHED_REASONS = {
     UnmatchedKey.OTHER: _l("another reason"),
 }
 
+# Why someone is on the list "needs attention".
+ATTENTION_KINDS = {
+    AttentionKind.UNMATCHED: _l("No match"),
+    AttentionKind.ABANDONED: _l("Hung up while waiting"),
+    AttentionKind.CALLBACK_EXPIRED: _l("Call-back expired"),
+    AttentionKind.NOT_HELPED: _l("Not helped, said the follow-up"),
+    AttentionKind.SIGN_UP_CALLBACK: _l("Wants to sign up"),
+    AttentionKind.STOPPED_BY_PHONE: _l("Volunteer stopped by phone"),
+    AttentionKind.CHECK_IN: _l("Volunteer never answers: a friendly check-in"),
+}
+# What a coordinator can say to do for each kind.
+ATTENTION_ADVICE = {
+    AttentionKind.UNMATCHED: _l("Nobody could help this resident. Phone them: perhaps a "
+                                "coordinator or another neighbour can still help."),
+    AttentionKind.ABANDONED: _l("The resident chose what they needed, then hung up while "
+                                "waiting for a volunteer. Phone to ask whether they still "
+                                "need help."),
+    AttentionKind.CALLBACK_EXPIRED: _l("The resident asked to be called back, but no volunteer "
+                                       "took it before the call-back expired."),
+    AttentionKind.NOT_HELPED: _l("After the match the resident said by phone that they were "
+                                 "not helped. Ask what went wrong."),
+    AttentionKind.SIGN_UP_CALLBACK: _l("This caller is not registered yet and asked by phone "
+                                       "to be called back to sign up."),
+    AttentionKind.STOPPED_BY_PHONE: _l("This volunteer pressed 0 during a call offer and is "
+                                       "no longer called. A short call to thank them, or to "
+                                       "hear why, is welcome."),
+    AttentionKind.CHECK_IN: _l("This volunteer was rung several times in the last 30 days and "
+                               "answered none of the calls. A friendly check-in: are they "
+                               "still available, is their number right?"),
+}
+RESOLUTIONS = {Resolution.HANDLED: _l("handled"), Resolution.NOT_REACHED: _l("could not reach")}
+
 ROLES = {ParticipantRole.HELPER: _l("helper"), ParticipantRole.ASKER: _l("asker"),
          ParticipantRole.BOTH: _l("helper and asker")}
 
@@ -103,6 +137,8 @@ AUDIT_ACTIONS.update({
     self_service.SIGN_UP_CALLBACK_ASKED: _l("asked to be called back to sign up"),
     self_service.SIGN_UP_CALLBACK_DONE: _l("called back to sign up"),
     "upload": _l("uploaded"),
+    attention.NUMBER_VIEWED: _l("saw the full phone number"),
+    attention.CLOSED: _l("closed an item that needed attention"),
 })
 
 AUDIT_OBJECTS = {
@@ -114,6 +150,7 @@ AUDIT_OBJECTS = {
     "sign_up": _l("web sign-up"),
     "recorded_prompt": _l("recorded prompt"),
     "registration_callback": _l("sign-up call-back"),
+    "attention_item": _l("needs attention"),
 }
 
 # parse_row names the bad field first; the form shows a sentence on that field.
@@ -155,6 +192,14 @@ def leg_outcome(code: str | None) -> str:
 
 def unmatched_reason(code: str) -> str:
     return str(UNMATCHED_REASONS.get(code, code))
+
+
+def attention_kind(code: str) -> str:
+    return str(ATTENTION_KINDS.get(code, code))
+
+
+def resolution(code: str | None) -> str:
+    return str(RESOLUTIONS.get(code, code)) if code else ""
 
 
 def seconds(amount: str) -> str:

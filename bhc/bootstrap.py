@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 TICK_JOB = "engine-tick"
 ALERTS_JOB = "alerts"
 ALERTS_EVERY_S = 5.0
+ATTENTION_EVERY = timedelta(seconds=10)  # new items on the coordinators' list this soon
+CHECK_INS_EVERY = timedelta(hours=1)  # volunteers who never answer: a slower question
 
 
 @dataclass
@@ -62,6 +64,14 @@ class Exchange:
             coalesce=True,
             next_run_time=datetime.now(timezone.utc) + timedelta(milliseconds=10),
         )
+        soon = datetime.now(timezone.utc) + timedelta(seconds=1)
+        self.scheduler.add_job(self.sweep_attention, "interval", id="attention",
+                               seconds=ATTENTION_EVERY.total_seconds(), max_instances=1,
+                               coalesce=True, next_run_time=soon)
+        self.scheduler.add_job(self.sweep_attention, "interval", id="check-ins",
+                               seconds=CHECK_INS_EVERY.total_seconds(), max_instances=1,
+                               coalesce=True, kwargs={"check_ins": True},
+                               next_run_time=soon + timedelta(minutes=1))
         self.scheduler.add_job(self.anonymise_old_calls, "cron", id="retention", hour=3,
                                minute=30, timezone="Europe/Amsterdam", coalesce=True)
         self._add_alerts_job(self.scheduler)
@@ -89,6 +99,16 @@ class Exchange:
             deliver(self.db, self.config)
         except Exception:
             log.exception("alerts failed; they are looked at again in %s s", ALERTS_EVERY_S)
+    def sweep_attention(self, check_ins: bool = False) -> None:
+        """Raise and withdraw what needs a coordinator's attention (bhc.attention)."""
+        from bhc.attention.services import sweep
+        from bhc.db import utcnow
+
+        try:
+            with self.db.session() as session:
+                sweep(session, utcnow(), check_ins=check_ins)
+        except Exception:
+            log.exception("attention sweep failed; it runs again shortly")
 
     def anonymise_old_calls(self) -> None:
         """The nightly retention job: call data older than [privacy] retention_months."""

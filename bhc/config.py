@@ -188,6 +188,8 @@ class SurveyConfig:
     informal_care_items: int = 3
     self_reliance_items: int = 3
     reverse_items: str = ""  # item columns separated by ";", e.g. "cohesion_2;liveability_3"
+    # The De Jong Gierveld loneliness total (0-6) from which a respondent counts as lonely.
+    lonely_from: int = 2
 
     def items(self) -> dict[str, list[str]]:
         """The item columns of each scale, in order."""
@@ -355,6 +357,8 @@ def _check_survey(survey: SurveyConfig) -> None:
     for item in sorted(survey.reversed_items() - known):
         raise ConfigError(f"survey.reverse_items: {item!r} is not an item of a scale "
                           "(write e.g. cohesion_2, within the scale's item count)")
+    if not 1 <= survey.lonely_from <= 6:
+        raise ConfigError("survey.lonely_from must be a loneliness score from 1 to 6")
 
 
 def _check_languages(ivr: IvrConfig) -> None:

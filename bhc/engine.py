@@ -75,7 +75,7 @@ class Engine:
             strategy=config.matching.strategy,
             wave_size=config.matching.wave_size,
         )
-        self.caps = Caps(daily=config.matching.daily_cap, weekly=config.matching.weekly_cap)
+        self.caps = Caps.of(config.matching)
         self._lock = threading.Lock()
         self._again = threading.Event()
         self.engine_id: str | None = None  # set by register(): this process's heartbeat row

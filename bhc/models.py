@@ -5,6 +5,7 @@ makes sure all of them are mapped on the one ``Base`` before the schema is read.
 """
 
 from bhc.alerts.models import Alert
+from bhc.attention.models import AttentionItem
 from bhc.audit.models import AuditLog
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
@@ -31,8 +32,8 @@ from bhc.surveys.models import SurveyResponse, SurveyWave
 from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
-    "Alert", "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd", "Category",
-    "EngineProcess", "ExchangeNumber", "FollowUp",
+    "Alert", "AttentionItem", "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd",
+    "Category", "EngineProcess", "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",

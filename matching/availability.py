@@ -98,3 +98,27 @@ def in_quiet_hours(quiet_hours: str, local_time: time) -> bool:
     if start <= end:
         return start <= minute < end
     return minute >= start or minute < end
+
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def weekly_minutes(windows: tuple[Window, ...], quiet_hours: str) -> tuple[tuple[int, ...], ...]:
+    """For each weekday (0 = Monday) and each hour of the day, how many of its 60 minutes
+    someone with these windows may be rung: the minutes :func:`is_available` allows and
+    :func:`in_quiet_hours` does not forbid, marked per interval rather than minute by minute."""
+    quiet = []
+    if quiet_hours:
+        start, end = parse_time_range(quiet_hours)
+        quiet = [(start, end)] if start <= end else [(start, MINUTES_PER_DAY), (0, end)]
+    week = []
+    for day in range(7):
+        allowed = bytearray(MINUTES_PER_DAY) if windows else bytearray(b"\x01" * MINUTES_PER_DAY)
+        for window in windows:
+            if day in window.days:
+                allowed[window.start:window.end] = b"\x01" * (window.end - window.start)
+        for low, high in quiet:
+            allowed[low:high] = bytes(high - low)
+        week.append(tuple(allowed.count(1, hour, hour + 60)
+                          for hour in range(0, MINUTES_PER_DAY, 60)))
+    return tuple(week)

@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, HelpRequest
+from bhc.config import MatchingConfig
 from bhc.localtime import local_midnight_utc, to_local, week_start_utc
 from bhc.neighbourhoods.models import Neighbourhood, NeighbourhoodAdjacency
 from bhc.people.models import Participant, ParticipantCategory
@@ -42,6 +43,22 @@ class Caps:
 
     daily: int = 3
     weekly: int = 10
+
+    @classmethod
+    def of(cls, matching: MatchingConfig) -> Caps:
+        return cls(daily=matching.daily_cap, weekly=matching.weekly_cap)
+
+
+def may_be_rung(now):
+    """Helpers who consented to be called, did not stop and are not paused at ``now`` (a
+    moment or a bound parameter): the standing rules, before availability, quiet hours, caps
+    and the request's own."""
+    return and_(
+        Participant.is_helper.is_(True),
+        Participant.call_consent.is_(True),
+        Participant.opted_out.is_(False),
+        or_(Participant.paused_until.is_(None), Participant.paused_until <= now),
+    )
 
 
 def cap_periods(local_now: datetime) -> tuple[datetime, datetime]:
@@ -108,13 +125,7 @@ def _query(adjacent: bool, has_caller: bool):
                                         ParticipantCategory.slug == bindparam("slug")))
         .outerjoin(CallLeg, and_(CallLeg.volunteer_id == Participant.id,
                                  CallLeg.placed_at >= bindparam("since")))
-        .where(
-            where_they_live,
-            Participant.is_helper.is_(True),
-            Participant.call_consent.is_(True),
-            Participant.opted_out.is_(False),
-            or_(Participant.paused_until.is_(None), Participant.paused_until <= bindparam("now")),
-        )
+        .where(where_they_live, may_be_rung(bindparam("now")))
         .group_by(Participant.id, Neighbourhood.id)
         .having(
             legs.filter(CallLeg.placed_at >= bindparam("day_start")) < bindparam("daily"),

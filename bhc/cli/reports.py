@@ -51,7 +51,7 @@ def report_command(obj: Context, month: str, output_format: str, language: str,
             if unknown:
                 raise click.ClickException(f"neighbourhood {unknown[0]!r} does not exist")
             ids = [found[name] for name in names]
-        data = monthly_report(session, month, ids)
+        data = monthly_report(session, month, ids, obj.config)
         if output_format == "pdf":  # the admin pages' template and texts, outside the web
             from admin_ui.report import category_labels, pdf_outside_the_web
 

@@ -1,10 +1,11 @@
-"""The coordinator's office: whether it is open now, and its hours as a caller hears them;
-and dates as a caller hears them."""
+"""The coordinator's office: whether it is open now, how much office time lies between two
+moments (a working day), and its hours as a caller hears them; and dates as a caller hears
+them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bhc.i18n import catalogue
 from bhc.localtime import to_local
@@ -32,6 +33,44 @@ def is_open(hours: str, now: datetime) -> bool:
         return False
     local = to_local(now)
     return is_available(parse_windows(hours), local)
+
+
+def office_seconds_between(hours: str, start: datetime, end: datetime,
+                           enough: float | None = None) -> float:
+    """Seconds of office hours (local wall-clock time) from ``start`` to ``end`` (naive UTC);
+    with no office hours ('') every second counts. Counting stops once past ``enough``."""
+    if end <= start:
+        return 0.0
+    if not hours.strip():
+        return (end - start).total_seconds()
+    windows = parse_windows(hours)
+    first, last = to_local(start).replace(tzinfo=None), to_local(end).replace(tzinfo=None)
+    counted = 0.0
+    day = datetime.combine(first.date(), datetime.min.time())
+    while day <= last and (enough is None or counted <= enough):
+        for window in windows:
+            if day.weekday() in window.days:
+                opens = max(first, day + timedelta(minutes=window.start))
+                closes = min(last, day + timedelta(minutes=window.end))
+                counted += max(0.0, (closes - opens).total_seconds())
+        day += timedelta(days=1)
+    return counted
+
+
+def working_day_s(hours: str) -> float:
+    """The office time of one working day: its longest day's hours (a whole day without any)."""
+    if not hours.strip():
+        return 24 * 3600.0
+    per_day = [sum(w.end - w.start for w in parse_windows(hours) if day in w.days)
+               for day in range(7)]
+    return max(per_day) * 60.0 or 24 * 3600.0
+
+
+def within_a_working_day(hours: str, start: datetime, end: datetime) -> bool:
+    """Whether ``end`` came no more than one working day of office time after ``start``:
+    raised on Friday evening and done by Monday's closing time is within it."""
+    limit = working_day_s(hours)
+    return office_seconds_between(hours, start, end, enough=limit) <= limit
 
 
 def _day_runs(days: frozenset[int]) -> list[tuple[int, int]]:

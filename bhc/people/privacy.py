@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from bhc.attention.models import AttentionItem
 from bhc.audit import services as audit
 from bhc.audit.models import AuditLog
 from bhc.calls.models import CallLeg, HelpRequest, Match, Reconnection
@@ -70,6 +71,9 @@ def export_participant(session: Session, phone: str) -> dict:
     callbacks = session.scalars(select(RegistrationCallback)
                                 .where(RegistrationCallback.phone == person.phone)
                                 .order_by(RegistrationCallback.id)).all()
+    attention = session.scalars(select(AttentionItem)
+                                .where(AttentionItem.participant_id == person.id)
+                                .order_by(AttentionItem.id)).all()
     return {
         "participant": {
             "name": person.name, "phone": person.phone, "postcode": person.postcode,
@@ -103,6 +107,9 @@ def export_participant(session: Session, phone: str) -> dict:
             for s in sign_ups],
         "asked_to_be_called_to_register": [
             {"at": _when(c.requested_at), "done_at": _when(c.done_at)} for c in callbacks],
+        "coordinator_calls": [
+            {"at": _when(a.raised_at), "why": a.kind, "closed_at": _when(a.closed_at),
+             "outcome": a.resolution, "note": a.note} for a in attention],
         "changes_by_coordinators": [
             {"at": _when(a.at), "action": a.action, "summary": a.summary} for a in changes],
     }
@@ -135,6 +142,8 @@ def erase_participant(session: Session, phone: str, now: datetime) -> int:
     session.execute(update(AuditLog).where(AuditLog.object_type == "participant",
                                            AuditLog.object_id == person.id)
                     .values(summary="(erased)"))
+    session.execute(update(AttentionItem).where(AttentionItem.participant_id == person.id)
+                    .values(note="", participant_id=None))
     audit.record(session, user_id=None, action="erased on request", object_type="participant",
                  object_id=person.id, summary="personal data erased", now=now)
     return person.id
@@ -193,4 +202,8 @@ def anonymise_old_calls(session: Session, now: datetime, retention_months: int) 
     session.execute(update(RegistrationCallback)
                     .where(RegistrationCallback.requested_at < cutoff,
                            RegistrationCallback.phone != "").values(phone=""))
+    session.execute(update(AttentionItem).where(
+        AttentionItem.raised_at < cutoff,
+        or_(AttentionItem.participant_id.is_not(None), AttentionItem.note != ""))
+        .values(participant_id=None, note=""))
     return Anonymised(requests=requests, legs=legs)

@@ -21,12 +21,17 @@ from enum import StrEnum
 from sqlalchemy import and_, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
+from bhc.attention import report as attention_figures
+from bhc.calls.candidates import Caps
 from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
+from bhc.config import Config
+from bhc.db import utcnow
 from bhc.followups import services as followups
 from bhc.localtime import month_start_utc, to_local
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.neighbourhoods.scope import in_scope
 from bhc.people.models import Participant
+from bhc.reports import gaps as helper_gaps
 from bhc.reports import languages as request_languages
 from bhc.reports import network as network_figures
 from bhc.reports import participation as participation_figures
@@ -101,8 +106,8 @@ def percentile(sorted_values: list[float], fraction: float) -> float | None:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def monthly_report(session: Session, month: str,
-                   neighbourhood_ids: list[int] | None = None) -> dict:
+def monthly_report(session: Session, month: str, neighbourhood_ids: list[int] | None = None,
+                   config: Config | None = None, now: datetime | None = None) -> dict:
     """The report of ``month`` ("YYYY-MM") for these neighbourhoods (None: all), by name.
 
     Figures follow docs/architecture.md, "Report JSON". Beyond the contract: ``in_progress``
@@ -113,14 +118,18 @@ def monthly_report(session: Session, month: str,
     month, or made a request in it, counted with the neighbourhood they belong to), ``previous``
     (the month before's key figures), ``history`` (requests and matches of the last 12
     months), the network figures of
-    ``bhc.network_figures`` and ``survey`` (the resident survey waves held by the month's end,
-    ``bhc.surveys.survey_summary``). Ratios are rounded to 4 decimals (reach to 6), times to
-    0.1 s, volunteers rung per match to 0.01.
+    ``bhc.network_figures``, ``survey`` (the resident survey waves held by the month's end,
+    ``bhc.surveys.survey_summary``, with ``[survey] lonely_from``) and ``helper_gaps``
+    (``bhc.reports.gaps``: where helpers are missing, for the 13 weeks up to the month's end
+    with the helpers as they are at ``now``, under the quiet hours and caps of ``config``).
+    Ratios are rounded to 4 decimals (reach to 6), times to 0.1 s, volunteers rung per match
+    to 0.01.
     In "total", a resident in contact in several neighbourhoods counts once, and reach compares
     the residents of neighbourhoods with a household count with their summed households.
     """
     year, number = parse_month(month)
     start, end = month_bounds(month)
+    config = config or Config()
     query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
                      neighbourhood_ids)
     neighbourhoods = list(session.scalars(query))
@@ -147,12 +156,18 @@ def monthly_report(session: Session, month: str,
                                         total_row)
     participation_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row)
     request_languages.add_to_report(languages, dict(zip(ids, rows)), total_row)
+    attention_figures.add_to_report(session, start, end, dict(zip(ids, rows)), total_row,
+                                    config.office.hours)
     return {"month": f"{year:04d}-{number:02d}",
             "total": {"households": households, **total_row}, "neighbourhoods": rows,
             "previous": _month_before(session, month, neighbourhoods, neighbourhood_ids),
             "history": _history(session, month, neighbourhoods, neighbourhood_ids,
                                 figures, total),
-            "survey": surveys.survey_summary(session, end, neighbourhood_ids)}
+            "survey": surveys.survey_summary(session, end, neighbourhood_ids,
+                                             config.survey.lonely_from),
+            "helper_gaps": helper_gaps.helper_gaps(
+                session, neighbourhoods, *helper_gaps.quarter_bounds(end), now or utcnow(),
+                config.matching.quiet_hours, Caps.of(config.matching))}
 
 
 def _empty() -> dict:
@@ -396,6 +411,8 @@ def csv_columns(report: dict) -> list[str]:
             + ["participants", "participants_per_1000_households"]
             + [f"signups_{channel}" for channel in participation_figures.CHANNELS]
             + [f"requests_in_{code}" for code in languages]
+            + [*attention_figures.FIELDS, attention_figures.RATE]
+            + [f"attention_{kind}" for kind in attention_figures.KINDS]
             + [f"previous_{field}" for field in PREVIOUS_FIELDS]
             + [f"{slug}_{field}" for slug in slugs for field in ("requests", "matches")])
 
@@ -417,6 +434,8 @@ def csv_row(row: dict, name: str) -> dict:
         out[f"signups_{channel}"] = suppressed(count)
     for code, count in row["requests_by_language"].items():
         out[f"requests_in_{code}"] = suppressed(count)
+    for kind, count in row["attention_by_kind"].items():
+        out[f"attention_{kind}"] = suppressed(count)
     for slug, counts in row["by_category"].items():
         out[f"{slug}_requests"] = suppressed(counts["requests"])
         out[f"{slug}_matches"] = suppressed(counts["matches"])

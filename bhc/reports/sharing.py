@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from bhc.attention import report as attention_figures
 from bhc.reports import network as network_figures
 
 SMALL = 5  # counts under this are withheld in exports meant for sharing
@@ -12,17 +13,18 @@ WITHHELD = "<5"
 # The counts that could point at a few residents, and the figures derived from them.
 COUNTS = ("requests", "matches", "abandoned", "in_progress", "residents_in_contact",
           "repeat_contacts", "active_helpers", "active_askers", "followups_answered",
-          "help_given", "wants_contact_again", *network_figures.FIELDS)
+          "help_given", "wants_contact_again", *network_figures.FIELDS,
+          *attention_figures.FIELDS)
 DERIVED_FROM = {"match_rate": ("requests", "matches"),
                 "help_given_rate": ("followups_answered", "help_given"),
                 "median_time_to_match_s": ("matches",), "p90_time_to_match_s": ("matches",),
-                "volunteers_rung_per_match": ("matches",), "reach": ("residents_in_contact",)}
+                "volunteers_rung_per_match": ("matches",), "reach": ("residents_in_contact",),
+                attention_figures.RATE: ("attention_items", "attention_within_a_working_day")}
 
 
 def suppressed(count: int) -> int | str:
     """A count as the shared CSV shows it."""
     return WITHHELD if 0 < count < SMALL else count
-
 
 
 def is_small(value) -> bool:
@@ -43,7 +45,7 @@ def _withhold(row: dict) -> None:
                             for key, count in row["unmatched"].items()}
     if "participants" in small:
         row["participants_per_1000_households"] = WITHHELD
-    for breakdown in ("signups", "requests_by_language"):
+    for breakdown in ("signups", "requests_by_language", "attention_by_kind"):
         if breakdown in row:
             row[breakdown] = {key: WITHHELD if is_small(count) else count
                               for key, count in row[breakdown].items()}
@@ -64,4 +66,21 @@ def for_sharing(report: dict) -> dict:
     for part in (shared, shared.get("previous", {}), shared.get("history", {})):
         for row in [part.get("total", {}), *part.get("neighbourhoods", [])]:
             _withhold(row)
+    for place in shared.get("helper_gaps", {}).get("neighbourhoods", []):
+        _withhold_gaps(place)
     return shared
+
+
+def _withhold_gaps(place: dict) -> None:
+    """In place: where helpers are missing, with its small counts of helpers and requests
+    (and the calls a week that follow from the helpers) as "<5"."""
+    for gap in place["largest_gaps"]:
+        for field in ("requests", "unhelped"):
+            if is_small(gap[field]):
+                gap[field] = WITHHELD
+    for grid in place["categories"].values():
+        if is_small(grid["helpers"]):
+            grid["helpers"] = grid["calls_a_week"] = WITHHELD
+        for field in ("helpers_by_hour", "requests_by_hour", "unhelped_by_hour"):
+            grid[field] = [[WITHHELD if is_small(count) else count for count in day]
+                           for day in grid[field]]

@@ -6,7 +6,9 @@ scored 6 - answer), given when at least half of the scale's configured items (ro
 answered; otherwise that scale has no score for them. Scores are computed at import, so the
 report aggregates them in SQL, and a changed ``[survey]`` config applies to later imports.
 Beyond the contract, an optional ``knows_exchange`` column (yes, no or empty) records whether
-the respondent knows the exchange.
+the respondent knows the exchange, and the optional loneliness scale (columns ``loneliness_1``
+to ``loneliness_6``, answered ja, min of meer or nee) is scored as the De Jong Gierveld scale
+(``bhc.surveys.loneliness``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from bhc.config import SURVEY_SCALES, SurveyConfig
 from bhc.localtime import local_date
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.neighbourhoods.scope import in_scope
+from bhc.surveys import loneliness
 from bhc.surveys.models import SurveyResponse, SurveyWave
-from bhc.surveys.stats import SMALL, Moments, group, welch_difference
+from bhc.surveys.stats import SMALL, Moments, group, share, welch_difference
 
 SCALES = SURVEY_SCALES
 COLUMNS = ("wave", "neighbourhood", "respondent", "used_exchange")
@@ -54,6 +57,8 @@ MESSAGES = {
     "knows_exchange_bad": "knows_exchange {value!r} must be yes, no or empty",
     "used_but_unknown": "used_exchange is {value!r} but knows_exchange is no",
     "item_bad": "{column} {value!r} must be a whole number from 1 to 5, or empty",
+    "loneliness_bad": "{column} {value!r} must be ja, min of meer or nee (or yes, more or "
+                      "less, no), or empty",
     "no_scores": "no scale has at least half of its items answered",
     "duplicate": "respondent {value!r} of this wave and neighbourhood is also on line {line}",
 }
@@ -111,8 +116,9 @@ class SurveyRow:
     respondent: str
     used_exchange: str
     knows_exchange: bool | None
-    answers: dict[str, int]
+    answers: dict[str, int | str]
     scores: dict[str, float | None]
+    loneliness: loneliness.Loneliness
 
 
 def wave_date(label: str) -> date | None:
@@ -157,7 +163,8 @@ def _check_header(fieldnames: list[str] | None, items: dict[str, list[str]]) -> 
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
         raise SurveyFileError(Problem.of("missing_columns", columns=", ".join(missing)))
-    known = {*COLUMNS, KNOWS, *(item for scale in items.values() for item in scale)}
+    known = {*COLUMNS, KNOWS, *loneliness.ITEMS,
+             *(item for scale in items.values() for item in scale)}
     unknown = [c for c in columns if c not in known]
     if unknown:
         raise SurveyFileError(Problem.of("unknown_columns", columns=", ".join(unknown)))
@@ -198,7 +205,7 @@ def parse_row(row: dict, neighbourhoods: dict[str, Neighbourhood], config: Surve
     if knows is False and used != "no":
         raise RowError("used_but_unknown", value=used)
     items = config.items()
-    answers: dict[str, int] = {}
+    answers: dict[str, int | str] = {}
     for scale_items in items.values():
         for item in scale_items:
             text = value.get(item, "")
@@ -207,14 +214,29 @@ def parse_row(row: dict, neighbourhoods: dict[str, Neighbourhood], config: Surve
             if text not in ("1", "2", "3", "4", "5"):
                 raise RowError("item_bad", column=item, value=text)
             answers[item] = int(text)
+    lonely_answers = _loneliness_answers(value)
     reversed_items = config.reversed_items()
     scores = {scale: score(answers, scale_items, reversed_items)
               for scale, scale_items in items.items()}
-    if all(s is None for s in scores.values()):
+    lonely = loneliness.score(lonely_answers)
+    if all(s is None for s in scores.values()) and not lonely.answered:
         raise RowError("no_scores")
     return SurveyRow(wave=wave, held_on=wave_date(wave), neighbourhood=neighbourhood,
                      respondent=respondent, used_exchange=used, knows_exchange=knows,
-                     answers=answers, scores=scores)
+                     answers={**answers, **lonely_answers}, scores=scores, loneliness=lonely)
+
+
+def _loneliness_answers(value: dict[str, str]) -> dict[str, str]:
+    """The loneliness items answered, as ja, min of meer or nee; RowError on another answer."""
+    answers = {}
+    for item in loneliness.ITEMS:
+        try:
+            given = loneliness.answer(value.get(item, ""))
+        except loneliness.BadAnswer:
+            raise RowError("loneliness_bad", column=item, value=value[item]) from None
+        if given is not None:
+            answers[item] = given
+    return answers
 
 
 def _reader(text: str) -> csv.DictReader:
@@ -284,6 +306,9 @@ def _save(session: Session, rows: list[SurveyRow], now: datetime, result: Survey
         response.answers = row.answers
         for scale, value in row.scores.items():
             setattr(response, scale, value)
+        response.loneliness = row.loneliness.total
+        response.loneliness_emotional = row.loneliness.emotional
+        response.loneliness_social = row.loneliness.social
     session.flush()
 
 
@@ -310,13 +335,16 @@ def list_waves(session: Session, neighbourhood_ids: set[int] | None) -> list[Wav
 
 
 def survey_summary(session: Session, until: datetime,
-                   neighbourhood_ids: list[int] | None = None) -> list[dict]:
+                   neighbourhood_ids: list[int] | None = None,
+                   lonely_from: int = SurveyConfig.lonely_from) -> list[dict]:
     """Every wave held before ``until`` (naive UTC, e.g. the end of the report's month; a wave
     without a date counts from its import), oldest first; per neighbourhood its respondents
     and per scale the mean with its 95% interval for everyone, for residents who used the
     exchange (as asker, helper or both) and for those who did not, and the difference used
-    minus not used (Welch). Waves of the same name in several neighbourhoods form one entry.
-    Groups under 5 have no mean."""
+    minus not used (Welch). Where the wave asked about loneliness, ``loneliness`` gives the
+    same for the De Jong Gierveld total and both subscales, and the share of respondents with
+    a total of at least ``lonely_from``. Waves of the same name in several neighbourhoods form
+    one entry. Groups under 5 have no mean and no share."""
     local_day = local_date(until)
     waves = select(SurveyWave.id, SurveyWave.label, SurveyWave.held_on, SurveyWave.created_at,
                    Neighbourhood.name).join(Neighbourhood).where(or_(
@@ -326,26 +354,34 @@ def survey_summary(session: Session, until: datetime,
     wave_rows = session.execute(waves).all()
     if not wave_rows:
         return []
-    moments = _moments(session, [row.id for row in wave_rows])
+    moments = _moments(session, [row.id for row in wave_rows], lonely_from)
 
     entries: dict[str, dict] = {}
     for row in sorted(wave_rows, key=lambda r: (r.held_on or r.created_at.date(), r.label)):
         entry = entries.setdefault(row.label.lower(), {
             "wave": row.label, "held_on": row.held_on.isoformat() if row.held_on else None,
             "neighbourhoods": []})
-        entry["neighbourhoods"].append(_wave_figures(row.name, moments[row.id]))
+        entry["neighbourhoods"].append(_wave_figures(row.name, moments[row.id], lonely_from))
     for entry in entries.values():
         entry["neighbourhoods"].sort(key=lambda n: n["name"])
     return list(entries.values())
 
 
-def _moments(session: Session, wave_ids: list[int]) -> dict[int, dict]:
-    """Per wave and used/not used: respondents, knows-the-exchange counts and each scale's
-    count, sum and sum of squares, in one grouped statement."""
+# The loneliness figures of the report and the response columns they come from.
+LONELINESS_SCORES = {"total": "loneliness", "emotional": "loneliness_emotional",
+                     "social": "loneliness_social"}
+_SCORED = (*SCALES, *LONELINESS_SCORES.values())
+
+
+def _moments(session: Session, wave_ids: list[int], lonely_from: int) -> dict[int, dict]:
+    """Per wave and used/not used: respondents, knows-the-exchange counts, each score's count,
+    sum and sum of squares, and how many have a loneliness total of at least ``lonely_from``,
+    in one grouped statement."""
     used = case((SurveyResponse.used_exchange == "no", 0), else_=1)
     knows = SurveyResponse.knows_exchange
-    columns = [func.count(), func.sum(case((knows.is_(True), 1), else_=0)), func.count(knows)]
-    for scale in SCALES:
+    columns = [func.count(), func.sum(case((knows.is_(True), 1), else_=0)), func.count(knows),
+               func.sum(case((SurveyResponse.loneliness >= lonely_from, 1), else_=0))]
+    for scale in _SCORED:
         column = getattr(SurveyResponse, scale)
         columns += [func.count(column), func.coalesce(func.sum(column), 0.0),
                     func.coalesce(func.sum(column * column), 0.0)]
@@ -353,38 +389,64 @@ def _moments(session: Session, wave_ids: list[int]) -> dict[int, dict]:
         select(SurveyResponse.wave_id, used, *columns)
         .where(SurveyResponse.wave_id.in_(wave_ids)).group_by(SurveyResponse.wave_id, used))
     found: dict[int, dict] = defaultdict(lambda: {"respondents": [0, 0], "knows": 0,
-                                                  "knows_answered": 0, "scales": {}})
-    for wave_id, was_used, respondents, knows_yes, knows_answered, *sums in rows:
+                                                  "knows_answered": 0, "lonely": [0, 0],
+                                                  "scales": {}})
+    for wave_id, was_used, respondents, knows_yes, knows_answered, lonely, *sums in rows:
         figures = found[wave_id]
         figures["respondents"][was_used] = respondents
         figures["knows"] += knows_yes
         figures["knows_answered"] += knows_answered
-        for index, scale in enumerate(SCALES):
+        figures["lonely"][was_used] = lonely
+        for index, scale in enumerate(_SCORED):
             n, total, squares = sums[3 * index:3 * index + 3]
             figures["scales"].setdefault(scale, [Moments(), Moments()])[was_used] = Moments(
                 n, float(total), float(squares))
     return found
 
 
-def _wave_figures(name: str, raw: dict) -> dict:
+def _compared(never: Moments, ever: Moments) -> dict:
+    """One score for everyone, for those who used the exchange and for those who did not, and
+    the difference used minus not used."""
+    return {**group(never + ever), "used": group(ever), "not_used": group(never),
+            "difference": welch_difference(ever, never)}
+
+
+def _wave_figures(name: str, raw: dict, lonely_from: int) -> dict:
     not_used, used = raw["respondents"]
     scales = {}
     for scale in SCALES:
         never, ever = raw["scales"].get(scale, [Moments(), Moments()])
-        everyone = never + ever
-        if not everyone.n:
+        if not (never + ever).n:
             continue  # the scale was not asked in this wave
-        scales[scale] = {**group(everyone), "used": group(ever), "not_used": group(never),
-                         "difference": welch_difference(ever, never)}
-    return {"name": name, "respondents": not_used + used, "used_exchange": used,
-            "knows_exchange": raw["knows"], "knows_exchange_answered": raw["knows_answered"],
-            "scales": scales}
+        scales[scale] = _compared(never, ever)
+    figures = {"name": name, "respondents": not_used + used, "used_exchange": used,
+               "knows_exchange": raw["knows"],
+               "knows_exchange_answered": raw["knows_answered"], "scales": scales}
+    lonely = _loneliness_figures(raw, lonely_from)
+    if lonely is not None:
+        figures["loneliness"] = lonely
+    return figures
+
+
+def _loneliness_figures(raw: dict, lonely_from: int) -> dict | None:
+    """The De Jong Gierveld total and subscales compared as the other scales, and the share
+    of totals from ``lonely_from``; None when nobody in the wave answered about loneliness."""
+    scores = {key: raw["scales"].get(column, [Moments(), Moments()])
+              for key, column in LONELINESS_SCORES.items()}
+    if not any((never + ever).n for never, ever in scores.values()):
+        return None
+    (never, ever), (lonely_never, lonely_ever) = scores["total"], raw["lonely"]
+    return {**{key: _compared(*pair) for key, pair in scores.items()},
+            "lonely": {"from": lonely_from, **share(lonely_never + lonely_ever, never.n + ever.n),
+                       "used": share(lonely_ever, ever.n),
+                       "not_used": share(lonely_never, never.n)}}
 
 
 # The survey for sharing (CSV, PDF): group sizes under 5 as "<5", their means left out.
 SHAREABLE_COLUMNS = ("wave", "neighbourhood", "scale", "n", "mean", "ci95_low", "ci95_high",
                      "used_n", "used_mean", "not_used_n", "not_used_mean", "difference",
-                     "difference_ci95_low", "difference_ci95_high")
+                     "difference_ci95_low", "difference_ci95_high",
+                     "lonely_from", "lonely_share", "used_lonely_share", "not_used_lonely_share")
 
 
 def _count(n: int) -> int | str:
@@ -392,25 +454,42 @@ def _count(n: int) -> int | str:
 
 
 def shareable_rows(survey: list[dict]) -> list[dict]:
-    """One row per wave, neighbourhood and scale, small groups suppressed."""
+    """One row per wave, neighbourhood and scale (the loneliness total as ``loneliness``, its
+    subscales as ``loneliness_emotional`` and ``loneliness_social``), small groups
+    suppressed."""
     rows = []
     for wave in survey:
         for place in wave["neighbourhoods"]:
-            for scale, figures in place["scales"].items():
-                difference = figures["difference"] or {}
-                low, high = figures["ci95"] or ("", "")
-                diff_low, diff_high = difference.get("ci95") or ("", "")
-                rows.append({
-                    "wave": wave["wave"], "neighbourhood": place["name"], "scale": scale,
-                    "n": _count(figures["n"]), "mean": _blank(figures["mean"]),
-                    "ci95_low": low, "ci95_high": high,
-                    "used_n": _count(figures["used"]["n"]),
-                    "used_mean": _blank(figures["used"]["mean"]),
-                    "not_used_n": _count(figures["not_used"]["n"]),
-                    "not_used_mean": _blank(figures["not_used"]["mean"]),
-                    "difference": _blank(difference.get("difference")),
-                    "difference_ci95_low": diff_low, "difference_ci95_high": diff_high})
+            scales = dict(place["scales"])
+            lonely = place.get("loneliness")
+            if lonely:
+                scales.update((column, lonely[key])
+                              for key, column in LONELINESS_SCORES.items())
+            for scale, figures in scales.items():
+                row = {"wave": wave["wave"], "neighbourhood": place["name"], "scale": scale,
+                       **_shareable_figures(figures)}
+                if lonely and scale == LONELINESS_SCORES["total"]:
+                    row.update(lonely_from=lonely["lonely"]["from"],
+                               lonely_share=_blank(lonely["lonely"]["share"]),
+                               used_lonely_share=_blank(lonely["lonely"]["used"]["share"]),
+                               not_used_lonely_share=_blank(
+                                   lonely["lonely"]["not_used"]["share"]))
+                rows.append(row)
     return rows
+
+
+def _shareable_figures(figures: dict) -> dict:
+    difference = figures["difference"] or {}
+    low, high = figures["ci95"] or ("", "")
+    diff_low, diff_high = difference.get("ci95") or ("", "")
+    return {"n": _count(figures["n"]), "mean": _blank(figures["mean"]),
+            "ci95_low": low, "ci95_high": high,
+            "used_n": _count(figures["used"]["n"]),
+            "used_mean": _blank(figures["used"]["mean"]),
+            "not_used_n": _count(figures["not_used"]["n"]),
+            "not_used_mean": _blank(figures["not_used"]["mean"]),
+            "difference": _blank(difference.get("difference")),
+            "difference_ci95_low": diff_low, "difference_ci95_high": diff_high}
 
 
 def _blank(value: float | None) -> float | str:
@@ -419,7 +498,8 @@ def _blank(value: float | None) -> float | str:
 
 def to_csv(survey: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=SHAREABLE_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=SHAREABLE_COLUMNS, restval="",
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows(shareable_rows(survey))
     return buffer.getvalue()

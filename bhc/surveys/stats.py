@@ -109,6 +109,14 @@ def group(moments: Moments) -> dict:
             "ci95": [round(mean - half, 2), round(mean + half, 2)]}
 
 
+def share(count: int, n: int) -> dict:
+    """How many of a group of ``n`` have some property, and which share; under 5 respondents
+    only n is given."""
+    if n < SMALL:
+        return {"n": n, "count": None, "share": None}
+    return {"n": n, "count": count, "share": round(count / n, 4)}
+
+
 def welch_difference(first: Moments, second: Moments) -> dict | None:
     """The difference of the means (first minus second) with Welch's 95% interval and its
     degrees of freedom; None unless both groups have at least 5 respondents."""

@@ -45,13 +45,15 @@ def test_every_text_of_the_pages_has_a_dutch_translation():
 def _coded_texts():
     """Each enum of the core with the table of the texts coordinators read for its members."""
     from admin_ui import texts
+    from bhc.attention.models import AttentionKind, Resolution
     from bhc.calls.models import LegOutcome, RequestOutcome, RequestState
     from bhc.people.models import ParticipantRole
     from bhc.reports.monthly import UnmatchedKey
 
     return [(RequestState, texts.STATES), (RequestOutcome, texts.REQUEST_OUTCOMES),
             (LegOutcome, texts.LEG_OUTCOMES), (UnmatchedKey, texts.UNMATCHED_REASONS),
-            (ParticipantRole, texts.ROLES)]
+            (ParticipantRole, texts.ROLES), (AttentionKind, texts.ATTENTION_KINDS),
+            (AttentionKind, texts.ATTENTION_ADVICE), (Resolution, texts.RESOLUTIONS)]
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

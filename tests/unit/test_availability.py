@@ -1,7 +1,9 @@
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.availability import (
     AvailabilityError,
@@ -10,6 +12,7 @@ from matching.availability import (
     is_time_range,
     parse_time_range,
     parse_windows,
+    weekly_minutes,
 )
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0)
@@ -89,3 +92,45 @@ def test_quiet_hours_are_accepted_only_if_they_can_be_read(text, readable):
         with pytest.raises(AvailabilityError) as raised:
             parse_time_range(text)
         assert any(f"'{part}'" in str(raised.value) for part in (text, *text.split("-")))
+
+
+_TIMES = st.integers(0, 23).flatmap(lambda h: st.sampled_from([f"{h:02d}:00", f"{h:02d}:15",
+                                                               f"{h:02d}:30"]))
+_DAYS = st.sampled_from(["mo", "tu", "we", "th", "fr", "sa", "su", "mo-fr", "sa-su", "fr-mo",
+                         "tu,th"])
+
+
+@st.composite
+def _availability(draw) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 3))):
+        start, end = sorted(draw(st.lists(_TIMES, min_size=2, max_size=2, unique=True)))
+        parts.append(f"{draw(_DAYS)} {start}-{end}")
+    return "; ".join(parts)
+
+
+@settings(max_examples=60)
+@given(availability=_availability(),
+       quiet=st.sampled_from(["", "21:00-08:00", "22:30-07:15", "08:00-08:00", "12:00-13:30"]))
+def test_the_week_of_minutes_agrees_with_the_minute_by_minute_rules(availability, quiet):
+    """weekly_minutes counts exactly the minutes is_available and in_quiet_hours allow."""
+    windows = parse_windows(availability)
+    week = weekly_minutes(windows, quiet)
+    monday = datetime(2026, 11, 23)
+    for day in range(7):
+        for hour in range(24):
+            allowed = 0
+            for minute in range(60):
+                moment = monday + timedelta(days=day, hours=hour, minutes=minute)
+                allowed += (is_available(windows, moment)
+                            and not in_quiet_hours(quiet, moment.time()))
+            assert week[day][hour] == allowed, (day, hour)
+
+
+def test_a_week_of_minutes_worked_out_by_hand():
+    week = weekly_minutes(parse_windows("mo-fr 09:30-17:00; sa 10:00-12:15"), "21:00-08:00")
+    assert week[0][8:18] == (0, 30, 60, 60, 60, 60, 60, 60, 60, 0)  # Monday 09:30-17:00
+    assert week[5][9:13] == (0, 60, 60, 15)  # Saturday 10:00-12:15
+    assert sum(week[6]) == 0  # not on Sunday
+    anytime = weekly_minutes((), "21:30-07:30")[2]
+    assert (anytime[7], anytime[8], anytime[21], anytime[22]) == (30, 60, 30, 0)

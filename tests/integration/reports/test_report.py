@@ -93,6 +93,13 @@ def _unmatched(**counts):
 
 NO_FOLLOW_UPS = {"followups_answered": 0, "help_given": 0, "help_given_rate": None,
                  "wants_contact_again": 0}
+NOTHING_NEEDED_ATTENTION = {  # counted in tests/integration/attention/test_report.py
+    "attention_items": 0, "attention_handled": 0, "attention_not_reached": 0,
+    "attention_open": 0, "attention_within_a_working_day": 0,
+    "attention_within_a_working_day_rate": None,
+    "attention_by_kind": {"unmatched": 0, "abandoned": 0, "callback_expired": 0,
+                          "not_helped": 0, "sign_up_callback": 0, "stopped_by_phone": 0,
+                          "check_in": 0}}
 SEGBROEK = {
     "name": "Segbroek", "households": 200,
     # 5-14 Oct minus the menu hang-up (9), the 23:30 evening one and the 1 Oct 00:30 one
@@ -118,6 +125,7 @@ SEGBROEK = {
     "active_helpers": 3,
     "active_askers": 3,  # A1, A2, A3; the unknown caller is not counted
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    **NOTHING_NEEDED_ATTENTION,
     "pairs_in_contact": 3,  # A1-H1, A2-H2, A3-H2 (not H3 with the unknown caller)
     "residents_both_roles": 0,  # see tests/integration/test_network_figures.py
     "reconnections": 0, "matches_reconnected": 0,  # see calls/test_reconnections.py
@@ -145,6 +153,7 @@ DUINOORD = {
     "active_helpers": 1,  # G1; H1 and H2 (who answered for Duinoord) are Segbroek's
     "active_askers": 2,  # B1, B2
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    **NOTHING_NEEDED_ATTENTION,
     "pairs_in_contact": 2,  # B1-G1, B2-H1
     "residents_both_roles": 0,
     "reconnections": 0, "matches_reconnected": 0,
@@ -176,6 +185,7 @@ TOTAL = {
     "active_helpers": 4,  # G1, H1, H2, H3; H3's unanswered call for Duinoord does not count
     "active_askers": 5,  # A1, A2, A3, B1, B2
     **NO_FOLLOW_UPS,  # answers are counted in tests/integration/test_followups.py
+    **NOTHING_NEEDED_ATTENTION,
     "pairs_in_contact": 5,  # the 3 of Segbroek and the 2 of Duinoord
     "residents_both_roles": 0,
     "reconnections": 0, "matches_reconnected": 0,
@@ -218,7 +228,12 @@ OCTOBER = {"month": "2026-10", "total": TOTAL, "neighbourhoods": [DUINOORD, SEGB
                                {"2026-09": (1, 0), "2026-10": (15, 7)},
                                Duinoord={"2026-10": (4, 2)},
                                Segbroek={"2026-09": (1, 0), "2026-10": (11, 5)}),
-           "survey": []}  # no survey waves: see tests/integration/test_surveys.py
+           "survey": [],  # no survey waves: see tests/integration/test_surveys.py
+           # The 13 weeks up to the month's end; these neighbourhoods have no menu (see
+           # tests/integration/reports/test_gaps.py).
+           "helper_gaps": {"from": "2026-08-02", "to": "2026-10-31", "neighbourhoods": [
+               {"name": name, "quiet_hours": "21:00-08:00", "categories": {},
+                "largest_gaps": []} for name in ("Duinoord", "Segbroek")]}}
 
 
 @pytest.fixture

@@ -52,3 +52,21 @@ def test_participation_and_language_counts_are_withheld_too():
     assert (shared["participants"], shared["participants_per_1000_households"]) == ("<5", "<5")
     assert shared["signups"] == {"web": "<5", "phone": 0, "coordinator": 9}
     assert shared["requests_by_language"] == {"nl": 10, "en": "<5"}
+
+
+def test_small_counts_of_where_helpers_are_missing_are_withheld():
+    grid = {"helpers": 3, "calls_a_week": 24, "helpers_by_hour": [[None, 0, 3, 7]],
+            "requests_by_hour": [[1, 0, 6, 2]], "unhelped_by_hour": [[1, 0, 5, 0]]}
+    report = {"month": "2026-10", "total": {}, "neighbourhoods": [], "helper_gaps": {
+        "from": "2026-08-02", "to": "2026-10-31", "neighbourhoods": [{
+            "name": "Segbroek", "quiet_hours": "", "categories": {"chat": grid},
+            "largest_gaps": [{"category": "chat", "day": 0, "from": "01:00", "to": "02:00",
+                              "hours": 1, "requests": 6, "unhelped": 2}]}]}}
+    shared = for_sharing(report)["helper_gaps"]["neighbourhoods"][0]
+    assert shared["largest_gaps"][0]["requests"] == 6
+    assert shared["largest_gaps"][0]["unhelped"] == "<5"
+    chat = shared["categories"]["chat"]
+    assert (chat["helpers"], chat["calls_a_week"]) == ("<5", "<5")  # 24 would tell 3 helpers
+    assert chat["helpers_by_hour"] == [[None, 0, "<5", 7]]
+    assert chat["requests_by_hour"] == [["<5", 0, 6, "<5"]]
+    assert grid["helpers"] == 3  # the report itself is left as it was
