@@ -1,15 +1,18 @@
 """One dispatcher for every outbound call, paced to the carrier across every engine process.
 
-Volunteer legs, call-backs to residents, sign-up code calls and follow-ups all wait in one
-queue, ``outbound_calls``, each row written in the same transaction as what it is for. At each
-turn an engine claims the best waiting row (``Priority``, then its place in its wave, then its
-age) and takes the account's next free moment from ``carrier_pace``: one row, locked for the
-claim, so however many engine processes run, together they create at most
-``[twilio] calls_per_second`` calls, and the carrier never queues one behind another in an
-order we did not choose. A bounded pool of carrier workers then places the claimed calls, so
-no call waits for another's REST round trip; stopping and redirecting calls use the same pool
-without a turn (Twilio's CPS limit counts calls created, not calls changed: "Calls Per Second"
-at https://www.twilio.com/docs/voice/api/call-resource), and so do queues deleted.
+Volunteer legs, call-backs to residents, reconnections, sign-up code calls and follow-ups all
+wait in one queue, ``outbound_calls``, each row written in the same transaction as what it is
+for. At each turn an engine claims the best waiting rows (``Priority``, then their place in
+their wave, then their age) whose moments come within ``TURN_HORIZON_S``, each taking the
+account's next free moment from ``carrier_pace``: one row, locked for the claim, so however
+many engine processes run, together they create at most ``[twilio] calls_per_second`` calls,
+and the carrier never queues one behind another in an order we did not choose.
+``waiting(session)`` counts the calls waiting for their turn (the metrics read it).
+
+A bounded pool of carrier workers places the claimed calls, so no call waits for another's REST
+round trip; stopping and redirecting calls use the same pool without a turn (Twilio's CPS limit
+counts calls created, not calls changed: "Calls Per Second" at
+https://www.twilio.com/docs/voice/api/call-resource), and so do queues deleted.
 
 A claimed row names its engine. If that engine goes away (its ``alive_at`` stops), the call
 may or may not have gone out: the others record it as interrupted (never placed again) once
@@ -218,27 +221,36 @@ class Dispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._record_unrecorded()
-            self._placing.acquire()  # a carrier worker free for one more placement
-            free = 1
-            while free < self._placing_at_once and self._placing.acquire(blocking=False):
-                free += 1
-            self._wake.clear()
             try:
-                turns, wait_s = self._take_turns(free)
+                wait_s = self._turns_to_the_pool()
             except Exception:
-                log.exception("taking a turn at the carrier failed; trying again")
-                turns, wait_s = [], self.idle_poll_s
-            for _ in range(free - len(turns)):
-                self._placing.release()
-            for turn in turns:
-                self._pool.submit(self._place_then_free, turn)
-            if turns:
+                log.exception("taking turns at the carrier failed; trying again")
+                wait_s = self.idle_poll_s
+            if wait_s == 0:
                 continue
             if wait_s is None:
                 self._wake.wait(self.idle_poll_s)
             else:
                 self._stop.wait(wait_s)
+
+    def _turns_to_the_pool(self) -> float | None:
+        """Claim what the pace and the free carrier workers allow and hand it to the pool;
+        how long to wait before looking again (0: at once; None: until woken)."""
+        self._record_unrecorded()
+        self._placing.acquire()  # a carrier worker free for one more placement
+        free = 1
+        while free < self._placing_at_once and self._placing.acquire(blocking=False):
+            free += 1
+        self._wake.clear()
+        turns: list[_Turn] = []
+        try:
+            turns, wait_s = self._take_turns(free)
+        finally:
+            for _ in range(free - len(turns)):
+                self._placing.release()
+        for turn in turns:
+            self._pool.submit(self._place_then_free, turn)
+        return 0 if turns else wait_s
 
     def _place_then_free(self, turn: _Turn) -> None:
         try:
@@ -413,11 +425,6 @@ class Dispatcher:
         if lapsed:
             self.on_change()
         return len(lapsed)
-
-    def waiting(self) -> int:
-        """Outbound calls waiting for their turn, over every engine process (for metrics)."""
-        with self.db.session() as session:
-            return waiting(session)
 
 
 def _create_pace(session: Session) -> None:
