@@ -50,8 +50,8 @@ class Exchange:
 
     def start_engine(self) -> None:
         """Resume every search left by an earlier process, then step on a timer and on wake."""
-        self.engine.register()
-        recovered = self.engine.recover()
+        self.engine.wake = self.wake  # the dispatcher's news reaches the scheduler too
+        recovered = self.engine.start()
         if recovered:
             log.info("marked %s interrupted call placements as failed", recovered)
         self.scheduler = BackgroundScheduler(timezone="UTC")
@@ -129,8 +129,8 @@ class Exchange:
         if self.listener is not None:
             self.listener.stop()
         if self.scheduler is not None and self.scheduler.running:
+            self.engine.stop()  # first: the dispatcher's last answers wake no more steps
             self.scheduler.shutdown(wait=True)
-            self.engine.unregister()
         if self.network is not None:
             self.network.shutdown()
         self.db.dispose()

@@ -69,6 +69,9 @@ class TwilioConfig:
     # in a non-US Region"): e.g. region "ie1" with edge "dublin" for api.dublin.ie1.twilio.com.
     region: str = ""
     edge: str = ""
+    # The account's calls per second (Twilio's default is 1): the engines together never
+    # create calls faster, so the carrier never queues one in an order we did not choose.
+    calls_per_second: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -257,6 +260,8 @@ def _check(config: Config) -> None:
     _check_region(config.twilio)
     if config.carrier.machine_detection not in MACHINE_DETECTION:
         raise ConfigError("carrier.machine_detection must be 'async' or 'off'")
+    if not 0 < config.twilio.calls_per_second <= 10_000:
+        raise ConfigError("twilio.calls_per_second must be a positive number")
     if config.matching.strategy not in ("sequential", "waves"):
         raise ConfigError("matching.strategy must be 'sequential' or 'waves'")
     for key in ("ring_timeout_s", "max_attempts", "max_wait_s", "wave_size", "daily_cap",

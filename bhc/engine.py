@@ -1,7 +1,10 @@
 """The engine: turns searching requests into volunteer calls, one step at a time.
 
-All state lives in the database, so a step can run in any process after a restart. Webhooks only
-record facts and wake the engine; every outbound REST call to the carrier happens here.
+All state lives in the database, so a step can run in any process after a restart, and any
+number of engine processes may step against one PostgreSQL database (``engines/claims.py``
+says who acts on what). Webhooks only record facts and wake the engine. A step never waits on
+the carrier: it queues the calls it decides on, and the dispatcher (``engines/dispatcher.py``)
+places them, in turn and at the account's pace, on a pool of carrier workers.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, case, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 
 from bhc import metrics
 from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
 from bhc.calls.candidates import Caps, as_candidates, eligible_volunteers
-from bhc.calls.carrier import PLACING, Carrier, CarrierError
+from bhc.calls.carrier import Carrier
 from bhc.calls.legs import policy_leg
 from bhc.calls.models import (
     LIVE_LEG_STATUSES,
@@ -34,17 +37,21 @@ from bhc.calls.models import (
 from bhc.calls.transitions import transition
 from bhc.config import Config
 from bhc.db import Database, utcnow
-from bhc.engines import heartbeat
+from bhc.engines import claims, heartbeat, placements
+from bhc.engines.dispatcher import Dial, Dispatcher, Priority, withdraw
+from bhc.engines.models import OutboundCall
 from bhc.followups import services as followups
 from bhc.phones import mask
 from bhc.signups import services as signups
-from matching.policy import GiveUp, Limits, Ring, Search, next_action, open_slots
+from matching.policy import GiveUp, Limits, Ring, Search, Wait, next_action, open_slots
 
 log = logging.getLogger(__name__)
 
 # Wake-ups arriving within this window after a pass are handled together in the next pass.
 BATCH_WINDOW_S = 0.05
-HEARTBEAT_EVERY_S = 1.0
+# A running engine does the work that waits on time rather than on news (what gone engines
+# were placing, lost legs, follow-ups due) at most this often, not in every step of a burst.
+HOUSEKEEPING_EVERY_S = 1.0
 
 
 class Engine:
@@ -72,7 +79,17 @@ class Engine:
         self._lock = threading.Lock()
         self._again = threading.Event()
         self.engine_id: str | None = None  # set by register(): this process's heartbeat row
-        self._last_beat = float("-inf")
+        self._last_step: tuple[datetime, float] | None = None  # when it ended, how long it took
+        self._last_housekeeping = float("-inf")
+        # What makes a step happen soon; the running exchange also pokes its scheduler.
+        self.wake: Callable[[], None] = self.request_step
+        self.dispatcher = Dispatcher(
+            database, carrier, placements.kinds(lambda: self.clock()),
+            calls_per_second=config.twilio.calls_per_second,
+            ring_timeout_s=config.matching.ring_timeout_s, on_change=lambda: self.wake(),
+            idle_poll_s=config.matching.poll_interval_s)
+        self._stopping = threading.Event()
+        self._alive: threading.Thread | None = None
 
     def register(self) -> str:
         """Announce this engine process; its heartbeat follows every step."""
@@ -85,22 +102,51 @@ class Engine:
             with self.db.session() as session:
                 heartbeat.stopped(session, self.engine_id, self.clock())
 
+    def start(self) -> int:
+        """Register, recover what engines that are gone left being placed, keep saying this
+        one is alive, and start placing queued calls; returns how many were recovered."""
+        self.register()
+        recovered = self.recover()
+        self._stopping.clear()
+        self._alive = threading.Thread(target=self._keep_alive, name="bhc-alive", daemon=True)
+        self._alive.start()
+        self.dispatcher.start(self.engine_id)
+        return recovered
+
+    def stop(self) -> None:
+        """Take no more steps (the one running ends at its next look), place no more calls
+        (those being placed finish), and say this engine stopped."""
+        self._stopping.set()
+        self.dispatcher.stop()
+        if self._alive is not None:
+            self._alive.join(timeout=heartbeat.ALIVE_EVERY_S * 5)
+            self._alive = None
+        self.unregister()
+
+    def _keep_alive(self) -> None:
+        """The heartbeat, every ``ALIVE_EVERY_S`` from a thread of its own: that the process is
+        alive, and its latest step (a burst of steps costs one write a second, outside them)."""
+        written = None
+        while not self._stopping.wait(heartbeat.ALIVE_EVERY_S):
+            last_step = self._last_step
+            try:
+                with self.db.session() as session:
+                    heartbeat.alive(session, self.engine_id, utcnow())
+                    if last_step is not None and last_step is not written:
+                        heartbeat.beat(session, self.engine_id, *last_step)
+                written = last_step
+            except Exception as exc:  # the database is away; the steps say so too
+                log.warning("could not write the engine's heartbeat: %s",
+                            exc.__class__.__name__)
+
     def request_step(self) -> None:
         """Something happened: make the running (or next) step look again."""
         self._again.set()
 
     def recover(self) -> int:
-        """After a crash: legs that were being placed may or may not have rung; never ring
-        those volunteers again for the request, and let the search go on."""
-        with self.db.session() as session:
-            result = session.execute(
-                update(CallLeg)
-                .where(CallLeg.status == LegStatus.PLACING)
-                .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
-                        error="interrupted by restart",
-                        ended_at=self.clock())
-            )
-            return result.rowcount
+        """Calls that engines now gone were placing may or may not have rung: never place
+        them again (a volunteer's search moves on to the next one)."""
+        return self.dispatcher.reclaim()
 
     def tick(self) -> None:
         """Step until nothing new happened during the last step.
@@ -108,14 +154,16 @@ class Engine:
         Wake-ups that arrive while a step runs are not lost: they make it go round once more.
         """
         with self._lock:
-            while True:
+            while not self._stopping.is_set():
                 self._again.clear()
                 started = time.monotonic()
                 try:
                     self._step()
+                    if not self.dispatcher.threaded:  # tests, a one-off run: place them now
+                        self.dispatcher.run_inline()
                     step_s = time.monotonic() - started
                     metrics.ENGINE_STEP.observe(step_s)
-                    self._beat(step_s)
+                    self._last_step = (self.clock(), step_s)
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return
@@ -125,28 +173,37 @@ class Engine:
                 if not self._again.is_set():
                     return
 
-    def _beat(self, step_s: float) -> None:
-        """Write the heartbeat, at most once a second: a burst of steps costs one write."""
-        now = time.monotonic()
-        if self.engine_id is None or now - self._last_beat < HEARTBEAT_EVERY_S:
-            return
-        self._last_beat = now
-        with self.db.session() as session:
-            heartbeat.beat(session, self.engine_id, self.clock(), step_s)
-
     def _step(self) -> None:
-        """One pass: stop legs of finished requests, expire lost legs, advance open searches,
-        phone residents whose call-back a volunteer accepted."""
+        """One pass: stop legs of finished requests and calls machines took, advance open
+        searches, queue the call-backs, reconnections and sign-up code calls that are due; and
+        now and then recover what gone engines were placing, expire lost legs, queue the
+        follow-ups that are due and delete the carrier's queues of finished requests."""
+        housekeeping = self._housekeeping_due()
+        if housekeeping:
+            self.recover()
         self._stop_legs_of_finished_requests()
         self._end_calls_machines_took()
-        self._expire_lost_legs()
+        if housekeeping:
+            self._expire_lost_legs()
         for request_id in self._searches_to_advance():
             self._advance(request_id)
         self._call_back_residents()
         self._place_reconnections()
         self._place_verification_calls()
-        self._place_follow_ups()
-        self._delete_finished_queues()
+        if housekeeping:
+            self._place_follow_ups()
+            self._delete_finished_queues()
+
+    def _housekeeping_due(self) -> bool:
+        """In every step when stepping inline (tests, a one-off run); in a running engine at
+        most once per ``HOUSEKEEPING_EVERY_S``."""
+        if not self.dispatcher.threaded:
+            return True
+        now = time.monotonic()
+        if now - self._last_housekeeping < HOUSEKEEPING_EVERY_S:
+            return False
+        self._last_housekeeping = now
+        return True
 
     def _searches_to_advance(self) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have
@@ -169,9 +226,9 @@ class Engine:
     def _advance(self, request_id: int) -> None:
         now = self.clock()
         with self.db.session() as session:
-            request = session.get(HelpRequest, request_id)
+            request = claims.claim_search(session, request_id)
             if request is None or request.state not in OPEN_STATES:
-                return
+                return  # another engine is stepping it now, or it is over
             callback = request.state == RequestState.CALLBACK_DUE
             if callback and request.callback_until and now >= request.callback_until:
                 self._end_callback_round(session, request, now)  # time is up: ring nobody
@@ -200,21 +257,29 @@ class Engine:
             candidates = as_candidates(volunteers, request.language)
             action = next_action(search, candidates, limits, now, self.rng)
             if isinstance(action, Ring):
-                # Leg rows are committed before any call is placed, so a crash can never lead
-                # to ringing the same volunteer twice for this request.
-                by_id = {v.id: v for v in volunteers}
-                legs = []
+                action = self._reserve(session, search, candidates, limits, now, action)
+            if isinstance(action, Ring):
+                # Leg rows are committed with their queued calls, before any is placed, so a
+                # crash can never lead to ringing the same volunteer twice for this request.
+                phones = {v.id: v.phone for v in volunteers}
                 # Stamped after the candidate query, not with ``now`` from before it: a leg of
-                # the same volunteer that ended in between must not seem to overlap this one.
+                # the same volunteer that ended in between must not seem to overlap this one
+                # (and again when its turn at the carrier comes).
                 placed_at = self.clock()
-                for volunteer_id in action.volunteer_ids:
-                    leg = CallLeg(request_id=request.id, volunteer_id=volunteer_id,
-                                  status=LegStatus.PLACING, placed_at=placed_at)
-                    session.add(leg)
-                    legs.append((leg, by_id[volunteer_id].phone))
+                legs = [CallLeg(request_id=request.id, volunteer_id=volunteer_id,
+                                status=LegStatus.PLACING, placed_at=placed_at)
+                        for volunteer_id in action.volunteer_ids]
+                session.add_all(legs)
                 session.flush()
-                placements = [(leg.id, phone) for leg, phone in legs]
                 from_number = request.neighbourhood.exchange_number
+                priority = Priority.CALL_BACK_ROUND if callback else Priority.CALLER_ON_HOLD
+                for position, leg in enumerate(legs):
+                    dial = Dial(phones[leg.volunteer_id], from_number,
+                                self.urls.url(urls.OFFER, leg=leg.id),
+                                self.urls.url(urls.VOLUNTEER_STATUS, leg=leg.id),
+                                self._detection(urls.VOLUNTEER_AMD, leg=leg.id))
+                    self.dispatcher.enqueue(session, placements.LEG, leg.id, dial, priority,
+                                            position)
             elif isinstance(action, GiveUp) and callback:
                 self._end_callback_round(session, request, now)
                 return
@@ -229,12 +294,31 @@ class Engine:
             else:
                 return  # Wait or Done
         if isinstance(action, Ring):
-            for leg_id, phone in placements:
-                self._place(leg_id, phone, from_number)
+            self.dispatcher.wake()
+            log.info("request %s: ringing %s volunteers", request_id, len(action.volunteer_ids))
         elif ended:
             log.info("request %s unmatched: %s", request_id, action.reason.value)
-            self._redirect(caller_sid, self.urls.url(urls.UNMATCHED))
+            # The caller's hold music checks the state too, so they hear the outcome even if
+            # this redirect fails.
+            self.dispatcher.redirect_call(caller_sid, self.urls.url(urls.UNMATCHED))
             self.request_step()  # its legs still ringing are stopped in the next pass
+
+    def _reserve(self, session, search: Search, candidates, limits: Limits, now: datetime,
+                 action: Ring) -> Ring | Wait:
+        """The policy's wave, with every volunteer in it reserved for this step. One another
+        engine is reserving, or rang since the candidate query, is left out and the policy
+        asked again; if it then finds nobody, the request waits for the next pass (those
+        volunteers may be free by then) rather than giving up."""
+        taken: set[int] = set()
+        while True:
+            free = claims.reserve_volunteers(session, action.volunteer_ids)
+            if len(free) == len(action.volunteer_ids):
+                return action
+            taken |= set(action.volunteer_ids) - free
+            action = next_action(search, [c for c in candidates if c.volunteer_id not in taken],
+                                 limits, now, self.rng)
+            if not isinstance(action, Ring):
+                return Wait()
 
     def _end_callback_round(self, session, request: HelpRequest, now: datetime) -> None:
         """Nobody took the call-back this round: try again later, or give up once expired."""
@@ -247,143 +331,93 @@ class Engine:
         request.next_round_at = now + timedelta(seconds=self.config.callback.retry_every_s)
 
     def _call_back_residents(self) -> None:
-        """A volunteer accepted a call-back and waits on hold: phone the resident now."""
+        """A volunteer accepted a call-back and waits on hold: phone the resident now (marked
+        and queued in one transaction: after a crash nobody is phoned twice)."""
         with self.db.session() as session:
-            waiting = [(r.id, r.caller.phone, r.neighbourhood.exchange_number)
-                       for r in callbacks.residents_to_call(session) if r.caller is not None]
-            for request_id, _, _ in waiting:
-                # Marked before the call is placed: after a crash nobody is phoned twice.
-                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                .values(callback_call_sid=PLACING))
-        for request_id, phone, from_number in waiting:
-            sid = self._dial(phone, from_number,
-                             self.urls.url(urls.RESIDENT_ANSWER, request=request_id),
-                             self.urls.url(urls.RESIDENT_STATUS, request=request_id),
-                             "call-back", self.urls.url(urls.RESIDENT_AMD, request=request_id))
-            if isinstance(sid, CarrierError):
-                with self.db.session() as session:
-                    callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE,
-                                   self.clock())
-                self.request_step()
-                continue
-            with self.db.session() as session:
-                session.execute(update(HelpRequest).where(HelpRequest.id == request_id)
-                                .values(callback_call_sid=sid))
-            log.info("phoning back %s for request %s", mask(phone), request_id)
+            due = callbacks.claim_residents_to_call(session)
+            for request in due:
+                self.dispatcher.enqueue(session, placements.CALL_BACK, request.id,
+                        Dial(request.caller.phone, request.neighbourhood.exchange_number,
+                             self.urls.url(urls.RESIDENT_ANSWER, request=request.id),
+                             self.urls.url(urls.RESIDENT_STATUS, request=request.id),
+                             self._detection(urls.RESIDENT_AMD, request=request.id)),
+                        Priority.CALL_BACK)
+                log.info("phoning back %s for request %s", mask(request.caller.phone),
+                         request.id)
+        if due:
+            self.dispatcher.wake()
 
     def _place_reconnections(self) -> None:
         """Someone waits on hold to be put through again to the neighbour of a match: phone
-        that neighbour now, from the exchange's number (``bhc.calls.reconnections``); stop
-        the ringing call of one whose asker hung up. Its own function, so that a dispatcher
-        of outbound calls can take it as one kind of call (a person waits on hold, as for a
-        call-back)."""
+        that neighbour now, from the exchange's number (``bhc.calls.reconnections``; marked
+        and queued in one transaction); stop the ringing call of one whose asker hung up."""
         now = self.clock()
         with self.db.session() as session:
             calls = reconnections.claim_due(session, now)
+            for call in calls:
+                self.dispatcher.enqueue(
+                    session, placements.RECONNECTION, call.reconnection_id,
+                    Dial(call.phone, call.from_number,
+                         self.urls.url(urls.RECONNECT_ANSWER, reconnection=call.reconnection_id),
+                         self.urls.url(urls.RECONNECT_STATUS,
+                                       reconnection=call.reconnection_id)),
+                    Priority.RECONNECTION)
+                log.info("phoning %s to reconnect (reconnection %s)", mask(call.phone),
+                         call.reconnection_id)
             stops = reconnections.calls_to_stop(session, now)
         for sid in stops:
-            try:
-                self.carrier.end_call(sid, answered=False)
-            except CarrierError as exc:
-                log.warning("could not stop a reconnection call: %s", exc)
-        for call in calls:
-            sid = self._dial(call.phone, call.from_number,
-                             self.urls.url(urls.RECONNECT_ANSWER,
-                                           reconnection=call.reconnection_id),
-                             self.urls.url(urls.RECONNECT_STATUS,
-                                           reconnection=call.reconnection_id),
-                             "reconnection call")
-            with self.db.session() as session:
-                if isinstance(sid, CarrierError):
-                    reconnections.placing_failed(session, call.reconnection_id, self.clock())
-                else:
-                    reconnections.placed(session, call.reconnection_id, sid)
-            log.info("phoning %s to reconnect (reconnection %s)", mask(call.phone),
-                     call.reconnection_id)
+            self.dispatcher.end_call(sid, answered=False)
+        if calls:
+            self.dispatcher.wake()
 
     def _place_follow_ups(self) -> None:
-        """Follow-up calls that are due; each row is marked 'placing' and committed before its
-        call is placed, so a crash never phones anyone twice."""
+        """Follow-up calls that are due; each row is marked 'placing' and its call queued in
+        one transaction, so a crash never phones anyone twice."""
         with self.db.session() as session:
             calls = followups.claim_due(session, self.clock(),
                                         followups.Timing.from_config(self.config))
-        for call in calls:
-            sid = self._dial(call.phone, call.from_number,
+            for call in calls:
+                self.dispatcher.enqueue(session, placements.FOLLOW_UP, call.follow_up_id,
+                        Dial(call.phone, call.from_number,
                              self.urls.url(urls.FOLLOWUP_ANSWER, followup=call.follow_up_id),
                              self.urls.url(urls.FOLLOWUP_STATUS, followup=call.follow_up_id),
-                             "follow-up call",
-                             self.urls.url(urls.FOLLOWUP_AMD, followup=call.follow_up_id))
-            if isinstance(sid, CarrierError):
-                with self.db.session() as session:
-                    followups.placing_failed(session, call.follow_up_id, self.clock())
-                continue
-            with self.db.session() as session:
-                followups.placed(session, call.follow_up_id, sid)
-            log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
-                     mask(call.phone))
+                             self._detection(urls.FOLLOWUP_AMD, followup=call.follow_up_id)),
+                        Priority.FOLLOW_UP)
+                log.info("follow-up call to the %s of match %s, %s", call.side, call.match_id,
+                         mask(call.phone))
+        if calls:
+            self.dispatcher.wake()
 
     def _place_verification_calls(self) -> None:
-        """Web sign-ups waiting for the call that reads their code aloud (marked before the
-        call is placed: after a crash nobody is phoned twice; the page offers to call again)."""
+        """Web sign-ups waiting for the call that reads their code aloud (marked and queued in
+        one transaction: after a crash nobody is phoned twice; the page offers to call
+        again)."""
         with self.db.session() as session:
             due = signups.claim_due_calls(session)
-        for call in due:
-            sid = self._dial(call.phone, call.from_number,
+            for call in due:
+                self.dispatcher.enqueue(session, placements.SIGN_UP_CODE, call.sign_up_id,
+                        Dial(call.phone, call.from_number,
                              self.urls.url(urls.VERIFY_CALL, signup=call.sign_up_id),
-                             self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id),
-                             "sign-up code call")
-            with self.db.session() as session:
-                signups.call_placed(session, call.sign_up_id,
-                                    None if isinstance(sid, CarrierError) else sid)
+                             self.urls.url(urls.VERIFY_STATUS, signup=call.sign_up_id)),
+                        Priority.SIGN_UP_CODE)
+        if due:
+            self.dispatcher.wake()
 
-    def _dial(self, to: str, from_: str, answer_url: str, status_url: str,
-              what: str, machine_detection_url: str | None = None) -> str | CarrierError:
-        """Place one call and return its sid. A carrier error (after the adapter's retries) is
-        logged and returned rather than raised: each caller records it and goes on. Machine
-        detection, when configured, is asynchronous: nobody waits in silence for it."""
+    def _detection(self, path: str, **query) -> str | None:
+        """Where the carrier posts its asynchronous answering machine verdict (None when
+        ``[carrier] machine_detection`` is off)."""
         if self.config.carrier.machine_detection != "async":
-            machine_detection_url = None
-        try:
-            return self.carrier.place_call(to=to, from_=from_, url=answer_url,
-                                           status_callback=status_url,
-                                           timeout_s=self.config.matching.ring_timeout_s,
-                                           machine_detection_url=machine_detection_url)
-        except CarrierError as exc:
-            log.warning("could not place the %s to %s: %s", what, mask(to), exc)
-            return exc
-
-    def _place(self, leg_id: int, phone: str, from_number: str) -> None:
-        sid = self._dial(phone, from_number, self.urls.url(urls.OFFER, leg=leg_id),
-                         self.urls.url(urls.VOLUNTEER_STATUS, leg=leg_id),
-                         f"volunteer call (leg {leg_id})",
-                         self.urls.url(urls.VOLUNTEER_AMD, leg=leg_id))
-        if isinstance(sid, CarrierError):
-            with self.db.session() as session:
-                session.execute(
-                    update(CallLeg)
-                    .where(CallLeg.id == leg_id, CallLeg.status == LegStatus.PLACING)
-                    .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED,
-                            error=str(sid)[:200], ended_at=self.clock())
-                )
-            return
-        with self.db.session() as session:
-            # One statement: a status callback may already have moved the leg on (even ended
-            # it) between the REST answer and here, and must not be undone.
-            session.execute(
-                update(CallLeg).where(CallLeg.id == leg_id)
-                .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING,
-                                              LegStatus.QUEUED),
-                                             else_=CallLeg.status))
-            )
-        log.info("rang volunteer %s for request (leg %s)", mask(phone), leg_id)
+            return None
+        return self.urls.url(path, **query)
 
     def _stop_legs_of_finished_requests(self) -> None:
         """Once a request is matched, abandoned or unmatched, its other live legs must stop:
-        ringing ones are cancelled, answered ones hear that the request was taken or withdrawn."""
+        ringing ones are cancelled, answered ones hear that the request was taken or withdrawn,
+        and those still waiting for their turn at the carrier are never placed."""
         now = self.clock()
         with self.db.session() as session:
-            rows = session.execute(
-                select(CallLeg.id, CallLeg.sid, CallLeg.status)
+            to_stop = session.scalars(
+                select(CallLeg.id)
                 .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
                 .where(
                     HelpRequest.state.not_in(OPEN_STATES),
@@ -395,56 +429,53 @@ class Engine:
                     CallLeg.stop_requested_at.is_(None),
                 )
             ).all()
-            for leg_id, _, _ in rows:
-                session.execute(
-                    update(CallLeg).where(CallLeg.id == leg_id).values(stop_requested_at=now)
-                )
-        for leg_id, sid, status in rows:
+            if not to_stop:
+                return
+            # Marked in one statement that returns the legs as they are now: of two engines
+            # only one stops each, and a placement finishing meanwhile either shows its sid
+            # here or sees the mark (and cancels its call itself).
+            stopped = session.execute(
+                update(CallLeg)
+                .where(CallLeg.id.in_(to_stop), CallLeg.stop_requested_at.is_(None))
+                .values(stop_requested_at=now)
+                .returning(CallLeg.id, CallLeg.sid, CallLeg.status)
+                .execution_options(synchronize_session=False)
+            ).all()
+            never_rung = withdraw(session, placements.LEG,
+                                  [leg_id for leg_id, sid, _ in stopped if sid is None])
+            if never_rung:
+                session.execute(delete(CallLeg).where(CallLeg.id.in_(never_rung)))
+        for leg_id, sid, status in stopped:
             if sid is None:
-                continue
-            try:
-                if status == LegStatus.IN_PROGRESS:
-                    self.carrier.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
-                else:
-                    self.carrier.end_call(sid, answered=False)
-            except CarrierError as exc:
-                log.warning("could not stop leg %s: %s", leg_id, exc)
+                continue  # never rung, or being placed: its placement cancels it
+            if status == LegStatus.IN_PROGRESS:
+                self.dispatcher.redirect_call(sid, self.urls.url(urls.CLOSED, leg=leg_id))
+            else:
+                self.dispatcher.end_call(sid, answered=False)
 
     def _expire_lost_legs(self) -> None:
-        """A leg whose status callbacks never came (lost, or a crash) must not block a search."""
+        """A leg whose status callbacks never came (lost, or its engine died placing it) must
+        neither block a search nor keep its volunteer from other calls. A leg still with the
+        dispatcher (waiting for its turn, or being placed) is not lost."""
         limits = lost_legs.Limits.of(self.config.matching.ring_timeout_s,
                                      self.config.matching.max_wait_s)
+        with_dispatcher = exists().where(OutboundCall.kind == placements.LEG,
+                                         OutboundCall.ref_id == CallLeg.id)
         with self.db.session() as session:
-            to_end = lost_legs.expire(session, self.clock(), limits)
+            to_end = lost_legs.expire(session, self.clock(), limits, ~with_dispatcher)
         for sid, answered in to_end:
-            try:
-                self.carrier.end_call(sid, answered=answered)
-            except CarrierError as exc:
-                log.warning("could not end a lost leg: %s", exc)
+            self.dispatcher.end_call(sid, answered=answered)
 
     def _end_calls_machines_took(self) -> None:
         """Hang up calls a voicemail or a fax answered (webhooks only record that)."""
         with self.db.session() as session:
             sids = machines.take_calls_to_end(session)
         for sid in sids:
-            try:
-                self.carrier.end_call(sid, answered=True)
-            except CarrierError as exc:
-                log.warning("could not hang up on an answering machine: %s", exc)
+            self.dispatcher.end_call(sid, answered=True)
 
     def _delete_finished_queues(self) -> None:
         """Queues persist at the carrier until deleted: remove those of finished requests."""
         with self.db.session() as session:
             queue_sids = queues.take_finished(session)
         for queue_sid in queue_sids:
-            try:
-                self.carrier.delete_queue(queue_sid)
-            except CarrierError as exc:
-                log.warning("could not delete queue %s: %s", queue_sid, exc)
-
-    def _redirect(self, sid: str, url: str) -> None:
-        try:
-            self.carrier.redirect_call(sid, url)
-        except CarrierError as exc:
-            # The caller's hold music checks the state too, so they still hear the outcome.
-            log.warning("could not redirect the caller: %s", exc)
+            self.dispatcher.delete_queue(queue_sid)

@@ -30,9 +30,9 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
-from bhc.calls.models import CallLeg, HelpRequest, LegStatus, Match, RequestState
+from bhc.calls.models import HelpRequest, Match, RequestState
 from bhc.db import Database, utcnow
-from bhc.engines import heartbeat
+from bhc.engines import dispatcher, heartbeat
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Engines silent longer than this drop out of the per-engine figures.
@@ -87,11 +87,9 @@ def matched(session: Session, volunteers_rung: int) -> None:
 
 
 def waiting_outbound_calls(session: Session) -> int:
-    """Outbound calls waiting for their turn: today the volunteer calls whose leg is written
-    but whose REST request the carrier has not answered yet (``placing``). The hook for the
-    calls-per-second dispatcher of issue 11, whose queue belongs here once it exists."""
-    return session.scalar(select(func.count()).select_from(CallLeg)
-                          .where(CallLeg.status == LegStatus.PLACING)) or 0
+    """Outbound calls waiting for their turn at the carrier's calls per second: the
+    dispatcher's queue, of every kind and every engine process (``bhc.engines.dispatcher``)."""
+    return dispatcher.waiting(session)
 
 
 class ExchangeCollector:

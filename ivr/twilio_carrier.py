@@ -9,6 +9,7 @@ tests) receives every REST request instead, whatever host the client computed.
 from __future__ import annotations
 
 import logging
+import threading
 from urllib.parse import urlsplit, urlunsplit
 
 from requests import Timeout
@@ -76,10 +77,27 @@ def twilio_client(account_sid: str, auth_token: str, api_base_url: str = TWILIO_
 
 
 class TwilioCarrier:
+    """Safe to use from many threads at once (the engine's carrier workers): each thread has a
+    client of its own, as the twilio client keeps each request's response on itself
+    (``TwilioHttpClient._test_only_last_response``), where a second thread's request would
+    overwrite it before the first returns it."""
+
     def __init__(self, account_sid: str, auth_token: str, api_base_url: str = TWILIO_API,
                  region: str = "", edge: str = "") -> None:
-        self.client = twilio_client(account_sid, auth_token, api_base_url, region, edge)
+        self._settings = (account_sid, auth_token, api_base_url, region, edge)
+        self._local = threading.local()
         self._unknown_call_reported = False
+        # The client imports its Calls resource on first use, which took seconds on a busy
+        # machine: paid here, at start, rather than by the first caller's first call.
+        self.client.calls  # noqa: B018
+
+    @property
+    def client(self) -> Client:
+        """This thread's REST client."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = twilio_client(*self._settings)
+        return client
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
                    timeout_s: int, machine_detection_url: str | None = None) -> str:

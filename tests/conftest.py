@@ -22,6 +22,9 @@ POSTGRES_URL = os.environ.get(
     "BHC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 SCHEMA = f"bhc_test_{os.getpid()}"
+# The fake carrier of the service and webhook tests has no calls-per-second limit: the engine
+# need not pace its calls to it (tests/e2e pace theirs to the simulated carrier's).
+FAKE_CARRIER_CPS = 1000
 
 # Property tests judge what the code does, never how fast a loaded machine runs it: no
 # per-example deadline and no health check on the time examples take to generate.
@@ -117,4 +120,5 @@ def config(database_url):
         # tests not about reconnections expect (tests/integration/calls/test_reconnections.py
         # turns the offer on).
         "matching": {"quiet_hours": "", "strategy": "sequential", "reconnect_hours": 0},
+        "twilio": {"calls_per_second": FAKE_CARRIER_CPS},
     })

@@ -12,11 +12,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls import machines
 from bhc.calls.caller import category_label
+from bhc.calls.carrier import PLACING
 from bhc.calls.models import HelpRequest, Match, RequestOutcome, RequestState
 from bhc.calls.transitions import transition
 
@@ -107,11 +108,34 @@ def machine_verdict(session: Session, request_id: int, answered_by: str,
     return True
 
 
-def residents_to_call(session: Session) -> list[HelpRequest]:
-    """Call-backs where a volunteer waits and the resident has not been phoned yet."""
-    return list(session.scalars(
-        select(HelpRequest).where(HelpRequest.state == RequestState.MATCHED,
-                                  HelpRequest.outcome == CALLING_RESIDENT,
-                                  HelpRequest.callback_until.is_not(None),
+def _calling_resident() -> tuple:
+    """A matched call-back: the volunteer waits on hold while the resident is phoned."""
+    return (HelpRequest.state == RequestState.MATCHED, HelpRequest.outcome == CALLING_RESIDENT,
+            HelpRequest.callback_until.is_not(None), HelpRequest.caller_id.is_not(None))
+
+
+def claim_residents_to_call(session: Session) -> list[HelpRequest]:
+    """Call-backs where a volunteer waits and the resident has not been phoned yet, each
+    marked 'placing' (the caller queues the call in the same transaction); rows another engine
+    is claiming are skipped."""
+    due = list(session.scalars(
+        select(HelpRequest).where(*_calling_resident(),
                                   HelpRequest.callback_call_sid.is_(None))
+        .with_for_update(skip_locked=True)
     ))
+    for request in due:
+        request.callback_call_sid = PLACING
+    return due
+
+
+def resident_call_due(session: Session, request_id: int) -> bool:
+    """The call to the resident got its turn at the carrier: is the volunteer still waiting?"""
+    return session.scalar(select(HelpRequest.id).where(
+        HelpRequest.id == request_id, *_calling_resident(),
+        HelpRequest.callback_call_sid == PLACING)) is not None
+
+
+def resident_call_placed(session: Session, request_id: int, sid: str) -> None:
+    session.execute(update(HelpRequest)
+                    .where(HelpRequest.id == request_id, HelpRequest.callback_call_sid == PLACING)
+                    .values(callback_call_sid=sid))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import LIVE_LEG_STATUSES, CallLeg, LegOutcome, LegStatus
@@ -36,18 +36,24 @@ class Limits:
         return cls(ring=ring, no_news=timedelta(seconds=max_wait_s) + ring)
 
 
-def expire(session: Session, now: datetime, limits: Limits) -> list[tuple[str, bool]]:
-    """Give the lost legs an outcome; returns (sid, answered) of the calls still to end."""
+def expire(session: Session, now: datetime, limits: Limits,
+           *where: ColumnElement[bool]) -> list[tuple[str, bool]]:
+    """Give the lost legs an outcome, and end those never answered (``where``: further
+    conditions on the legs); returns (sid, answered) of the calls still to end.
+
+    A leg that already has an outcome but was never answered (its engine died placing it:
+    over for the request, the phone perhaps ringing) is ended the same way, so its volunteer
+    is free again."""
     unanswered = CallLeg.answered_at.is_(None)
     legs = session.scalars(
         select(CallLeg).where(
-            CallLeg.outcome.is_(None),
             CallLeg.status.in_(LIVE_LEG_STATUSES),
             or_(and_(unanswered, CallLeg.first_news_at < now - limits.ring),
                 and_(unanswered, CallLeg.first_news_at.is_(None),
                      CallLeg.placed_at < now - limits.no_news),
-                CallLeg.answered_at < now - limits.decision),
-        )
+                and_(CallLeg.outcome.is_(None), CallLeg.answered_at < now - limits.decision)),
+            *where,
+        ).with_for_update(skip_locked=True, of=CallLeg)
     ).all()
     to_end = []
     for leg in legs:
@@ -55,9 +61,10 @@ def expire(session: Session, now: datetime, limits: Limits) -> list[tuple[str, b
         if answered:
             leg.outcome, leg.error = LegOutcome.NO_RESPONSE, "no key within the decision limit"
         else:
-            leg.outcome = LegOutcome.NO_ANSWER
-            leg.error = ("no status from the carrier" if leg.first_news_at
-                         else "no news from the carrier at all")
+            if leg.outcome is None:
+                leg.outcome = LegOutcome.NO_ANSWER
+                leg.error = ("no status from the carrier" if leg.first_news_at
+                             else "no news from the carrier at all")
             leg.status, leg.ended_at = LegStatus.FAILED, now
         if leg.sid:
             to_end.append((leg.sid, answered))

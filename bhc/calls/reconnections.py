@@ -43,9 +43,8 @@ log = logging.getLogger(__name__)
 
 S, Out = ReconnectionState, ReconnectionOutcome
 OPEN = (S.DUE, S.PLACING, S.CALLING)
-# Rows whose news never came: a crash between claiming and placing (never phoned again, as
-# the call may have gone out), or a call whose status callbacks were lost.
-STUCK_PLACING = timedelta(minutes=2)
+# A call whose status callbacks never came is given up this long after it was placed. (A crash
+# while placing is the dispatcher's to notice: ``placing_failed``.)
 LOST_CALL = timedelta(minutes=5)
 
 
@@ -144,7 +143,7 @@ class PlannedCall:
 
 def claim_due(session: Session, now: datetime) -> list[PlannedCall]:
     """Reconnections whose other side is to be phoned, each moved to 'placing' (the caller
-    commits before placing). Read first: this runs every engine step."""
+    queues their calls in the same transaction). Read first: this runs every engine step."""
     _expire_stuck(session, now)
     planned = []
     for row in session.scalars(select(Reconnection).where(Reconnection.state == S.DUE)).all():
@@ -163,12 +162,20 @@ def claim_due(session: Session, now: datetime) -> list[PlannedCall]:
 
 
 def _expire_stuck(session: Session, now: datetime) -> None:
-    stuck = session.execute(select(Reconnection.id, Reconnection.state).where(or_(
-        (Reconnection.state == S.PLACING) & (Reconnection.placed_at < now - STUCK_PLACING),
-        (Reconnection.state == S.CALLING) & (Reconnection.placed_at < now - LOST_CALL)))).all()
-    for row_id, state in stuck:
-        _end(session, row_id, Out.CARRIER_ERROR if state == S.PLACING else Out.UNREACHABLE, now,
-             (state,))
+    stuck = session.scalars(select(Reconnection.id).where(
+        Reconnection.state == S.CALLING, Reconnection.placed_at < now - LOST_CALL)).all()
+    for row_id in stuck:
+        _end(session, row_id, Out.UNREACHABLE, now, (S.CALLING,))
+
+
+def turn_came(session: Session, reconnection_id: int, now: datetime) -> bool:
+    """Its call's turn at the carrier came: place it if it is still to be placed (from now on
+    its news is awaited)."""
+    return bool(session.execute(
+        update(Reconnection)
+        .where(Reconnection.id == reconnection_id, Reconnection.state == S.PLACING)
+        .values(placed_at=now)
+        .execution_options(synchronize_session=False)).rowcount)
 
 
 def placed(session: Session, reconnection_id: int, sid: str) -> None:

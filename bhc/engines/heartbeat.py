@@ -1,7 +1,9 @@
 """Engines say they are alive: a row per process, its last step written after every step.
 
 ``/healthz``, the coordinators' banner and the engines' own crash recovery read it: an engine
-whose heartbeat is older than the staleness limit is taken to be gone.
+whose heartbeat is older than the staleness limit is taken to be gone. Besides the step
+heartbeat, each process writes ``alive_at`` every ``ALIVE_EVERY_S`` from a thread of its own,
+so a long step never makes a live engine look gone to the others' recovery.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.engines.models import EngineProcess
+
+ALIVE_EVERY_S = 1.0
+# Silent this long (or stopped): gone, and what it was placing may be reclaimed by the others.
+ENGINE_GONE_AFTER = timedelta(seconds=6)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,21 @@ def beat(session: Session, engine_id: str, now: datetime, step_s: float) -> None
     """The engine finished a step (taking ``step_s`` seconds)."""
     session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)
                     .values(last_step_at=now, last_step_s=step_s))
+
+
+def alive(session: Session, engine_id: str, now: datetime) -> None:
+    """The process is still there (written every ``ALIVE_EVERY_S``, whatever its steps do)."""
+    session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)
+                    .values(alive_at=now))
+
+
+def live_ids(now: datetime):
+    """A subquery of the ids of engines that are not gone: not stopped, and alive (or, before
+    their first beat, started) within ``ENGINE_GONE_AFTER``."""
+    last_sign = func.coalesce(EngineProcess.alive_at, EngineProcess.last_step_at,
+                              EngineProcess.started_at)
+    return (select(EngineProcess.id)
+            .where(EngineProcess.stopped_at.is_(None), last_sign >= now - ENGINE_GONE_AFTER))
 
 
 def stopped(session: Session, engine_id: str, now: datetime) -> None:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 class FollowUpState(StrEnum):
     DUE = "due"  # waiting for its time (due_at None: not yet timed by the engine)
-    PLACING = "placing"  # claimed by the engine; the call is being placed
+    PLACING = "placing"  # claimed by the engine; its call waits for its turn or is placed
     CALLING = "calling"
     ANSWERED = "answered"  # at least the first question was answered
     UNREACHABLE = "unreachable"
@@ -40,7 +40,7 @@ class FollowUpOutcome(StrEnum):
     CANCELED = "canceled"
     MACHINE = "machine"
     CARRIER_ERROR = "carrier_error"
-    INTERRUPTED = "interrupted"  # a crash between claiming and placing: never phoned again
+    INTERRUPTED = "interrupted"  # the engine placing it went away: never phoned again
     LOST = "lost"  # the call's status callbacks never came
     # Skipped:
     NO_NUMBER = "no_number"  # a withheld number, or anonymised after the retention period

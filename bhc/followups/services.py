@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls import machines
@@ -49,9 +49,8 @@ RETRY_AFTER = timedelta(hours=2)
 # The carrier refusing to place the call is retried sooner, a few times.
 MAX_PLACING_TRIES = 3
 CARRIER_RETRY = timedelta(minutes=5)
-# Rows whose news never came: a crash between claiming and placing (never phoned again, as the
-# call may have gone out), or a call whose status callbacks were lost.
-STUCK_PLACING = timedelta(minutes=2)
+# A call whose status callbacks never came is given up this long after it was placed. (A crash
+# while placing is the dispatcher's to notice: ``placing_interrupted``.)
 LOST_CALL = timedelta(hours=1)
 # A match's own call whose end was never reported still counts as over after this long.
 LONGEST_CONVERSATION = timedelta(hours=3)
@@ -155,26 +154,23 @@ def _time_new(session: Session, timing: Timing) -> None:
 
 
 def _expire_stuck(session: Session, now: datetime) -> None:
-    """Give up on rows whose news never came. Read first: this runs every engine step, and an
+    """Give up on calls whose news never came. Read first: this runs every engine step, and an
     UPDATE would take SQLite's write lock even when it changes nothing."""
-    stuck = session.execute(
-        select(FollowUp.id, FollowUp.state).where(or_(
-            and_(FollowUp.state == FollowUpState.PLACING,
-                 FollowUp.last_called_at < now - STUCK_PLACING),
-            and_(FollowUp.state == FollowUpState.CALLING,
-                 FollowUp.last_called_at < now - LOST_CALL)))
+    stuck = session.scalars(
+        select(FollowUp.id).where(FollowUp.state == FollowUpState.CALLING,
+                                  FollowUp.last_called_at < now - LOST_CALL)
     ).all()
-    for follow_up_id, state in stuck:
-        outcome = (FollowUpOutcome.INTERRUPTED if state == FollowUpState.PLACING
-                   else FollowUpOutcome.LOST)
+    for follow_up_id in stuck:
         session.execute(  # unless an answer came in meanwhile
-            update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.state == state)
-            .values(state=FollowUpState.UNREACHABLE, outcome=outcome))
-        log.info("follow-up %s given up: %s", follow_up_id, outcome)
+            update(FollowUp)
+            .where(FollowUp.id == follow_up_id, FollowUp.state == FollowUpState.CALLING)
+            .values(state=FollowUpState.UNREACHABLE, outcome=FollowUpOutcome.LOST))
+        log.info("follow-up %s given up: %s", follow_up_id, FollowUpOutcome.LOST)
 
 
 def claim_due(session: Session, now: datetime, timing: Timing) -> list[PlannedCall]:
-    """Follow-ups to phone now, each moved to 'placing' (the caller commits before placing).
+    """Follow-ups to phone now, each moved to 'placing' (the caller queues their calls in the
+    same transaction).
 
     Due means: its time has come, the match stands (a call-back is connected) and the match's
     own conversation is over. Whoever may not be phoned is skipped; whoever may not be phoned
@@ -220,6 +216,25 @@ def claim_due(session: Session, now: datetime, timing: Timing) -> list[PlannedCa
                 follow_up.id, follow_up.match_id, follow_up.side, person.phone,
                 request.neighbourhood.exchange_number))
     return planned
+
+
+def turn_came(session: Session, follow_up_id: int, now: datetime) -> bool:
+    """Its call's turn at the carrier came: place it if it is still to be placed (from now on
+    its news is awaited)."""
+    return bool(session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up_id, FollowUp.state == FollowUpState.PLACING)
+        .values(last_called_at=now)
+    ).rowcount)
+
+
+def placing_interrupted(session: Session, follow_up_id: int) -> None:
+    """The engine placing the call went away: it may have rung, so it is not placed again."""
+    session.execute(
+        update(FollowUp)
+        .where(FollowUp.id == follow_up_id, FollowUp.state == FollowUpState.PLACING)
+        .values(state=FollowUpState.UNREACHABLE, outcome=FollowUpOutcome.INTERRUPTED))
+    log.info("follow-up %s given up: %s", follow_up_id, FollowUpOutcome.INTERRUPTED)
 
 
 def placed(session: Session, follow_up_id: int, sid: str) -> None:

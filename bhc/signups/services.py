@@ -335,14 +335,23 @@ class DueCall:
 
 
 def claim_due_calls(session: Session) -> list[DueCall]:
-    """Verification calls to place now, marked 'placing' so that no other pass places them."""
+    """Verification calls to place now, marked 'placing' so that no other pass (nor another
+    engine: rows it is claiming are skipped) places them."""
     due = []
     for sign_up in session.scalars(select(SignUp).where(
             SignUp.state == SignUpState.PENDING_VERIFICATION,
-            SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))):
+            SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))
+            .with_for_update(skip_locked=True)):
         sign_up.call_sid = PLACING
         due.append(DueCall(sign_up.id, sign_up.phone, sign_up.neighbourhood.exchange_number))
     return due
+
+
+def call_still_due(session: Session, sign_up_id: int) -> bool:
+    """Its turn at the carrier came: is the code still to be read to them?"""
+    return session.scalar(select(SignUp.id).where(
+        SignUp.id == sign_up_id, SignUp.state == SignUpState.PENDING_VERIFICATION,
+        SignUp.call_sid == PLACING)) is not None
 
 
 def call_placed(session: Session, sign_up_id: int, sid: str | None) -> None:

@@ -14,6 +14,7 @@ from bhc.db import utcnow
 from bhc.models import AuditLog, Neighbourhood, Participant, SignUp, SignUpState
 from bhc.signups import services as signups
 from tests.admin.conftest import add_user, sign_in
+from tests.conftest import FAKE_CARRIER_CPS
 
 PHONE = "+31612345678"
 FORM = {"name": "Joke Jansen", "phone": "06 1234 5678", "postcode": "2551 AB",
@@ -27,6 +28,7 @@ def config(database_url):
         "database": {"url": database_url},
         "matching": {"quiet_hours": "", "strategy": "sequential"},
         "office": {"coordinator_phone": "+31703456789", "email": "wijk@example.nl"},
+        "twilio": {"calls_per_second": FAKE_CARRIER_CPS},
     })
 
 

@@ -18,6 +18,7 @@ from bhc import config as config_module
 from bhc.app import create_app
 from bhc.bootstrap import build
 from bhc.users import services as users
+from tests.conftest import FAKE_CARRIER_CPS
 from tests.e2e.conftest import free_port, running
 from tests.integration.conftest import FakeCarrier
 
@@ -135,6 +136,7 @@ def served_site(sqlite_template: Path, folder: Path):
         "server": {"public_url": f"http://127.0.0.1:{port}", "port": port},
         "database": {"url": f"sqlite:///{path}"},
         "matching": {"quiet_hours": ""},
+        "twilio": {"calls_per_second": FAKE_CARRIER_CPS},
     })
     with pytest.MonkeyPatch.context() as patch:
         # Argon2 at production cost takes ~0.1 s a hash; these tests sign in several times.

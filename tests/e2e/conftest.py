@@ -71,6 +71,8 @@ class Live:
             "matching": {"quiet_hours": "", "poll_interval_s": 0.05, "max_wait_s": 120,
                          "strategy": "sequential", "reconnect_hours": 0},
             "callback": {"retry_every_s": 1},
+            # The simulated carrier's one call per simulated second, in real seconds.
+            "twilio": {"calls_per_second": 1 / time_scale},
             "ivr": {"gather_timeout_s": gather_timeout_s(time_scale, key_window_s)},
         })
         self.exchange = None
@@ -89,14 +91,22 @@ class Live:
         self.exchange.start_engine()
 
     def restart_engine(self) -> None:
-        """As after a crash of the engine process: a new engine over the same database.
+        """As after a crash of the engine process: a new engine over the same database."""
+        self.stop_engine()
+        self.start_new_engine()
+
+    def stop_engine(self) -> None:
+        """No engine runs from now on (the webhooks still answer).
 
         The wake-up listener goes first, as in ``Exchange.stop``: with the scheduler stopped,
         each wake-up it hears would NOTIFY it again, keeping the old engine stepping for ever
         and the shutdown waiting on it."""
         if self.exchange.listener is not None:
             self.exchange.listener.stop()
+        self.exchange.engine.stop()
         self.exchange.scheduler.shutdown(wait=True)
+
+    def start_new_engine(self) -> None:
         fresh = build(self.config)
         self._count_steps(fresh.engine)
         self.exchange.engine = fresh.engine

@@ -20,6 +20,9 @@ time per call as a quiet 16-core one.
 
 Strategy ``waves`` (the default); ``BHC_TEST_CITY_STRATEGY=sequential`` runs the same burst
 one call at a time.
+
+The same deployment with three ``bhc worker`` engines, one SIGKILLed mid-load and started
+again, must keep the same promises, and never ring a wave wider than ``wave_size``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from __future__ import annotations
 import os
 import random
 import shlex
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -64,6 +69,14 @@ CALLERS_PER_CPU = 30
 VOLUNTEERS_PER_CPU = 22  # fewer volunteers than callers: most are rung for several requests
 CALLERS = CALLERS_PER_CPU * max(CPUS, 2)
 VOLUNTEERS = VOLUNTEERS_PER_CPU * max(CPUS, 2)
+# Three engines: 30 callers arriving within 2 s (more on a machine with more CPUs); one engine
+# is killed once this many legs exist, and started again this much later.
+ENGINES_CALLERS = 15 * max(CPUS, 2)
+KILL_AFTER_LEGS, KILL_WITHIN_S, RESTART_AFTER_S = 15, 30, 2.0
+# What a kill may cost: the placements it was making count as interrupted once it has been
+# silent for heartbeat.ENGINE_GONE_AFTER, and the restarted engine imports the app first.
+KILL_COSTS_S = 15
+WAVE_SIZE = 3
 MENU_KEYS = {"1": "groceries", "2": "odd-jobs", "3": "transport", "5": "chat"}
 # What a caller hears at the end, Dutch or (while a new text awaits its translation) English.
 CONNECTED = ("Er is nu een buur voor u aan de lijn.", "A neighbour is on the line for you now.")
@@ -75,11 +88,8 @@ TALK_S = 60  # how long a helper talks after answering (simulated)
 # generously (about 0.4 s of CPU, all processes together): what the burst adds to the
 # deadlines beyond the waits of a single call, for a machine also busy with other work.
 WORK_S_PER_CALL = 1.0
-BACKLOG_S = WORK_S_PER_CALL * CALLERS / max(CPUS, 1)
-# Every caller has dialled and chosen; every request has ended; every call is over.
-ALL_CHOSEN_WITHIN_S = 30 + BACKLOG_S
-ALL_ENDED_WITHIN_S = MAX_WAIT_S + BACKLOG_S
-ALL_OVER_WITHIN_S = max(TALK_S * TIME_SCALE, KEY_WINDOW_S) + 10 + BACKLOG_S
+# Every caller has dialled and chosen (then: ended_within_s, and every call over).
+ALL_CHOSEN_WITHIN_S = 30 + WORK_S_PER_CALL * CALLERS / max(CPUS, 1)
 
 
 def unit_command(unit: str, address: str) -> list[str]:
@@ -228,6 +238,17 @@ class LiveCallWatcher:
             self.doubles.extend((to, sids) for to, sids in live.items() if len(sids) > 1)
 
 
+def most_at_once(intervals: list[tuple]) -> int:
+    """The most (start, end) intervals open at one moment (an end before a start)."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals],
+                    key=lambda event: (event[0], event[1]))
+    open_, most = 0, 0
+    for _, change in events:
+        open_ += change
+        most = max(most, open_)
+    return most
+
+
 def overlapping(intervals: list[tuple]) -> list[tuple]:
     """Pairs of (start, end, label) intervals, sorted by start, that overlap."""
     ordered = sorted(intervals, key=lambda i: i[0])
@@ -278,7 +299,20 @@ def proxy_config(folder: Path, proxy_port: int, app_port: int) -> Path:
 
 def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_path,
                                                             monkeypatch):
-    database = city_database
+    run_city(city_database, tmp_path, monkeypatch, callers=CALLERS, engines=1)
+
+
+def test_three_engines_and_one_killed_mid_load_lose_nothing(city_database, tmp_path,
+                                                            monkeypatch):
+    """Three ``bhc worker`` engines (``bhc-worker@1..3``) share the load; one is SIGKILLed once
+    calls are being placed and started again: every caller is still bridged or told, no wave
+    is wider than ``wave_size``, nobody is rung twice for a request nor on two live calls."""
+    run_city(city_database, tmp_path, monkeypatch, callers=ENGINES_CALLERS, engines=3,
+             kill_one=True, arrival_spread_s=2.0)
+
+
+def run_city(database: Database, tmp_path: Path, monkeypatch, *, callers: int, engines: int,
+             kill_one: bool = False, arrival_spread_s: float = 0.0) -> None:
     rng = random.Random(2026)
     app_port, sim_port, proxy_port = free_port(), free_port(), free_port()
     # Twilio (here the simulated carrier) reaches the exchange through the reverse proxy,
@@ -296,6 +330,9 @@ def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_p
         "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
         "BHC_MATCHING_QUIET_HOURS": "",
         "BHC_MATCHING_STRATEGY": os.environ.get("BHC_TEST_CITY_STRATEGY", "waves"),
+        "BHC_MATCHING_WAVE_SIZE": str(WAVE_SIZE),
+        # The simulated carrier's one call per simulated second, in real seconds.
+        "BHC_TWILIO_CALLS_PER_SECOND": str(1 / TIME_SCALE),
         "BHC_MATCHING_POLL_INTERVAL_S": "0.2",
         "BHC_MATCHING_MAX_WAIT_S": str(MAX_WAIT_S),
         "BHC_IVR_GATHER_TIMEOUT_S": str(gather_timeout_s(TIME_SCALE, KEY_WINDOW_S)),
@@ -316,23 +353,36 @@ def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_p
     try:
         processes.spawn("nginx", ["-c", str(nginx_config), "-p", str(tmp_path),
                                   "-e", str(tmp_path / "nginx-error.log")], {}, str(NGINX))
-        for name, unit in (("gunicorn", "bhc-web.service"), ("worker", "bhc-worker@.service")):
-            unit_env = unit_environment(unit)
-            assert unit_env.get("PROMETHEUS_MULTIPROC_DIR") == "/run/bhc/metrics"
-            processes.spawn(name, unit_command(unit, f"127.0.0.1:{app_port}"),
-                            {**env, **unit_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        web_env = unit_environment("bhc-web.service")
+        assert web_env.get("PROMETHEUS_MULTIPROC_DIR") == "/run/bhc/metrics"
+        processes.spawn("gunicorn", unit_command("bhc-web.service", f"127.0.0.1:{app_port}"),
+                        {**env, **web_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        worker_env = {**env, **unit_environment("bhc-worker@.service"),
+                      "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        worker = unit_command("bhc-worker@.service", f"127.0.0.1:{app_port}")
+        for n in range(1, engines + 1):
+            processes.spawn(f"worker{n}", worker, worker_env)
         wait_until_up(f"{public_url}/healthz", processes)
         started = time.monotonic()
         with LiveCallWatcher(net) as watcher:
-            caller_sids = call_all_at_once(net, rng)
-            wait_until_all_ended(database, processes, net)
+            killer = threading.Thread(target=kill_and_restart,
+                                      args=(processes, database, worker, worker_env),
+                                      daemon=True) if kill_one else None
+            if killer is not None:
+                killer.start()
+            caller_sids = call_all_at_once(net, rng, callers, arrival_spread_s)
+            if killer is not None:
+                killer.join(KILL_WITHIN_S + 60)
+            allowed_s = ended_within_s(callers) + (KILL_COSTS_S if kill_one else 0)
+            wait_until_all_ended(database, processes, allowed_s)
             ended_after = time.monotonic() - started
-            wait_until_every_call_is_over(net, database)
+            wait_until_every_call_is_over(net, database, callers)
         processes.check_alive()
-        print(f"\n{CALLERS} calls ({CPUS} CPUs, {VOLUNTEERS} volunteers) ended in "
-              f"{ended_after:.1f} s (allowed {ALL_ENDED_WITHIN_S:.0f} s); "
+        print(f"\n{callers} calls ({CPUS} CPUs, {VOLUNTEERS} volunteers, {engines} engines"
+              f"{', one killed and restarted' if kill_one else ''}) ended in "
+              f"{ended_after:.1f} s (allowed {allowed_s:.0f} s); "
               f"{watcher.samples} carrier samples")
-        check_outcomes(database, net, caller_sids, watcher)
+        check_outcomes(database, net, caller_sids, watcher, callers)
         check_what_an_operator_reads(database, public_url, f"http://127.0.0.1:{app_port}")
     except BaseException:
         for name, _ in processes.running:
@@ -344,17 +394,20 @@ def test_a_burst_of_simultaneous_calls_in_one_neighbourhood(city_database, tmp_p
         carrier.close()
 
 
-def call_all_at_once(net: SimulatedNetwork, rng: random.Random) -> dict[str, str]:
-    """Every resident dials in the same instant and picks a category from the menu."""
-    callers = [(f"+3163{i:07d}", rng.choice(sorted(MENU_KEYS)), rng.uniform(*THINK_S))
-               for i in range(CALLERS)]
-    barrier = threading.Barrier(CALLERS)
+def call_all_at_once(net: SimulatedNetwork, rng: random.Random, count: int,
+                     spread_s: float = 0.0) -> dict[str, str]:
+    """Every resident dials in the same instant (or within ``spread_s``) and picks a category
+    from the menu."""
+    callers = [(f"+3163{i:07d}", rng.choice(sorted(MENU_KEYS)), rng.uniform(*THINK_S),
+                rng.uniform(0, spread_s)) for i in range(count)]
+    barrier = threading.Barrier(count)
     sids: dict[str, str] = {}
     errors: list[BaseException] = []
 
-    def caller(number: str, key: str, think_s: float) -> None:
+    def caller(number: str, key: str, think_s: float, after_s: float) -> None:
         try:
             barrier.wait(timeout=ALL_CHOSEN_WITHIN_S)
+            time.sleep(after_s)
             sid = net.dial(from_=number, to=EXCHANGE)
             sids[number] = sid
             net.wait_for(lambda n: n.call(sid)["waiting_for_digits"],
@@ -372,12 +425,40 @@ def call_all_at_once(net: SimulatedNetwork, rng: random.Random) -> dict[str, str
         thread.join(max(0.0, deadline - time.monotonic()))
     assert not errors, f"{len(errors)} callers could not choose: {errors[0]!r}"
     assert not any(thread.is_alive() for thread in threads), "callers still choosing"
-    assert len(sids) == CALLERS
+    assert len(sids) == count
     return sids
 
 
-def wait_until_all_ended(database: Database, processes: Processes, net) -> None:
-    deadline = time.monotonic() + ALL_ENDED_WITHIN_S
+def kill_and_restart(processes: Processes, database: Database, worker: list[str],
+                     env: dict[str, str]) -> None:
+    """Once calls are being placed, SIGKILL the second engine (no clean-up of any kind, as the
+    OOM killer or a power cut would), and start it again a little later."""
+    deadline = time.monotonic() + KILL_WITHIN_S
+    while time.monotonic() < deadline:
+        with database.session() as session:
+            if session.scalar(select(func.count()).select_from(CallLeg)) >= KILL_AFTER_LEGS:
+                break
+        time.sleep(0.05)
+    name, victim = next((n, p) for n, p in processes.running if n == "worker2")
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(30)
+    processes.running.remove((name, victim))
+    print(f"\nkilled {name} at {time.monotonic():.1f}")
+    time.sleep(RESTART_AFTER_S)
+    processes.spawn("worker2-again", worker, env)
+
+
+def ended_within_s(callers: int) -> float:
+    """Every request has ended (the engine ends a search after MAX_WAIT_S at the latest)."""
+    return MAX_WAIT_S + backlog_s(callers)
+
+
+def backlog_s(callers: int) -> float:
+    return WORK_S_PER_CALL * callers / max(CPUS, 1)
+
+
+def wait_until_all_ended(database: Database, processes: Processes, allowed: float) -> None:
+    deadline = time.monotonic() + allowed
     while True:
         with database.session() as session:
             open_requests = session.scalar(
@@ -397,14 +478,16 @@ def wait_until_all_ended(database: Database, processes: Processes, net) -> None:
                     .where(HelpRequest.state.in_((RequestState.MENU, RequestState.SEARCHING)))
                 ).all()
             raise AssertionError(
-                f"after {ALL_ENDED_WITHIN_S} s, {open_requests} requests still open "
+                f"after {allowed:.0f} s, {open_requests} requests still open "
                 f"({stuck[:10]}) and {live_legs} legs still live")
         time.sleep(0.25)
 
 
-def wait_until_every_call_is_over(net: SimulatedNetwork, database: Database) -> None:
+def wait_until_every_call_is_over(net: SimulatedNetwork, database: Database,
+                                  callers: int) -> None:
     """Every call hung up and its last webhooks sent; else say who is still on the line."""
-    deadline = time.monotonic() + ALL_OVER_WITHIN_S
+    allowed = max(TALK_S * TIME_SCALE, KEY_WINDOW_S) + 10 + backlog_s(callers)
+    deadline = time.monotonic() + allowed
     while time.monotonic() < deadline:
         if all(call.done for call in net.all_calls()):
             return
@@ -424,24 +507,25 @@ def wait_until_every_call_is_over(net: SimulatedNetwork, database: Database) -> 
                     report.extend(f"    {entry}" for entry in net.call(leg.sid)["transcript"])
         report.extend(f"volunteer call {c.sid} to {c.to} {c.status}"
                       for c in net.all_calls() if c.is_outbound and not c.done)
-    raise AssertionError(f"calls still on the line {ALL_OVER_WITHIN_S:.0f} s after every "
+    raise AssertionError(f"calls still on the line {allowed:.0f} s after every "
                          "request ended:\n" + "\n".join(report))
 
 
 def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[str, str],
-                   watcher: LiveCallWatcher) -> None:
+                   watcher: LiveCallWatcher, callers: int) -> None:
     with database.session() as session:
         requests_ = session.execute(select(HelpRequest.id, HelpRequest.call_sid,
                                            HelpRequest.state, HelpRequest.outcome)).all()
         legs = session.execute(
             select(CallLeg.id, CallLeg.request_id, CallLeg.volunteer_id, CallLeg.sid,
-                   CallLeg.status, CallLeg.outcome, CallLeg.placed_at, CallLeg.ended_at)
+                   CallLeg.status, CallLeg.outcome, CallLeg.placed_at, CallLeg.decided_at,
+                   CallLeg.ended_at, CallLeg.error)
         ).all()
         matches = session.execute(select(Match.request_id, Match.leg_id)).all()
         phone_of = dict(session.execute(select(Participant.id, Participant.phone)).all())
 
     # Every request ended matched or unmatched; none stuck, none abandoned by a caller.
-    assert len(requests_) == CALLERS
+    assert len(requests_) == callers
     states = defaultdict(int)
     for _, _, state, outcome in requests_:
         states[(state, outcome)] += 1
@@ -468,6 +552,14 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     # Nobody rung twice for the same request.
     pairs = [(leg.request_id, leg.volunteer_id) for leg in legs]
     assert len(pairs) == len(set(pairs)), "a volunteer was rung twice for one request"
+
+    # No wave wider than wave_size: never more of a request's calls undecided at once (rung,
+    # not yet declined, accepted or ended).
+    undecided = defaultdict(list)
+    for leg in legs:
+        undecided[leg.request_id].append((leg.placed_at, leg.decided_at or leg.ended_at))
+    widest = max(most_at_once(intervals) for intervals in undecided.values())
+    assert widest <= WAVE_SIZE, f"a wave of {widest} with wave_size {WAVE_SIZE}"
 
     # No volunteer on two legs at once, by the database: [placed_at, ended_at] never overlap.
     by_volunteer = defaultdict(list)
@@ -498,10 +590,24 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
         problems.append(f"phones with two live calls at once (carrier): {overlaps}")
     assert not problems, "\n".join(problems)
     print(f", {closest_gap_s(by_phone)} s (carrier)")
-    # Every call the carrier placed is a leg of the database, to the volunteer it names.
-    leg_by_sid = {leg.sid: leg for leg in legs if leg.sid}
-    assert {call.sid for call in outbound} == set(leg_by_sid)
-    assert all(phone_of[leg_by_sid[call.sid].volunteer_id] == call.to for call in outbound)
+    # The engines together kept to the account's calls per second: a call that came early
+    # waits in the carrier's queue for its turn, never more than a turn or two.
+    waited_ms = max(call.queue_time_ms for call in outbound)
+    assert waited_ms <= 2000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
+
+    # Every call the carrier placed is a leg of the database (the one its offer URL names), to
+    # the volunteer it names, and no leg was placed twice. A leg whose engine was killed while
+    # placing it may have no sid: its call went out, but the engine never heard of it.
+    leg_by_id = {leg.id: leg for leg in legs}
+    placed_leg = {call.sid: int(parse_qs(urlsplit(call.setup.url).query)["leg"][0])
+                  for call in outbound}
+    assert len(set(placed_leg.values())) == len(placed_leg), "a leg placed twice"
+    assert all(phone_of[leg_by_id[leg_id].volunteer_id] == net.get(sid).to
+               for sid, leg_id in placed_leg.items())
+    assert {leg.sid for leg in legs if leg.sid} <= set(placed_leg)
+    unheard = [leg_by_id[leg_id] for sid, leg_id in placed_leg.items()
+               if leg_by_id[leg_id].sid != sid]
+    assert all("interrupted" in (leg.error or "") for leg in unheard), unheard
 
     # Every caller heard how it ended: put through, or told nobody could help now.
     by_sid = {call_sid: state for _, call_sid, state, _ in requests_}

@@ -19,8 +19,13 @@ EXCHANGE = "+31702000001"
 CALLER = "+31703561234"
 
 
+class ProcessDied(BaseException):
+    """The engine's process ended here (no ``except Exception`` in the engine catches it)."""
+
+
 class FakeCarrier:
-    """Records what the engine asks of the network; can be told to fail."""
+    """Records what the engine asks of the network; can be told to fail, or to take a call and
+    never answer because the engine's process died meanwhile (``die_next``)."""
 
     def __init__(self) -> None:
         self.placed: list[dict] = []
@@ -28,6 +33,7 @@ class FakeCarrier:
         self.redirected: list[tuple[str, str]] = []
         self.deleted_queues: list[str] = []
         self.fail_next = 0
+        self.die_next = 0
         self._sids = itertools.count(1)
 
     def place_call(self, *, to, from_, url, status_callback, timeout_s,
@@ -39,6 +45,9 @@ class FakeCarrier:
         self.placed.append(dict(sid=sid, to=to, from_=from_, url=url,
                                 status_callback=status_callback, timeout_s=timeout_s,
                                 machine_detection_url=machine_detection_url))
+        if self.die_next:
+            self.die_next -= 1
+            raise ProcessDied(f"the engine died before it heard of {sid}")
         return sid
 
     def end_call(self, sid, *, answered):
@@ -49,6 +58,14 @@ class FakeCarrier:
 
     def delete_queue(self, queue_sid):
         self.deleted_queues.append(queue_sid)
+
+
+def next_engine(exchange) -> None:
+    """After the engine's process died (``ProcessDied``): a new engine over the same database
+    and carrier takes over; nothing of the old one's memory survives."""
+    fresh = build(exchange.config, carrier=exchange.carrier)
+    fresh.engine.rng = random.Random(43)
+    exchange.engine = fresh.engine
 
 
 def volunteer(session, neighbourhood_id, phone, categories=("groceries",), **changes):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from bhc import config as config_module
 from bhc import engine as engine_module
 from bhc.models import CallLeg, HelpRequest, Match
+from tests.conftest import FAKE_CARRIER_CPS
 from tests.integration.conftest import CALLER, EXCHANGE
 
 HEARD = {"Say", "Play", "Gather", "Redirect", "Enqueue", "Leave", "Dial", "Hangup", "Pause"}
@@ -66,6 +67,7 @@ def config(database_url):
         "matching": {"quiet_hours": "", "strategy": "sequential", "daily_cap": 1000,
                      "weekly_cap": 1000},
         "ivr": {"max_requests_per_hour": 1000},
+        "twilio": {"calls_per_second": FAKE_CARRIER_CPS},
     })
 
 

@@ -246,19 +246,6 @@ def test_a_carrier_error_moves_on_to_the_next_volunteer(phone, exchange, carrier
     assert outcomes == ["failed", None]
 
 
-def test_a_restart_mid_placement_never_rings_that_volunteer_again(phone, exchange, carrier):
-    start(phone)
-    phone.post("/ivr/menu?try=1", CallSid=CALL, Digits="1")
-    with exchange.db.session() as session:  # as if the process died while placing this call
-        request = session.scalar(select(HelpRequest))
-        session.add(CallLeg(request_id=request.id, volunteer_id=session.scalar(
-            select(Participant.id).where(Participant.phone == "+31612340001")),
-            status="placing", placed_at=request.searching_since))
-    exchange.engine.recover()
-    exchange.engine.tick()
-    assert [p["to"] for p in carrier.placed] == ["+31612340002"]
-
-
 def test_hanging_up_in_the_menu_ends_the_request(phone, exchange):
     start(phone)
     phone.post("/ivr/caller/status", CallSid=CALL, CallStatus="completed")

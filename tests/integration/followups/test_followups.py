@@ -18,7 +18,7 @@ from bhc.people.privacy import erase_participant
 from bhc.reports.monthly import monthly_report, to_csv
 from matching.followup_timing import Delay
 from tests.admin import conftest as admin
-from tests.integration.conftest import CALLER
+from tests.integration.conftest import CALLER, ProcessDied, next_engine
 from tests.integration.test_webhooks import CALL, said, search_started, verbs
 
 # The coordinators' web UI, for the request page.
@@ -242,19 +242,22 @@ def test_a_carrier_error_is_retried_a_few_times_then_given_up(phone, exchange, c
     assert follow_up_calls(carrier) == {}
 
 
-def test_a_crash_between_claiming_and_placing_never_phones_anyone_twice(
-        phone, exchange, carrier):
+def test_an_engine_dying_while_placing_never_phones_anyone_twice(phone, exchange, carrier):
     match, _ = matched(phone, exchange, carrier)
     due = next_morning(match)
     tick_at(exchange, match.matched_at)  # times the rows
-    with exchange.db.session() as session:  # as if the engine died right after this commit
-        claimed = followups.claim_due(session, due, followups.Timing.from_config(exchange.config))
-    assert len(claimed) == 2
-    for later in (due, due + timedelta(minutes=5)):
+    carrier.die_next = 1  # the carrier takes the first call; the engine never hears of it
+    with pytest.raises(ProcessDied):
+        tick_at(exchange, due)
+    first = follow_up_calls(carrier)
+    assert len(first) == 1
+    next_engine(exchange)
+    for later in (due, due + timedelta(minutes=5)):  # the other call still waits its turn
         tick_at(exchange, later)
-    assert follow_up_calls(carrier) == {}
-    assert {(r.state, r.outcome) for r in follow_ups(exchange).values()} == {
-        ("unreachable", "interrupted")}
+    calls = [call["to"] for call in carrier.placed if "/ivr/followup/" in call["url"]]
+    assert len(calls) == 2 and len(set(calls)) == 2, "each side phoned once"
+    assert sorted((r.state, r.outcome) for r in follow_ups(exchange).values()) == [
+        ("calling", None), ("unreachable", "interrupted")]
 
 
 def test_follow_ups_wait_until_the_two_have_finished_talking(phone, exchange, carrier):

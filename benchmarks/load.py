@@ -1,0 +1,348 @@
+"""A city's load: callers arriving within a few seconds, through the whole exchange and the
+simulated carrier at its REST latency and calls per second, with 1..3 engine processes.
+
+Every volunteer answers after ``--answer`` seconds (as "Hallo?", so the carrier's machine
+detection takes its 1.7 s) and presses 1 at once; waves of three. The simulated carrier runs
+in real time (time scale 1) in this process, with the account's calls per second ``--cps``
+and every REST request taking ``--latency``; the engine is told the same rate
+(``[twilio] calls_per_second``). SQLite runs ``bhc serve`` (webhooks and engine in one
+process); PostgreSQL runs the web app under waitress and ``--engines`` ``bhc worker``
+processes.
+
+Per setting it prints, from the caller's key (the menu webhook) to the first volunteer's phone
+ringing (its ``ringing`` status callback) and to the bridge (the caller's ``connecting``
+webhook), the p50 and p99 against the floor of that setting: the REST latency, the answer
+delay and machine detection, and the pacing (with everyone at once, the i-th caller's first
+call can start no sooner than (i-1)/C after the first's). With ``--follow-ups K``, K follow-up
+calls are due when the callers call, and it counts the follow-ups placed while a caller's
+volunteer still waited for its turn (the aim is none). The webhooks' p99, as the carrier sees
+them, is set against a fixed-TwiML endpoint hit with the same requests at the same moments
+(``benchmarks/webhooks.py``), in the same run.
+
+    python benchmarks/load.py [--callers 50] [--latency 0.25] [--cps 30] [--engines 1]
+        [--database-url postgresql+psycopg://...] [--follow-ups 0] [--matrix]
+
+``--matrix`` runs the settings of issue 11: SQLite with one engine and PostgreSQL with one
+and with three (``--database-url`` needed), at the given latency and rate, and then, on
+PostgreSQL, at one call per second with ``--follow-ups 20``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import webhooks as bench  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bhc import config as config_module  # noqa: E402
+from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
+from bhc.followups.models import FollowUp, FollowUpState  # noqa: E402
+from bhc.models import CallLeg, HelpRequest, Match, Participant  # noqa: E402
+from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
+from bhc.people.participants import ParticipantData, save  # noqa: E402
+from ivr.simulator import SimulatedNetwork  # noqa: E402
+from ivr.simulator.amd import AmdSettings, detect  # noqa: E402
+
+EXCHANGE = bench.EXCHANGE
+ACCOUNT_SID, AUTH_TOKEN = bench.ACCOUNT_SID, bench.AUTH_TOKEN
+GREETING = "Hallo?"
+WARM_UP_CALLER = "+31650000000"
+WAVE_SIZE = 3
+
+
+def person(hood_id: int, phone: str, helper: bool, categories=("groceries",)) -> ParticipantData:
+    return ParticipantData(
+        name=f"Buur {phone[-5:]}", phone=phone, postcode="2500AA", house_number=phone[-4:],
+        neighbourhood_id=hood_id, is_helper=helper, is_asker=not helper,
+        categories=frozenset(categories if helper else ()), languages="nl", availability="",
+        call_consent=True)
+
+
+def seed(database: Database, callers: int, follow_ups: int) -> tuple[list[str], list[str]]:
+    """Volunteers enough for every caller's wave and more; registered callers; matches of
+    yesterday whose follow-ups are due now. Returns the volunteers' and the callers' numbers."""
+    volunteers = [f"+3162{i:07d}" for i in range(WAVE_SIZE * (callers + 1) + 10)]
+    numbers = [f"+3163{i:07d}" for i in range(callers)]
+    now = utcnow()
+    with database.session() as session:
+        hood = add_neighbourhood(session, "Stadswijk", EXCHANGE, ["2500"], 20000)
+        for phone in volunteers:
+            save(session, person(hood.id, phone, True), now, "bench")
+        for phone in numbers + [WARM_UP_CALLER]:
+            save(session, person(hood.id, phone, False), now, "bench")
+        for n in range(follow_ups // 2):
+            asker, helper = f"+3164{2 * n:07d}", f"+3164{2 * n + 1:07d}"
+            save(session, person(hood.id, asker, False), now, "bench")
+            save(session, person(hood.id, helper, True, ("transport",)), now, "bench")
+            session.flush()
+            ids = dict(session.execute(select(Participant.phone, Participant.id)
+                                       .where(Participant.phone.in_((asker, helper)))).all())
+            earlier = HelpRequest(call_sid=f"CAearlier{n}", neighbourhood_id=hood.id,
+                                  caller_id=ids[asker], category_slug="transport",
+                                  state="matched", outcome="matched",
+                                  created_at=now - timedelta(days=1))
+            session.add(earlier)
+            session.flush()
+            leg = CallLeg(request_id=earlier.id, volunteer_id=ids[helper], status="completed",
+                          outcome="accepted", placed_at=earlier.created_at,
+                          ended_at=earlier.created_at)
+            session.add(leg)
+            session.flush()
+            match = Match(request_id=earlier.id, leg_id=leg.id, helper_id=ids[helper],
+                          asker_id=ids[asker], matched_at=earlier.created_at,
+                          time_to_match_s=10, volunteers_rung=1)
+            session.add(match)
+            session.flush()
+            session.add_all(FollowUp(match_id=match.id, side=side, state=FollowUpState.DUE,
+                                     due_at=now) for side in ("asker", "helper"))
+    return volunteers, numbers
+
+
+def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
+    """One setting: the calls, then the same webhooks against fixed TwiML."""
+    app_port, sim_port = bench.free_port(), bench.free_port()
+    tmp = tempfile.mkdtemp(prefix="bhc-load-")
+    schema = f"load_{os.getpid()}_{engines}_{follow_ups}"
+    url = fresh_schema(database_url, schema) if database_url else f"sqlite:///{tmp}/load.db"
+    env = {
+        "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
+        "BHC_SERVER_PORT": str(app_port),
+        "BHC_SERVER_THREADS": str(args.threads),
+        "BHC_DATABASE_URL": url,
+        "BHC_CARRIER_KIND": "twilio",
+        "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        "BHC_TWILIO_CALLS_PER_SECOND": str(args.cps),
+        "BHC_MATCHING_QUIET_HOURS": "",
+        "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
+        "BHC_MATCHING_MAX_WAIT_S": "600",
+        "BHC_MATCHING_STRATEGY": "waves",
+        "BHC_MATCHING_WAVE_SIZE": str(WAVE_SIZE),
+        "BHC_MATCHING_DAILY_CAP": "100",
+        "BHC_MATCHING_WEEKLY_CAP": "100",
+        "BHC_IVR_MAX_REQUESTS_PER_HOUR": "100",
+        "BHC_FOLLOWUP_DELAY": "60",
+    }
+    config = config_module.load(None, environ=env)
+    database = Database(url)
+    database.upgrade()
+    volunteers, numbers = seed(database, args.callers, follow_ups)
+
+    net = SimulatedNetwork(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, time_scale=1.0,
+                           calls_per_second=args.cps, rest_latency_s=args.latency)
+    net.add_number(EXCHANGE, voice_url=f"{config.server.public_url}/ivr/voice",
+                   status_callback=f"{config.server.public_url}/ivr/caller/status")
+    for phone in volunteers:
+        net.set_behaviour(phone, answer="human", answer_delay_s=args.answer, press="1",
+                          press_delay_s=0, hangup_after_s=30, greeting=GREETING)
+    for n in range(follow_ups):
+        net.set_behaviour(f"+3164{n:07d}", answer="no-answer")
+
+    records: list[tuple[float, float, str, dict, str]] = []
+    lock = threading.Lock()
+    original_send = net.webhooks.send
+    t0 = time.perf_counter()
+
+    def timed_send(url_, method, params):
+        start = time.perf_counter()
+        try:
+            return original_send(url_, method, params)
+        finally:
+            with lock:
+                records.append((start - t0, time.perf_counter() - start, url_, dict(params),
+                                method))
+
+    net.webhooks.send = timed_send
+    sim_server = bench.serve(net.wsgi_app, sim_port, 64)
+    if database_url:
+        processes = [bench.spawn(["-m", "waitress", f"--port={app_port}",
+                                  f"--threads={args.threads}", "bhc.wsgi:app"], env)]
+        processes += [bench.spawn(["-m", "bhc.cli", "worker"], env) for _ in range(engines)]
+    else:
+        processes = [bench.spawn(["-m", "bhc.cli", "serve"], env)]
+    try:
+        bench.wait_until_up(f"{config.server.public_url}/healthz", processes[0], timeout=120)
+
+        def caller(number: str, after_s: float = 0.0) -> str:
+            time.sleep(after_s)
+            sid = net.dial(from_=number, to=EXCHANGE)
+            net.wait_for(lambda n: n.call(sid)["waiting_for_digits"], timeout=120, interval=0.02)
+            net.press(sid, "1")
+            return sid
+
+        # One call first, not measured: every process has done each step once (the first
+        # time costs imports and statement compilation, as after any restart).
+        warm = caller(WARM_UP_CALLER)
+        net.wait_for(lambda n: "Er is nu een buur" in n.heard(warm), timeout=120, interval=0.1)
+        with lock:
+            records.clear()
+        t0 = time.perf_counter()
+        rng = random.Random(11)
+
+        threads = [threading.Thread(target=caller, args=(number, rng.uniform(0, args.spread)),
+                                    daemon=True) for number in numbers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(180)
+
+        def all_bridged(_net) -> bool:
+            with database.session() as session:
+                return session.scalar(
+                    select(func.count()).select_from(HelpRequest)
+                    .where(HelpRequest.state.in_(("menu", "searching")))) == 0
+
+        net.wait_for(all_bridged, timeout=args.timeout, interval=0.5)
+        if follow_ups:
+            net.wait_for(lambda n: sum(1 for c in n.all_calls() if c.is_outbound and
+                                       "/ivr/followup/" in (c.setup.url or "")) >= follow_ups,
+                         timeout=args.timeout, interval=0.5)
+        time.sleep(2.0)  # the last connecting webhooks
+        with database.session() as session:
+            leg_request = dict(session.execute(select(CallLeg.id, CallLeg.request_id)).all())
+            request_of_sid = dict(session.execute(
+                select(HelpRequest.call_sid, HelpRequest.id)).all())
+            states = dict(session.execute(select(HelpRequest.state, func.count())
+                                          .group_by(HelpRequest.state)).all())
+        calls = [(c.created.timestamp(), c.setup.url or "", c.to) for c in net.all_calls()
+                 if c.is_outbound]
+    finally:
+        net.shutdown()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+        sim_server.close()
+        database.dispose()
+        if database_url:
+            drop_schema(database_url, schema)
+    result = measure(args, records, leg_request, request_of_sid, calls, t0)
+    result["states"] = states
+    base, _ = bench.run_baseline(records, args.threads)
+    result["webhook_p99_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .99)
+    result["webhook_p50_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .5)
+    result["baseline_p99_ms"] = bench.percentile([d * 1000 for d in base], .99)
+    result["baseline_p50_ms"] = bench.percentile([d * 1000 for d in base], .5)
+    by_path: dict[str, list[float]] = {}
+    for _, duration, url_, _, _ in records:
+        by_path.setdefault(urlsplit(url_).path, []).append(duration * 1000)
+    result["by_path"] = {path: (len(v), bench.percentile(v, .5), bench.percentile(v, .99))
+                         for path, v in sorted(by_path.items())}
+    return result
+
+
+def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
+    """From the webhooks the carrier sent: each caller's key, first ringing, bridge."""
+    key, ringing, bridged = {}, {}, {}
+    wall_offset = time.time() - time.perf_counter()  # perf_counter -> wall clock
+    for offset, _, url_, params, _ in sorted(records, key=lambda r: r[0]):
+        parts = urlsplit(url_)
+        query = parse_qs(parts.query)
+        if parts.path == "/ivr/menu" and params.get("Digits") == "1":
+            key.setdefault(request_of_sid.get(params["CallSid"]), offset)
+        elif parts.path == "/ivr/volunteer/status" and params.get("CallStatus") == "ringing":
+            request_id = leg_request.get(int(query["leg"][0]))
+            ringing.setdefault(request_id, offset)
+        elif parts.path == "/ivr/caller/connecting":
+            bridged.setdefault(int(query["request"][0]), offset)
+    order = sorted((at, request_id) for request_id, at in key.items() if request_id)
+    first_key = order[0][0]
+    amd_s = detect(AmdSettings("Enable"), "human", GREETING, "beep")[1]
+    ring_floor, bridge_floor, to_ring, to_bridge = [], [], [], []
+    for rank, (at, request_id) in enumerate(order):
+        pace = max(0.0, rank / args.cps - (at - first_key))
+        if request_id in ringing:
+            to_ring.append(ringing[request_id] - at)
+            ring_floor.append(args.latency / 2 + pace)
+        if request_id in bridged:
+            to_bridge.append(bridged[request_id] - at)
+            bridge_floor.append(args.latency + pace + args.answer + amd_s)
+    # Follow-ups placed while some caller's first wave still waited for its turn.
+    legs_at = sorted((at, url_) for at, url_, _ in calls if "/ivr/volunteer/offer" in url_)
+    follow_ups_at = [at for at, url_, _ in calls if "/ivr/followup/" in url_]
+    chose_at = {request_id: at + t0 + wall_offset for request_id, at in key.items()}
+    waiting = []
+    for at, url_ in legs_at:
+        request_id = leg_request.get(int(parse_qs(urlsplit(url_).query)["leg"][0]))
+        if request_id in chose_at:
+            waiting.append((chose_at[request_id] + 0.3, at))  # 0.3 s for the engine's step
+    ahead = sum(1 for f in follow_ups_at if any(start < f < end for start, end in waiting))
+    return dict(to_ring=to_ring, ring_floor=ring_floor, to_bridge=to_bridge,
+                bridge_floor=bridge_floor, follow_ups=len(follow_ups_at),
+                follow_ups_ahead=ahead, amd_s=amd_s, callers=len(order))
+
+
+def p(values: list[float], q: float) -> float:
+    return bench.percentile(values, q) if values else float("nan")
+
+
+def report(name: str, args, result: dict) -> None:
+    print(f"\n{name}: {result['callers']} callers within {args.spread:g} s, REST latency "
+          f"{args.latency:g} s, {args.cps:g} calls/s, answer after {args.answer:g} s "
+          f"(+ {result['amd_s']:g} s machine detection); requests {result['states']}")
+    for label, values, floor in (("key to first ringing", result["to_ring"],
+                                  result["ring_floor"]),
+                                 ("key to bridge", result["to_bridge"],
+                                  result["bridge_floor"])):
+        print(f"  {label:22} p50 {p(values, .5):6.2f} s  p99 {p(values, .99):6.2f} s   floor "
+              f"p50 {p(floor, .5):5.2f} s  p99 {p(floor, .99):5.2f} s   ratio p50 "
+              f"{p(values, .5) / p(floor, .5):4.2f}x  p99 {p(values, .99) / p(floor, .99):4.2f}x"
+              f"   p99 - floor p99 {p(values, .99) - p(floor, .99):+.2f} s")
+    print(f"  {'webhooks (carrier)':22} p50 {result['webhook_p50_ms']:6.1f} ms p99 "
+          f"{result['webhook_p99_ms']:6.1f} ms  fixed TwiML p50 {result['baseline_p50_ms']:5.1f} "
+          f"ms p99 {result['baseline_p99_ms']:5.1f} ms   ratio p99 "
+          f"{result['webhook_p99_ms'] / result['baseline_p99_ms']:4.2f}x")
+    slowest = sorted(result["by_path"].items(), key=lambda item: -item[1][2])[:4]
+    print("  slowest webhooks (n, p50 ms, p99 ms): " + "; ".join(
+        f"{path} {n} {p50:.1f} {p99:.1f}" for path, (n, p50, p99) in slowest))
+    if result["follow_ups"]:
+        print(f"  follow-ups placed {result['follow_ups']}, of which while a caller's "
+              f"volunteer waited for its turn: {result['follow_ups_ahead']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--callers", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.25, help="REST round trip, s")
+    parser.add_argument("--cps", type=float, default=30.0, help="the account's calls per second")
+    parser.add_argument("--engines", type=int, default=1, help="bhc worker processes (PostgreSQL)")
+    parser.add_argument("--answer", type=float, default=1.0, help="volunteers answer after, s")
+    parser.add_argument("--spread", type=float, default=2.0, help="callers arrive within, s")
+    parser.add_argument("--follow-ups", type=int, default=0, help="follow-ups due at the start")
+    parser.add_argument("--threads", type=int, default=16, help="waitress threads")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--database-url", help="PostgreSQL (default: a temporary SQLite file)")
+    parser.add_argument("--matrix", action="store_true", help="the settings of issue 11")
+    args = parser.parse_args()
+    if args.matrix:
+        if not args.database_url:
+            parser.error("--matrix needs --database-url (PostgreSQL)")
+        report("SQLite, bhc serve", args, run(args, 1, None, 0))
+        report("PostgreSQL, 1 engine", args, run(args, 1, args.database_url, 0))
+        report("PostgreSQL, 3 engines", args, run(args, 3, args.database_url, 0))
+        slow = argparse.Namespace(**{**vars(args), "cps": 1.0})
+        report("PostgreSQL, 1 engine, 1 call/s, 20 follow-ups due", slow,
+               run(slow, 1, args.database_url, 20))
+        return
+    if args.engines > 1 and not args.database_url:
+        parser.error("several engines need PostgreSQL (--database-url)")
+    name = (f"PostgreSQL, {args.engines} engine(s)" if args.database_url
+            else "SQLite, bhc serve")
+    report(name, args, run(args, args.engines, args.database_url, args.follow_ups))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The kinds of outbound call and what each records at the dispatcher's moments: a leg to a
+volunteer, the call-back to a resident, the call to the neighbour of a match someone asked to
+be put through to again, the call reading a sign-up's code, a follow-up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.orm import Session
+
+from bhc.calls import callbacks, reconnections
+from bhc.calls.models import OPEN_STATES, CallLeg, LegOutcome, LegStatus, RequestOutcome
+from bhc.engines.dispatcher import Kind
+from bhc.followups import services as followups
+from bhc.signups import services as signups
+
+LEG, CALL_BACK, RECONNECTION = "leg", "call_back", "reconnection"
+SIGN_UP_CODE, FOLLOW_UP = "sign_up_code", "follow_up"
+
+
+class Legs:
+    """A volunteer's call for a request. Its row is written before the call is queued, so a
+    volunteer is never rung twice for one request, whatever crashes."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def at_turn(self, session: Session, leg_id: int) -> bool:
+        leg = session.get(CallLeg, leg_id)
+        if leg is None or leg.status != LegStatus.PLACING:
+            return False
+        if leg.stop_requested_at is not None or leg.request.state not in OPEN_STATES:
+            session.delete(leg)  # never rung: it did not happen (nor counts to their caps)
+            return False
+        leg.placed_at = self.clock()
+        return True
+
+    def placed(self, session: Session, leg_id: int, sid: str) -> bool:
+        # One statement: a status callback may already have moved the leg on (even ended it)
+        # between the REST answer and here, and must not be undone.
+        session.execute(
+            update(CallLeg).where(CallLeg.id == leg_id)
+            .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING, LegStatus.QUEUED),
+                                         else_=CallLeg.status))
+        )
+        # Read after the write: a stop asked for meanwhile is seen here or sees the sid.
+        return session.scalar(select(CallLeg.stop_requested_at)
+                              .where(CallLeg.id == leg_id)) is not None
+
+    def failed(self, session: Session, leg_id: int, error: str) -> None:
+        session.execute(
+            update(CallLeg).where(CallLeg.id == leg_id, CallLeg.status == LegStatus.PLACING)
+            .values(status=LegStatus.FAILED, outcome=LegOutcome.FAILED, error=error,
+                    ended_at=self.clock())
+        )
+
+    def interrupted(self, session: Session, leg_id: int) -> None:
+        """Over for the request (its search moves on, and a late answer hears so), but the
+        volunteer's phone may ring: the call's status callbacks (which name the leg) end it,
+        or the engine's lost-leg expiry does; until then the volunteer counts as on a call."""
+        session.execute(
+            update(CallLeg).where(CallLeg.id == leg_id, CallLeg.outcome.is_(None))
+            .values(outcome=LegOutcome.FAILED, decided_at=self.clock(),
+                    error="interrupted: the engine placing it stopped")
+        )
+
+
+class CallBacks:
+    """The call to a resident whose call-back a volunteer took, waiting on hold."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def at_turn(self, session: Session, request_id: int) -> bool:
+        return callbacks.resident_call_due(session, request_id)
+
+    def placed(self, session: Session, request_id: int, sid: str) -> bool:
+        callbacks.resident_call_placed(session, request_id, sid)
+        return False
+
+    def failed(self, session: Session, request_id: int, error: str) -> None:
+        callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, self.clock())
+
+    def interrupted(self, session: Session, request_id: int) -> None:
+        self.failed(session, request_id, "interrupted")
+
+
+class Reconnections:
+    """The call to the neighbour of a match, while the one who asked waits on hold."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def at_turn(self, session: Session, reconnection_id: int) -> bool:
+        return reconnections.turn_came(session, reconnection_id, self.clock())
+
+    def placed(self, session: Session, reconnection_id: int, sid: str) -> bool:
+        reconnections.placed(session, reconnection_id, sid)
+        return False
+
+    def failed(self, session: Session, reconnection_id: int, error: str) -> None:
+        reconnections.placing_failed(session, reconnection_id, self.clock())
+
+    def interrupted(self, session: Session, reconnection_id: int) -> None:
+        reconnections.placing_failed(session, reconnection_id, self.clock())
+
+
+class SignUpCodes:
+    """The call that reads a web sign-up its code (the page offers to call again)."""
+
+    def at_turn(self, session: Session, sign_up_id: int) -> bool:
+        return signups.call_still_due(session, sign_up_id)
+
+    def placed(self, session: Session, sign_up_id: int, sid: str) -> bool:
+        signups.call_placed(session, sign_up_id, sid)
+        return False
+
+    def failed(self, session: Session, sign_up_id: int, error: str) -> None:
+        signups.call_placed(session, sign_up_id, None)
+
+    def interrupted(self, session: Session, sign_up_id: int) -> None:
+        signups.call_placed(session, sign_up_id, None)
+
+
+class FollowUps:
+    """The call after a match asking whether help was given."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+
+    def at_turn(self, session: Session, follow_up_id: int) -> bool:
+        return followups.turn_came(session, follow_up_id, self.clock())
+
+    def placed(self, session: Session, follow_up_id: int, sid: str) -> bool:
+        followups.placed(session, follow_up_id, sid)
+        return False
+
+    def failed(self, session: Session, follow_up_id: int, error: str) -> None:
+        followups.placing_failed(session, follow_up_id, self.clock())
+
+    def interrupted(self, session: Session, follow_up_id: int) -> None:
+        followups.placing_interrupted(session, follow_up_id)
+
+
+def kinds(clock: Callable[[], datetime]) -> dict[str, Kind]:
+    return {LEG: Legs(clock), CALL_BACK: CallBacks(clock), RECONNECTION: Reconnections(clock),
+            SIGN_UP_CODE: SignUpCodes(), FOLLOW_UP: FollowUps(clock)}

@@ -1,0 +1,72 @@
+"""Several engines on one PostgreSQL database: a search step is taken by one engine at a
+time, and a volunteer is reserved by one search at a time."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bhc.engines import claims
+from bhc.models import CallLeg, HelpRequest, Participant
+from tests.integration.engines.test_dispatcher import ask, legs
+from tests.integration.test_webhooks import request_of
+
+
+@pytest.fixture(autouse=True)
+def postgres_only(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several engine processes run on PostgreSQL only (SQLite runs one)")
+
+
+def volunteer_ids(exchange, *phones: str) -> list[int]:
+    with exchange.db.session() as session:
+        return [session.scalar(select(Participant.id).where(Participant.phone == phone))
+                for phone in phones]
+
+
+def test_an_engine_skips_a_search_another_engine_is_stepping(phone, exchange, carrier):
+    ask(phone)
+    request_id = request_of(exchange).id
+    with exchange.db.session() as other_engine:
+        assert claims.claim_search(other_engine, request_id) is not None
+        exchange.engine.tick()
+        assert carrier.placed == [] and legs(exchange) == []
+        with exchange.db.session() as third:
+            assert claims.claim_search(third, request_id) is None
+    exchange.engine.tick()
+    assert len(carrier.placed) == 1
+
+
+def test_a_volunteer_another_engine_is_reserving_is_left_out_of_the_wave(
+        phone, exchange, carrier):
+    first, second = volunteer_ids(exchange, "+31612340001", "+31612340002")
+    with exchange.db.session() as other_engine:
+        assert claims.reserve_volunteers(other_engine, [first]) == {first}
+        ask(phone)
+        exchange.engine.tick()
+    assert [leg.volunteer_id for leg in legs(exchange)] == [second]
+
+
+def test_nobody_left_but_volunteers_being_reserved_waits_rather_than_gives_up(
+        phone, exchange, carrier):
+    both = volunteer_ids(exchange, "+31612340001", "+31612340002")
+    with exchange.db.session() as other_engine:
+        assert claims.reserve_volunteers(other_engine, both) == set(both)
+        ask(phone)
+        exchange.engine.tick()
+        assert legs(exchange) == []
+    assert request_of(exchange).state == "searching"
+    exchange.engine.tick()
+    assert len(legs(exchange)) == 1
+
+
+def test_a_volunteer_rung_by_another_engine_since_the_candidate_query_is_not_reserved(
+        phone, exchange):
+    (first,) = volunteer_ids(exchange, "+31612340001")
+    ask(phone)
+    with exchange.db.session() as session:
+        request = session.scalar(select(HelpRequest))
+        session.add(CallLeg(request_id=request.id, volunteer_id=first, status="ringing",
+                            placed_at=request.searching_since))
+    with exchange.db.session() as session:
+        assert claims.reserve_volunteers(session, [first]) == set()
