@@ -139,6 +139,13 @@ class Engine:
                 log.warning("could not write the engine's heartbeat: %s",
                             exc.__class__.__name__)
 
+    def _beat_now(self) -> None:
+        try:
+            with self.db.session() as session:
+                heartbeat.beat(session, self.engine_id, *self._last_step)
+        except Exception as exc:  # the database is away; the next step says so too
+            log.warning("could not write the engine's heartbeat: %s", exc.__class__.__name__)
+
     def request_step(self) -> None:
         """Something happened: make the running (or next) step look again."""
         self._again.set()
@@ -164,6 +171,8 @@ class Engine:
                     step_s = time.monotonic() - started
                     metrics.ENGINE_STEP.observe(step_s)
                     self._last_step = (self.clock(), step_s)
+                    if self._alive is None:  # no heartbeat thread (tests, a one-off run)
+                        self._beat_now()
                 except Exception:
                     log.exception("engine step failed; the next step will retry")
                     return

@@ -591,9 +591,11 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     assert not problems, "\n".join(problems)
     print(f", {closest_gap_s(by_phone)} s (carrier)")
     # The engines together kept to the account's calls per second: a call that came early
-    # waits in the carrier's queue for its turn, never more than a turn or two.
+    # waits in the carrier's queue for its turn. The engines pace at exactly the carrier's
+    # rate, so REST requests that arrive bunched on a loaded machine wait a few turns; without
+    # the pacing a burst's waves (a hundred calls and more) would wait a turn each, in line.
     waited_ms = max(call.queue_time_ms for call in outbound)
-    assert waited_ms <= 2000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
+    assert waited_ms <= 10_000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
 
     # Every call the carrier placed is a leg of the database (the one its offer URL names), to
     # the volunteer it names, and no leg was placed twice. A leg whose engine was killed while
