@@ -383,7 +383,8 @@ def run_city(database: Database, tmp_path: Path, monkeypatch, *, callers: int, e
               f"{ended_after:.1f} s (allowed {allowed_s:.0f} s); "
               f"{watcher.samples} carrier samples")
         check_outcomes(database, net, caller_sids, watcher, callers)
-        check_what_an_operator_reads(database, public_url, f"http://127.0.0.1:{app_port}")
+        check_what_an_operator_reads(database, public_url, f"http://127.0.0.1:{app_port}",
+                                     callers)
     except BaseException:
         for name, _ in processes.running:
             print(f"--- {name} log (tail) ---\n{processes.tail(name)}")
@@ -628,7 +629,8 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
                 f"unmatched caller {number} was not told so:\n{heard}"
 
 
-def check_what_an_operator_reads(database: Database, public_url: str, local_url: str) -> None:
+def check_what_an_operator_reads(database: Database, public_url: str, local_url: str,
+                                 callers: int) -> None:
     """The engine is healthy, and the pages hardened (HSTS behind https); the metrics, not
     served through the proxy, add up every gunicorn worker and the engine process: one time
     to match per match made."""
@@ -648,5 +650,5 @@ def check_what_an_operator_reads(database: Database, public_url: str, local_url:
     voice = [sample.value for family in text_string_to_metric_families(scraped.text)
              for sample in family.samples if sample.name == "bhc_webhook_seconds_count"
              and sample.labels == {"route": "/ivr/voice"}]
-    assert voice == [CALLERS], "each caller's first webhook, on whichever gunicorn worker"
+    assert voice == [callers], "each caller's first webhook, on whichever gunicorn worker"
     assert samples["bhc_searches_in_progress"] == 0
