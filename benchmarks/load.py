@@ -151,21 +151,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     for n in range(follow_ups):
         net.set_behaviour(f"+3164{n:07d}", answer="no-answer")
 
-    records: list[tuple[float, float, str, dict, str]] = []
-    lock = threading.Lock()
-    original_send = net.webhooks.send
-    t0 = time.perf_counter()
-
-    def timed_send(url_, method, params):
-        start = time.perf_counter()
-        try:
-            return original_send(url_, method, params)
-        finally:
-            with lock:
-                records.append((start - t0, time.perf_counter() - start, url_, dict(params),
-                                method))
-
-    net.webhooks.send = timed_send
+    timer = bench.WebhookTimer(net)
+    records = timer.records
     sim_server = bench.serve(net.wsgi_app, sim_port, 64)
     if database_url:
         processes = [bench.spawn(["-m", "waitress", f"--port={app_port}",
@@ -187,9 +174,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         # time costs imports and statement compilation, as after any restart).
         warm = caller(WARM_UP_CALLER)
         net.wait_for(lambda n: "Er is nu een buur" in n.heard(warm), timeout=120, interval=0.1)
-        with lock:
-            records.clear()
-        t0 = time.perf_counter()
+        timer.restart(forget=True)
         rng = random.Random(11)
 
         threads = [threading.Thread(target=caller, args=(number, rng.uniform(0, args.spread)),
@@ -229,7 +214,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         database.dispose()
         if database_url:
             drop_schema(database_url, schema)
-    result = measure(args, records, leg_request, request_of_sid, calls, t0)
+    result = measure(args, records, leg_request, request_of_sid, calls, timer.t0)
     result["states"] = states
     base, _ = bench.run_baseline(records, args.threads)
     result["webhook_p99_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .99)

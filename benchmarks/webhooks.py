@@ -165,21 +165,8 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
             behaviour = dict(answer="no-answer")
         net.set_behaviour(f"+316{20000000 + i}", **behaviour)
 
-    records: list[tuple[float, float, str, dict, str]] = []
-    lock = threading.Lock()
-    original_send = net.webhooks.send
-    t0 = time.perf_counter()
-
-    def timed_send(url, method, params):
-        start = time.perf_counter()
-        try:
-            return original_send(url, method, params)
-        finally:
-            end = time.perf_counter()
-            with lock:
-                records.append((start - t0, end - start, url, dict(params), method))
-
-    net.webhooks.send = timed_send
+    timer = WebhookTimer(net)
+    records = timer.records
     sim_server = serve(net.wsgi_app, sim_port, 32)
     if args.split:
         # A city's deployment: the web app alone under waitress, the engine as `bhc worker`.
@@ -191,7 +178,7 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
                              str(args.threads)], env), None
     try:
         wait_until_up(f"{config.server.public_url}/healthz", app)
-        t0 = time.perf_counter()
+        timer.restart()
         def caller(number: str, key: str, think_s: float) -> None:
             """A resident: dial, listen to the menu, press a key a moment later."""
             sid = net.dial(from_=number, to=EXCHANGE)
@@ -288,6 +275,34 @@ def baseline_app() -> Flask:
         return Response(body, mimetype="text/xml")
 
     return app
+
+
+class WebhookTimer:
+    """Times every webhook the simulated carrier sends, from its side: (offset from the start,
+    duration, url, params, method), in ``records``."""
+
+    def __init__(self, net) -> None:
+        self.records: list[tuple[float, float, str, dict, str]] = []
+        self.lock = threading.Lock()
+        self.t0 = time.perf_counter()
+        self._send = net.webhooks.send
+        net.webhooks.send = self._timed_send
+
+    def restart(self, forget: bool = False) -> None:
+        """Count offsets from now (and with ``forget``, drop what was timed so far)."""
+        with self.lock:
+            if forget:
+                self.records.clear()
+            self.t0 = time.perf_counter()
+
+    def _timed_send(self, url, method, params):
+        start = time.perf_counter()
+        try:
+            return self._send(url, method, params)
+        finally:
+            end = time.perf_counter()
+            with self.lock:
+                self.records.append((start - self.t0, end - start, url, dict(params), method))
 
 
 def run_baseline(records, threads: int) -> tuple[list[float], list[float]]:
