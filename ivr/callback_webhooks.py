@@ -80,8 +80,7 @@ def resident_choice():
             return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
                                         "request. Goodbye."))
     response = VoiceResponse()
-    prompts.say(response, view.language, "That key does not work here." if digits
-                else "I did not hear a key.")
+    prompts.not_understood(response, view.language, digits)
     return twiml(_resident_offer(view, request_id, attempt + 1, response))
 
 

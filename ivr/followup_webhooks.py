@@ -100,8 +100,7 @@ def followup_key():
     if attempt >= QUESTION_TRIES:
         return twiml(prompts.spoken(view.language, "Thank you for your time. Goodbye."))
     response = VoiceResponse()
-    prompts.say(response, view.language, "That key does not work here." if digits
-                else "I did not hear a key.")
+    prompts.not_understood(response, view.language, digits)
     return twiml(_respond(replace(view, kind=followups.ASK), follow_up_id, attempt + 1,
                           response))
 

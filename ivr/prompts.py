@@ -39,6 +39,11 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
     speak(node, language, msgid, **values)
 
 
+def not_understood(node: VoiceResponse | Gather, language: str, digits: str) -> None:
+    """Before a question is asked again: the key pressed does nothing here, or none came."""
+    say(node, language, "That key does not work here." if digits else "I did not hear a key.")
+
+
 def speak(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
     """One message spoken with the language's voice, never a recording (no database), at the
     language's speaking rate where the voice takes SSML."""

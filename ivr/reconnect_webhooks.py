@@ -192,8 +192,7 @@ def reconnect_key():
             return twiml(prompts.spoken(view.language, "Thank you. We will let your neighbour "
                                         "know. Goodbye."))
     response = VoiceResponse()
-    prompts.say(response, view.language, "That key does not work here." if digits
-                else "I did not hear a key.")
+    prompts.not_understood(response, view.language, digits)
     return twiml(_to_other(view, reconnection_id, attempt + 1, response))
 
 

@@ -98,8 +98,7 @@ def volunteer_answer():
                 wake_engine()
                 return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
                                             "Goodbye."))
-            prompts.say(response, view.language, "That key does not work here." if digits
-                        else "I did not hear a key.")
+            prompts.not_understood(response, view.language, digits)
             view = replace(view, kind=OfferKind.OFFER)
             return twiml(_offer_response(view, leg_id, attempt + 1, response))
     wake_engine()
