@@ -44,9 +44,13 @@ class Dialer:
     def enqueue(self, call: Call) -> None:
         """A call was created through the REST API: it waits behind every earlier one."""
         self._waiting.append(call)
-        call.queue_time_ms = round(
-            1000 * (len(self._waiting) - 1) * self.interval_real_s() / self.net.time_scale
-        )
+        # queue_time is "the wait time in milliseconds before the call is placed" (Call
+        # resource): the turns of the calls ahead, counted from the account's next free turn,
+        # which may still be part of an interval away when the line is empty.
+        interval, now = self.interval_real_s(), time.monotonic()
+        next_turn = now if self._last_start is None else max(now, self._last_start + interval)
+        starts_at = next_turn + (len(self._waiting) - 1) * interval
+        call.queue_time_ms = round(1000 * (starts_at - now) / self.net.time_scale)
 
     def take_turn(self, call: Call) -> float | None:
         """Start `call` if it is first in line and the rate allows (-> None); otherwise -> the
