@@ -146,6 +146,8 @@ class Call:
         self.finished = False  # the call's thread has ended the call and sent its final webhooks
         self.pending_webhooks = 0  # delayed status callbacks not sent yet
         self.queue_time_ms = 0  # how long the REST API expects it to wait for its CPS turn
+        self.ready_at = 0.0  # monotonic: when an outbound-api call could dial out, rate aside
+        self.turn_at = 0.0  # ... and when its CPS turn is expected
         # The Twilio Region that processes the call: the one its REST request went to, or for
         # an inbound call its number's inbound processing region.
         self.region = net.region

@@ -41,16 +41,19 @@ class Dialer:
         self.calls_per_second = _checked(calls_per_second)
         self.net.cond.notify_all()
 
-    def enqueue(self, call: Call) -> None:
-        """A call was created through the REST API: it waits behind every earlier one."""
-        self._waiting.append(call)
+    def enqueue(self, call: Call, ready_in_s: float) -> None:
+        """A call was created through the REST API: it waits behind every earlier one. It could
+        dial out ``ready_in_s`` (real seconds) from now, were it not for the rate."""
+        now = time.monotonic()
+        call.ready_at = now + ready_in_s
         # queue_time is "the wait time in milliseconds before the call is placed" (Call
-        # resource): the turns of the calls ahead, counted from the account's next free turn,
-        # which may still be part of an interval away when the line is empty.
-        interval, now = self.interval_real_s(), time.monotonic()
-        next_turn = now if self._last_start is None else max(now, self._last_start + interval)
-        starts_at = next_turn + (len(self._waiting) - 1) * interval
-        call.queue_time_ms = round(1000 * (starts_at - now) / self.net.time_scale)
+        # resource): what the rate adds to the call's own way out, counted behind the turns of
+        # the calls ahead (or the account's last start when none waits).
+        interval = self.interval_real_s()
+        ahead = self._waiting[-1].turn_at if self._waiting else self._last_start
+        call.turn_at = call.ready_at if ahead is None else max(call.ready_at, ahead + interval)
+        call.queue_time_ms = round(1000 * (call.turn_at - call.ready_at) / self.net.time_scale)
+        self._waiting.append(call)
 
     def take_turn(self, call: Call) -> float | None:
         """Start `call` if it is first in line and the rate allows (-> None); otherwise -> the

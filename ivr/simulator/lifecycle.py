@@ -73,11 +73,17 @@ def _run_inbound(call: Call) -> None:
     twiml.run_script(call, first, fallback)
 
 
+def dial_out_s(net) -> float:
+    """Real seconds between an outbound-api call's REST request and its dialing out, when the
+    rate does not hold it back."""
+    return max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale)
+
+
 def _wait_for_turn(call: Call) -> None:
     """Stay 'queued' until the account's calls-per-second limit lets this call start."""
     net = call.net
     try:
-        call.wait(time.monotonic() + max(MIN_QUEUED_REAL_S, QUEUED_S * net.time_scale))
+        call.wait(call.ready_at)
         while True:
             with net.cond:
                 wake = net.dialer.take_turn(call)

@@ -256,7 +256,7 @@ class SimulatedNetwork:
         """Start an outbound-api call (what POST Calls.json does); it waits for its CPS turn."""
         with self.cond:
             call = self._register(Call(self, "outbound-api", from_, to, setup))
-            self.dialer.enqueue(call)
+            self.dialer.enqueue(call, lifecycle.dial_out_s(self))
         lifecycle.start(call)
         return call
 
