@@ -20,7 +20,7 @@ from twilio.rest import Client
 from urllib3.util.retry import Retry
 
 from bhc import metrics
-from bhc.calls.carrier import CallStatus, CarrierError, PlacedCall
+from bhc.calls.carrier import CallStatus, CarrierError
 from bhc.phones import mask
 
 log = logging.getLogger(__name__)
@@ -124,11 +124,7 @@ class TwilioCarrier:
         except (TwilioException, OSError) as exc:
             log.warning("placing a call to %s failed: %s", mask(to), exc)
             raise _failed("place_call", exc) from exc
-        # "queue_time: The wait time in milliseconds before the call is placed" (Call resource,
-        # https://www.twilio.com/docs/voice/api/call-resource; returned on create since calls
-        # wait for the account's CPS turn: changelog "Queue time now returned when creating
-        # new conference participants", 2024-03-25, which aligns /Participants with /Calls).
-        return PlacedCall(call.sid, _seconds(call.queue_time))
+        return call.sid
 
     def end_call(self, sid: str, *, answered: bool) -> None:
         self._update(sid, status=CallStatus.COMPLETED if answered else CallStatus.CANCELED)
@@ -176,14 +172,6 @@ class TwilioCarrier:
             f"{self.client.region} via {self.client.edge}" if self.client.region
             else "the default, US1",
         )
-
-
-def _seconds(queue_time_ms: str | None) -> float:
-    """Twilio's ``queue_time`` (milliseconds, as a string; absent from older answers)."""
-    try:
-        return max(0.0, int(queue_time_ms or 0) / 1000)
-    except ValueError:
-        return 0.0
 
 
 def _failed(operation: str, exc: Exception) -> CarrierError:

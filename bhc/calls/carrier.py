@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -33,19 +32,10 @@ class CarrierError(RuntimeError):
     """The carrier refused or failed a request; the engine moves on or retries."""
 
 
-@dataclass(frozen=True)
-class PlacedCall:
-    """The carrier took a call: its id, and how long the carrier says it will hold the call
-    for the account's calls-per-second turn before it rings (Twilio's ``queue_time``)."""
-
-    sid: str
-    queue_time_s: float = 0.0
-
-
 class Carrier(Protocol):
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str,
-                   timeout_s: int, machine_detection_url: str | None = None) -> PlacedCall:
-        """Start an outbound call; returns the carrier's call id and queue time. With
+                   timeout_s: int, machine_detection_url: str | None = None) -> str:
+        """Start an outbound call; returns the carrier's call id. With
         ``machine_detection_url`` the carrier listens for an answering machine without keeping
         the callee waiting, and posts its verdict there."""
 

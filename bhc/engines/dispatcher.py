@@ -164,7 +164,6 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._holding: set[int] = set()  # claims of ours whose answer is not written yet
-        self._last_sent = 0.0  # when this process last sent a call (time.time())
         self._unrecorded: list[tuple[_Turn, str | None, str | None]] = []
 
     # --- running ------------------------------------------------------------------------------
@@ -314,51 +313,24 @@ class Dispatcher:
 
     def _place(self, turn: _Turn) -> None:
         dial = turn.dial
-        if (early_s := self._moment_to_send(turn.at) - time.time()) > 0:
+        if (early_s := turn.at - time.time()) > 0:
             time.sleep(early_s)
         try:
-            placed = self.carrier.place_call(
+            sid, error = self.carrier.place_call(
                 to=dial.to, from_=dial.from_, url=dial.answer_url,
                 status_callback=dial.status_url, timeout_s=self.ring_timeout_s,
-                machine_detection_url=dial.detection_url)
+                machine_detection_url=dial.detection_url), None
         except CarrierError as exc:
             log.warning("could not place the %s call %s to %s: %s", turn.kind, turn.ref_id,
                         mask(dial.to), exc)
             sid, error = None, str(exc) or exc.__class__.__name__
         else:
-            sid, error = placed.sid, None
             log.info("placed the %s call %s to %s", turn.kind, turn.ref_id, mask(dial.to))
-            if placed.queue_time_s > 0:
-                self._carrier_behind(placed.queue_time_s)
         stop = self._record(turn, sid, error)
         if stop and sid is not None:
             self.end_call(sid, answered=False)
         if sid is None or stop:
             self.on_change()
-
-    def _moment_to_send(self, at: float) -> float:
-        """When this process may send a call whose moment is ``at``: never within an interval
-        of its previous one, even when a carrier worker starts late and finds the next call's
-        moment come as well (both at once would make the carrier queue the second)."""
-        with self._lock:
-            moment = max(at, time.time(), self._last_sent + self.interval_s)
-            self._last_sent = moment
-        return moment
-
-    def _carrier_behind(self, queue_time_s: float) -> None:
-        """The carrier holds the call just placed for ``queue_time_s`` before its CPS turn (REST
-        requests bunched on the way, or another client of the account): the account's next
-        free moment moves past it, so the calls after it wait here, in priority order, not in
-        the carrier's first-come line."""
-        free_at = time.time() + queue_time_s + self.interval_s
-        try:
-            with self.db.session() as session:
-                session.execute(update(CarrierPace).where(CarrierPace.next_at < free_at)
-                                .values(next_at=free_at))
-        except Exception:
-            log.exception("could not move the account's pace after the carrier's queue time")
-        log.info("the carrier queues a call for %.2f s: later calls wait for their turn here",
-                 queue_time_s)
 
     def _record(self, turn: _Turn, sid: str | None, error: str | None) -> bool:
         """Write the carrier's answer; says whether the call must be stopped after all. If the

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 
 from bhc.bootstrap import build
 from bhc.calls import lost_legs
-from bhc.calls.carrier import CarrierError, PlacedCall
+from bhc.calls.carrier import CarrierError
 from bhc.db import utcnow
 from bhc.engines import heartbeat
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, waiting
@@ -171,52 +171,6 @@ def test_the_pace_is_shared_through_the_database(database):
     assert carrier.asked[0][0] >= free_at_monotonic - 0.01
     with database.session() as session:  # and the next call's moment is a second later
         assert session.scalar(select(CarrierPace.next_at)) == pytest.approx(free_at + 1.0)
-
-
-class Queueing(Recording):
-    """A carrier that holds the first call it is given for ``queue_time_s`` before its CPS
-    turn, and says so in its answer, as Twilio's ``queue_time`` does."""
-
-    def __init__(self, queue_time_s: float) -> None:
-        super().__init__()
-        self.queue_time_s = queue_time_s
-
-    def place_call(self, **kwargs):
-        placed = super().place_call(**kwargs)
-        return PlacedCall(placed.sid, self.queue_time_s if len(self.placed) == 1 else 0.0)
-
-
-def test_a_call_the_carrier_queues_holds_back_the_next_one_here(database):
-    """The carrier's line is first come, first served: the next call waits here, where a
-    caller on hold still goes before a follow-up, until the carrier has a turn for it."""
-    carrier = Queueing(queue_time_s=0.5)
-    placing, recorded = dispatcher(database, carrier, cps=10)
-    queue(placing, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.FOLLOW_UP, 0)])
-    placing.run_inline()
-    assert recorded["placed"] == [1, 2]
-    (first, _), (second, _) = carrier.asked
-    assert second - first >= 0.5 + 0.1, carrier.asked
-
-
-def test_calls_whose_workers_start_late_still_go_an_interval_apart(database):
-    """Two claimed calls whose moments have both passed when their carrier workers start (a
-    busy machine) go one interval apart, not together into the carrier's queue."""
-    carrier = Recording()
-    placing, _ = dispatcher(database, carrier, cps=20)  # both within one turn's horizon
-    queue(placing, [(1, Priority.CALLER_ON_HOLD, 0), (2, Priority.CALLER_ON_HOLD, 1)])
-    turns = []
-    for _ in range(3):  # the first turn may only write the pace row a truncated table lost
-        turns = turns or placing._take_turns(2)[0]
-    assert len(turns) == 2
-    while time.time() <= turns[-1].at:  # both moments come and go before a worker starts
-        time.sleep(0.01)
-    workers = [threading.Thread(target=placing._place, args=(turn,)) for turn in turns]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert max(at for at, _ in carrier.asked) - started >= 0.05, carrier.asked
 
 
 def test_only_claims_of_engines_that_are_gone_are_reclaimed(database):
