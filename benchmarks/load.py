@@ -36,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,12 +47,12 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
-from bhc.followups.models import FollowUp, FollowUpState  # noqa: E402
-from bhc.models import CallLeg, HelpRequest, Match, Participant  # noqa: E402
+from bhc.models import CallLeg, HelpRequest  # noqa: E402
 from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
 from bhc.people.participants import ParticipantData, save  # noqa: E402
 from ivr.simulator import SimulatedNetwork  # noqa: E402
 from ivr.simulator.amd import AmdSettings, detect  # noqa: E402
+from tests.earlier_matches import add_yesterdays_match  # noqa: E402
 
 EXCHANGE = bench.EXCHANGE
 ACCOUNT_SID, AUTH_TOKEN = bench.ACCOUNT_SID, bench.AUTH_TOKEN
@@ -86,27 +85,8 @@ def seed(database: Database, callers: int, follow_ups: int) -> tuple[list[str], 
             asker, helper = f"+3164{2 * n:07d}", f"+3164{2 * n + 1:07d}"
             save(session, person(hood.id, asker, False), now, "bench")
             save(session, person(hood.id, helper, True, ("transport",)), now, "bench")
-            session.flush()
-            ids = dict(session.execute(select(Participant.phone, Participant.id)
-                                       .where(Participant.phone.in_((asker, helper)))).all())
-            earlier = HelpRequest(call_sid=f"CAearlier{n}", neighbourhood_id=hood.id,
-                                  caller_id=ids[asker], category_slug="transport",
-                                  state="matched", outcome="matched",
-                                  created_at=now - timedelta(days=1))
-            session.add(earlier)
-            session.flush()
-            leg = CallLeg(request_id=earlier.id, volunteer_id=ids[helper], status="completed",
-                          outcome="accepted", placed_at=earlier.created_at,
-                          ended_at=earlier.created_at)
-            session.add(leg)
-            session.flush()
-            match = Match(request_id=earlier.id, leg_id=leg.id, helper_id=ids[helper],
-                          asker_id=ids[asker], matched_at=earlier.created_at,
-                          time_to_match_s=10, volunteers_rung=1)
-            session.add(match)
-            session.flush()
-            session.add_all(FollowUp(match_id=match.id, side=side, state=FollowUpState.DUE,
-                                     due_at=now) for side in ("asker", "helper"))
+            add_yesterdays_match(session, hood.id, asker, helper, f"CAearlier{n}", now,
+                                 follow_ups_due_at=now)
     return volunteers, numbers
 
 
@@ -116,26 +96,16 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="bhc-load-")
     schema = f"load_{os.getpid()}_{engines}_{follow_ups}"
     url = fresh_schema(database_url, schema) if database_url else f"sqlite:///{tmp}/load.db"
-    env = {
-        "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
-        "BHC_SERVER_PORT": str(app_port),
-        "BHC_SERVER_THREADS": str(args.threads),
-        "BHC_DATABASE_URL": url,
-        "BHC_CARRIER_KIND": "twilio",
-        "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
-        "BHC_TWILIO_CALLS_PER_SECOND": str(args.cps),
-        "BHC_MATCHING_QUIET_HOURS": "",
-        "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
-        "BHC_MATCHING_MAX_WAIT_S": "600",
-        "BHC_MATCHING_STRATEGY": "waves",
-        "BHC_MATCHING_WAVE_SIZE": str(WAVE_SIZE),
-        "BHC_MATCHING_DAILY_CAP": "100",
-        "BHC_MATCHING_WEEKLY_CAP": "100",
-        "BHC_IVR_MAX_REQUESTS_PER_HOUR": "100",
-        "BHC_FOLLOWUP_DELAY": "60",
-    }
+    env = bench.exchange_environ(
+        app_port, sim_port, url, args.threads,
+        BHC_TWILIO_CALLS_PER_SECOND=str(args.cps),
+        BHC_MATCHING_STRATEGY="waves",
+        BHC_MATCHING_WAVE_SIZE=str(WAVE_SIZE),
+        BHC_MATCHING_DAILY_CAP="100",
+        BHC_MATCHING_WEEKLY_CAP="100",
+        BHC_IVR_MAX_REQUESTS_PER_HOUR="100",
+        BHC_FOLLOWUP_DELAY="60",
+    )
     config = config_module.load(None, environ=env)
     database = Database(url)
     database.upgrade()

@@ -322,6 +322,16 @@ def measure(name: str, database: Database, runs: int) -> tuple[float, float]:
     return median, naive_s
 
 
+def load_and_measure(name: str, database: Database, load, rows: dict, runs: int) -> None:
+    """The month's rows into a new schema with ``load``, then the report timed there."""
+    try:
+        database.upgrade()
+        load(database, rows)
+        measure(name, database, runs)
+    finally:
+        database.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200_000)
@@ -344,22 +354,13 @@ def main() -> None:
         schema = f"bench_report_{os.getpid()}"
         database = Database(fresh_schema(args.database_url, schema))
         try:
-            database.upgrade()
-            load_postgresql(database, rows)
-            measure("PostgreSQL", database, args.runs)
+            load_and_measure("PostgreSQL", database, load_postgresql, rows, args.runs)
         finally:
-            database.dispose()
             drop_schema(args.database_url, schema)
     if args.only != "postgresql":
         with tempfile.TemporaryDirectory() as folder:
             database = Database(f"sqlite:///{folder}/report.sqlite3")
-            try:
-                database.upgrade()
-                load_sqlite(database, rows)
-                measure("SQLite", database, args.runs)
-            finally:
-                database.dispose()
-
+            load_and_measure("SQLite", database, load_sqlite, rows, args.runs)
 
 if __name__ == "__main__":
     main()

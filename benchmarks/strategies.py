@@ -56,20 +56,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from matching import policy  # noqa: E402
 from matching.availability import is_available, parse_windows  # noqa: E402
 from matching.fairness import gini  # noqa: E402
-from matching.policy import (  # noqa: E402
-    Candidate,
-    GiveUp,
-    Leg,
-    LegOutcome,
-    Limits,
-    Ring,
-    Search,
-    accept_wins,
-    next_action,
-    open_slots,
-)
+from matching.policy import LegOutcome, Limits  # noqa: E402
 
 EPOCH = datetime(2026, 11, 2)  # a Monday, local time
 MONTH_S = 30 * 86400
@@ -349,7 +339,7 @@ class Simulation:
         if response.key:
             self.decided += 1
             self.accepted_keys += response.key == "1"
-        if response.key == "1" and accept_wins(self.search(search), leg.volunteer_id):
+        if response.key == "1" and policy.accept_wins(self.search(search), leg.volunteer_id):
             self.end(leg, LegOutcome.ACCEPTED)
             search.matched_s = now
             self.talking_until[leg.volunteer_id] = now + random.Random(
@@ -375,16 +365,16 @@ class Simulation:
 
     # -- what the engine does -------------------------------------------------------------
 
-    def search(self, search: SimRequest) -> Search:
-        return Search(
+    def search(self, search: SimRequest) -> policy.Search:
+        return policy.Search(
             request_id=search.request.id,
             caller_id=search.request.caller_id,
             started_at=search.started_at,
-            legs=tuple(Leg(leg.volunteer_id, leg.outcome) for leg in search.legs),
+            legs=tuple(policy.Leg(leg.volunteer_id, leg.outcome) for leg in search.legs),
             matched=search.matched_s is not None,
         )
 
-    def candidates(self, search: SimRequest, now: float) -> list[Candidate]:
+    def candidates(self, search: SimRequest, now: float) -> list[policy.Candidate]:
         request = search.request
         asked = {leg.volunteer_id for leg in search.legs}
         moment = _at(now)
@@ -398,7 +388,7 @@ class Simulation:
                     or not available[volunteer.availability]):
                 continue
             placed = self.placements[volunteer.id]
-            eligible.append(Candidate(
+            eligible.append(policy.Candidate(
                 volunteer.id,
                 recent_calls=len(placed) - bisect.bisect_left(placed, now - FAIRNESS_WINDOW_S),
                 last_asked_at=self.last_asked.get(volunteer.id),
@@ -413,13 +403,13 @@ class Simulation:
             return
         state = self.search(search)
         moment = _at(now)
-        candidates = self.candidates(search, now) if open_slots(state, self.limits) else []
-        action = next_action(state, candidates, self.limits, moment, self.rng)
-        if isinstance(action, Ring):
+        candidates = self.candidates(search, now) if policy.open_slots(state, self.limits) else []
+        action = policy.next_action(state, candidates, self.limits, moment, self.rng)
+        if isinstance(action, policy.Ring):
             for volunteer_id in action.volunteer_ids:
                 self.place(search, self.volunteers[volunteer_id], now)
             self.max_live = max(self.max_live, sum(leg.outcome is None for leg in search.legs))
-        elif isinstance(action, GiveUp):
+        elif isinstance(action, policy.GiveUp):
             search.over = True
             self.stop_live_legs(search)
         elif search.matched_s is not None:

@@ -104,6 +104,32 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def exchange_environ(app_port: int, sim_port: int, database_url: str, threads: int,
+                     **settings: str) -> dict[str, str]:
+    """The environment of an exchange on ``app_port`` whose carrier "twilio" is the simulated
+    network on ``sim_port``: no quiet hours, a search of up to 600 s; ``settings`` add to it."""
+    return {
+        "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
+        "BHC_SERVER_PORT": str(app_port),
+        "BHC_SERVER_THREADS": str(threads),
+        "BHC_DATABASE_URL": database_url,
+        "BHC_CARRIER_KIND": "twilio",
+        "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        "BHC_MATCHING_QUIET_HOURS": "",
+        "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
+        "BHC_MATCHING_MAX_WAIT_S": "600",
+        **settings,
+    }
+
+
+def timing_row(round_: str, label: str, milliseconds: list[float]) -> str:
+    """One line of the table: how many webhooks, their p50 and p99."""
+    return (f"{round_:8}{label:16}{len(milliseconds):>6}{percentile(milliseconds, .5):>10.2f}"
+            f"{percentile(milliseconds, .99):>10.2f}")
+
+
 def seed(database: Database, volunteers: int, callers: int, rng: random.Random) -> list[str]:
     with database.session() as session:
         hood = add_neighbourhood(session, "Benchwijk", EXCHANGE, ["2500"], 20000)
@@ -128,21 +154,8 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
     tmp = tempfile.mkdtemp(prefix="bhc-bench-")
     url = fresh_schema(args.database_url, f"bench_{os.getpid()}") if args.database_url else (
         f"sqlite:///{tmp}/bench.sqlite3")
-    env = {
-        "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
-        "BHC_SERVER_PORT": str(app_port),
-        "BHC_SERVER_THREADS": str(args.threads),
-        "BHC_DATABASE_URL": url,
-        "BHC_CARRIER_KIND": "twilio",
-        "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
-        "BHC_MATCHING_QUIET_HOURS": "",
-        "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
-        "BHC_MATCHING_MAX_WAIT_S": "600",
-        "BHC_MATCHING_MAX_ATTEMPTS": "15",
-        "BHC_MATCHING_STRATEGY": args.strategy,
-    }
+    env = exchange_environ(app_port, sim_port, url, args.threads,
+                           BHC_MATCHING_MAX_ATTEMPTS="15", BHC_MATCHING_STRATEGY=args.strategy)
     config = config_module.load(None, environ=env)
     database = Database(url)
     database.upgrade()
@@ -388,18 +401,14 @@ def main() -> None:
         base = [d * 1000 for d in base]
         ratios.append((percentile(flow, .5) / percentile(base, .5),
                        percentile(flow, .99) / percentile(base, .99)))
-        print(f"{round_:<8}{'bhc webhooks':16}{len(flow):>6}{percentile(flow, .5):>10.2f}"
-              f"{percentile(flow, .99):>10.2f}   requests: {states}")
-        print(f"{'':8}{'fixed TwiML':16}{len(base):>6}{percentile(base, .5):>10.2f}"
-              f"{percentile(base, .99):>10.2f}   ratio p50 {ratios[-1][0]:.2f}x, "
+        print(f"{timing_row(str(round_), 'bhc webhooks', flow)}   requests: {states}")
+        print(f"{timing_row('', 'fixed TwiML', base)}   ratio p50 {ratios[-1][0]:.2f}x, "
               f"p99 {ratios[-1][1]:.2f}x (seen by the carrier)")
         if flow_inside and base_inside:
             inside_ratios.append((percentile(flow_inside, .5) / percentile(base_inside, .5),
                                   percentile(flow_inside, .99) / percentile(base_inside, .99)))
-            print(f"{'':8}{'bhc, in server':16}{len(flow_inside):>6}"
-                  f"{percentile(flow_inside, .5):>10.2f}{percentile(flow_inside, .99):>10.2f}")
-            print(f"{'':8}{'fixed, in server':16}{len(base_inside):>6}"
-                  f"{percentile(base_inside, .5):>10.2f}{percentile(base_inside, .99):>10.2f}"
+            print(timing_row('', 'bhc, in server', flow_inside))
+            print(f"{timing_row('', 'fixed, in server', base_inside)}"
                   f"   ratio p50 {inside_ratios[-1][0]:.2f}x, p99 {inside_ratios[-1][1]:.2f}x")
     print(f"median ratio over rounds, seen by the carrier: p50 "
           f"{statistics.median(r[0] for r in ratios):.2f}x, "

@@ -24,6 +24,15 @@ def _csv(response) -> dict[str, dict[str, str]]:
     return {row["neighbourhood"]: row for row in csv.DictReader(io.StringIO(response.text))}
 
 
+def _downloaded(admin, ext: str, mimetype: str):
+    """October's report as a download: a file of ``mimetype`` named after the month."""
+    response = admin.get(f"/admin/report.{ext}?month=2026-10")
+    assert response.status_code == 200
+    assert response.mimetype == mimetype
+    assert f"bhc-report-2026-10.{ext}" in response.headers["Content-Disposition"]
+    return response
+
+
 def test_the_report_shows_each_neighbourhoods_figures_in_dutch(admin, exchange, neighbourhoods):
     _seed(exchange, neighbourhoods)
     page = admin.get("/admin/report?month=2026-10").text
@@ -62,10 +71,7 @@ def test_a_coordinator_sees_only_their_neighbourhoods(coordinator, exchange, nei
 
 def test_the_csv_export_hides_numbers_under_five(admin, exchange, neighbourhoods):
     _seed(exchange, neighbourhoods)
-    response = admin.get("/admin/report.csv?month=2026-10")
-    assert response.status_code == 200
-    assert response.mimetype == "text/csv"
-    assert "bhc-report-2026-10.csv" in response.headers["Content-Disposition"]
+    response = _downloaded(admin, "csv", "text/csv")
     rows = _csv(response)
     assert (rows["Segbroek"]["requests"], rows["Segbroek"]["abandoned"]) == ("11", "<5")
     assert rows["Duinoord"]["matches"] == rows["Duinoord"]["match_rate"] == "<5"
@@ -134,10 +140,7 @@ def test_the_report_compares_with_the_month_before(admin, exchange, neighbourhoo
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the PDF, not the SQL
 def test_the_pdf_export_is_a_pdf_with_small_numbers_hidden(admin, exchange, neighbourhoods):
     _seed(exchange, neighbourhoods)
-    response = admin.get("/admin/report.pdf?month=2026-10")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-    assert "bhc-report-2026-10.pdf" in response.headers["Content-Disposition"]
+    response = _downloaded(admin, "pdf", "application/pdf")
     text = pdf_text(response.data)
     assert "Maandrapport: oktober 2026" in text
     assert "Segbroek" in text and "Duinoord" in text

@@ -29,6 +29,7 @@ BROWSER_TIME_SCALE = 0.3
 PERSON_WINDOW_S = 15.0
 # How long Playwright waits for an element or a page (what takes well under a second idle).
 PAGE_TIMEOUT_MS = 30_000
+PASSWORD = "correct horse battery"  # of the admins and coordinators the tests make
 
 CHROMIUM = Path(os.environ.get("BHC_CHROMIUM", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -105,11 +106,33 @@ def nothing_refused_by_the_csp(request):
         "\n".join(found)
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(locale="nl-NL")
+def new_page(browser, locale: str = "nl-NL", **options):
+    """A context of its own (the caller closes it) and its page, waiting PAGE_TIMEOUT_MS."""
+    context = browser.new_context(locale=locale, **options)
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
+    return context, page
+
+
+def sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
+    """The sign-in form, filled in and sent as a person finds it: by its labels."""
+    page.goto(f"{url}/admin/login")
+    page.get_by_label("E-mailadres", exact=True).fill(email)
+    page.get_by_label("Wachtwoord", exact=True).fill(password)
+    page.locator("main").get_by_role("button", name="Inloggen", exact=True).click()
+
+
+def signed_in(browser, url: str, email: str, **options):
+    """A new context signed in as ``email``, its page on the dashboard."""
+    context, page = new_page(browser, **options)
+    sign_in(page, url, email)
+    page.wait_for_url(f"{url}/admin/")
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = new_page(browser)
     yield page
     context.close()
 

@@ -18,10 +18,9 @@ from bhc.people.blocking import block_number
 from bhc.signups.services import SignUpData, submit
 from bhc.users import services as users
 from tests.admin.helpers import matched_request
-from tests.browser.conftest import PAGE_TIMEOUT_MS, served_site
+from tests.browser.conftest import PASSWORD, new_page, served_site
 from tests.integration.conftest import volunteer
 
-PASSWORD = "correct horse battery"
 ADMIN = "ada@example.nl"
 COORDINATOR = "coco@example.nl"  # of Duinoord only
 CALLER = "+31703561234"
@@ -101,9 +100,7 @@ def _sign_in(page, site: Site, email: str) -> None:
 
 
 def _signed_in_page(browser, site: Site, email: str, language: str = "nl"):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser)
     _sign_in(page, site, email)
     if language != "nl":
         page.goto(f"{site.url}/admin/language/{language}?next=/admin/")
@@ -133,9 +130,7 @@ def as_coordinator(browser, site):
 
 @pytest.fixture(scope="module")
 def anonymous(browser):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser)
     yield page
     context.close()
 
@@ -213,9 +208,7 @@ def test_sign_in_page_has_no_serious_axe_violations(anonymous, site):
 
 @pytest.mark.parametrize("language", ["nl", "en"])
 def test_public_sign_up_page_has_no_serious_axe_violations(browser, site, language):
-    context = browser.new_context(locale="nl-NL" if language == "nl" else "en-GB")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser, "nl-NL" if language == "nl" else "en-GB")
     try:
         _open(page, site, "sign-up")
         if language == "en":
@@ -268,9 +261,7 @@ def _tab_to(page, selector: str, key: str = "Tab", limit: int = 40) -> None:
 
 
 def test_a_coordinator_edits_a_participant_with_the_keyboard_alone(browser, site):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser)
     try:
         page.goto(f"{site.url}/admin/login")
         # The first tab stop skips the menu and lands the next one in the page's own content.
@@ -356,9 +347,7 @@ def test_page_reflows_at_200_percent_zoom(zoomed, site, name):
 
 
 def test_sign_in_and_sign_up_reflow_at_200_percent_zoom(browser, site):
-    context = browser.new_context(locale="nl-NL", viewport={"width": 640, "height": 400})
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser, viewport={"width": 640, "height": 400})
     try:
         page.goto(f"{site.url}/admin/login")
         _assert_reflows(page, "sign in")

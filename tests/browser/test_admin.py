@@ -16,11 +16,10 @@ from bhc.db import utcnow
 from bhc.models import Participant
 from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.users import services as users
-from tests.browser.conftest import PAGE_TIMEOUT_MS, served_site
+from tests.browser.conftest import PASSWORD, new_page, served_site, sign_in, signed_in
 from tests.integration.conftest import volunteer
 from tests.integration.reports.test_report import seed_october
 
-PASSWORD = "correct horse battery"
 ADMIN = "ada@example.nl"
 COORDINATOR = "coco@example.nl"  # of Duinoord only
 HELPER = "+31612340001"  # Henk Helper of Segbroek
@@ -44,25 +43,9 @@ def site(sqlite_template, tmp_path_factory):
         yield SimpleNamespace(url=url, db=exchange.db)
 
 
-def _sign_in(page, url: str, email: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/admin/login")
-    page.get_by_label("E-mailadres", exact=True).fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(password)
-    page.locator("main").get_by_role("button", name="Inloggen", exact=True).click()
-
-
-def _signed_in(browser, site, email: str):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    _sign_in(page, site.url, email)
-    page.wait_for_url(f"{site.url}/admin/")
-    return context, page
-
-
 @pytest.fixture(scope="module")
 def as_admin(browser, site):
-    context, page = _signed_in(browser, site, ADMIN)
+    context, page = signed_in(browser, site.url, ADMIN)
     yield page
     context.close()
 
@@ -73,13 +56,11 @@ def _participant_id(site, phone: str) -> int:
 
 
 def test_signing_in_needs_the_right_password_and_opens_the_dashboard(browser, site):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    context, page = new_page(browser)
     try:
-        _sign_in(page, site.url, ADMIN, "wrong horse")
+        sign_in(page, site.url, ADMIN, "wrong horse")
         page.locator("main").get_by_text("E-mailadres of wachtwoord klopt niet.").wait_for()
-        _sign_in(page, site.url, ADMIN)
+        sign_in(page, site.url, ADMIN)
         page.wait_for_url(f"{site.url}/admin/")
         assert page.get_by_role("heading", level=1).inner_text() == "Hulpvragen van vandaag"
     finally:
@@ -161,7 +142,7 @@ def test_the_report_of_a_seeded_month_shows_the_figures_worked_out_by_hand(as_ad
 
 
 def test_the_pages_switch_to_english(browser, site):
-    context, page = _signed_in(browser, site, ADMIN)
+    context, page = signed_in(browser, site.url, ADMIN)
     try:
         page.get_by_role("link", name="English", exact=True).click()
         page.get_by_role("heading", name="Today's requests", exact=True).wait_for()
@@ -175,7 +156,7 @@ def test_the_pages_switch_to_english(browser, site):
 
 
 def test_a_coordinator_may_not_open_another_neighbourhoods_pages(browser, site):
-    context, page = _signed_in(browser, site, COORDINATOR)
+    context, page = signed_in(browser, site.url, COORDINATOR)
     try:
         response = page.goto(f"{site.url}/admin/participants/{_participant_id(site, HELPER)}")
         assert response.status == 403

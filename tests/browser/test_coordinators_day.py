@@ -17,13 +17,19 @@ from bhc.db import utcnow
 from bhc.models import AuditLog, Participant
 from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.users import services as users
-from tests.browser.conftest import BROWSER_TIME_SCALE, PAGE_TIMEOUT_MS, PERSON_WINDOW_S, served_site
+from tests.browser.conftest import (
+    BROWSER_TIME_SCALE,
+    PAGE_TIMEOUT_MS,
+    PASSWORD,
+    PERSON_WINDOW_S,
+    served_site,
+    signed_in,
+)
 from tests.browser.test_accessibility import _assert_accessible, _assert_reflows
 from tests.e2e.conftest import CALLER, VOLUNTEERS, running
 from tests.integration.attention.seeding import ended_request, leg
 from tests.integration.conftest import volunteer
 
-PASSWORD = "correct horse battery"
 SEGBROEK_COORDINATOR = "coco@example.nl"
 DUINOORD_COORDINATOR = "duco@example.nl"
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -40,18 +46,6 @@ def _coordinators(exchange) -> None:
             users.create_user(session, email=email, name=email.split("@")[0].title(),
                               role="coordinator", password=PASSWORD,
                               neighbourhood_names=[name], now=utcnow())
-
-
-def _signed_in(browser, url: str, email: str):
-    context = browser.new_context(locale="nl-NL")
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{url}/admin/login")
-    page.get_by_label("E-mailadres", exact=True).fill(email)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Inloggen", exact=True).click()
-    page.wait_for_url(f"{url}/admin/")
-    return context, page
 
 
 @pytest.fixture
@@ -76,8 +70,8 @@ def test_an_unmatched_call_is_on_the_attention_list_and_its_coordinator_handles_
     live.net.hangup(sid)  # no call-back: this resident is left for a coordinator
 
     url = live.config.server.public_url
-    context, page = _signed_in(browser, url, SEGBROEK_COORDINATOR)
-    other_context, other = _signed_in(browser, url, DUINOORD_COORDINATOR)
+    context, page = signed_in(browser, url, SEGBROEK_COORDINATOR)
+    other_context, other = signed_in(browser, url, DUINOORD_COORDINATOR)
     try:
         page.get_by_role("link", name=re.compile(r"^Aandacht nodig")).click()
         page.get_by_role("heading", name="Aandacht nodig", level=1).wait_for()
@@ -129,7 +123,7 @@ def test_now_shows_the_caller_on_hold_while_a_volunteer_rings_and_not_once_match
     live = live_ringing_long
     _coordinators(live.exchange)
     live.net.set_behaviour(VOLUNTEERS[0], answer="manual")
-    context, page = _signed_in(browser, live.config.server.public_url, SEGBROEK_COORDINATOR)
+    context, page = signed_in(browser, live.config.server.public_url, SEGBROEK_COORDINATOR)
     try:
         now = page.locator("#now")
         now.get_by_text("Niemand staat in de wacht.").wait_for()
@@ -208,7 +202,7 @@ def coordinator_page(browser, site):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                        parallelism=1))
-        context, page = _signed_in(browser, url, SEGBROEK_COORDINATOR)
+        context, page = signed_in(browser, url, SEGBROEK_COORDINATOR)
     yield page
     context.close()
 

@@ -14,12 +14,11 @@ from playwright.sync_api import expect
 from bhc.db import utcnow
 from bhc.users import services as users
 from tests.admin.test_gaps_page import LARGEST
-from tests.browser.conftest import PAGE_TIMEOUT_MS, served_site
+from tests.browser.conftest import PASSWORD, served_site, signed_in
 from tests.browser.test_accessibility import _assert_accessible, _assert_reflows
 from tests.integration.reports import gap_week
 from tests.integration.surveys.test_loneliness import SURVEY
 
-PASSWORD = "correct horse battery"
 COORDINATOR = "sanne@example.nl"  # of Segbroek
 
 
@@ -34,21 +33,9 @@ def site(sqlite_template, tmp_path_factory):
         yield SimpleNamespace(url=url, segbroek=segbroek)
 
 
-def _signed_in(browser, site, viewport=None):
-    context = browser.new_context(locale="nl-NL", viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(f"{site.url}/admin/login")
-    page.get_by_label("E-mailadres", exact=True).fill(COORDINATOR)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Inloggen", exact=True).click()
-    page.wait_for_url(f"{site.url}/admin/")
-    return context, page
-
-
 @pytest.fixture(scope="module")
 def coordinator(browser, site):
-    context, page = _signed_in(browser, site)
+    context, page = signed_in(browser, site.url, COORDINATOR)
     yield page
     context.close()
 
@@ -81,7 +68,8 @@ def test_the_gap_grid_of_the_seeded_neighbourhood_shows_the_figures_worked_out_b
 
 
 def test_the_gap_page_reflows_at_200_percent_zoom(browser, site):
-    context, page = _signed_in(browser, site, viewport={"width": 640, "height": 400})
+    context, page = signed_in(browser, site.url, COORDINATOR,
+                              viewport={"width": 640, "height": 400})
     try:
         page.goto(f"{site.url}/admin/neighbourhoods/{site.segbroek}/gaps")
         _assert_reflows(page, "where helpers are missing")  # axe-core: the test above

@@ -50,6 +50,22 @@ def gather_timeout_s(time_scale: float, window_s: float = KEY_WINDOW_S) -> int:
     return max(6, math.ceil(window_s / time_scale))
 
 
+def simulated_twilio_env(database_url: str, sim_port: int, account_sid: str, auth_token: str,
+                         time_scale: float) -> dict[str, str]:
+    """The environment of an exchange process on ``database_url`` whose carrier "twilio" is
+    the simulated network served on ``sim_port`` at ``time_scale``, with no quiet hours."""
+    return {
+        "BHC_DATABASE_URL": database_url,
+        "BHC_CARRIER_KIND": "twilio",
+        "BHC_TWILIO_ACCOUNT_SID": account_sid,
+        "BHC_TWILIO_AUTH_TOKEN": auth_token,
+        "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
+        # The simulated carrier's one call per simulated second, in real seconds.
+        "BHC_TWILIO_CALLS_PER_SECOND": str(1 / time_scale),
+        "BHC_MATCHING_QUIET_HOURS": "",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from bhc.db import utcnow
 from bhc.demo.setup import connect_numbers
-from bhc.followups.models import FollowUp, FollowUpState
-from bhc.models import CallLeg, HelpRequest, Match, Neighbourhood, Participant
+from bhc.models import CallLeg, HelpRequest, Neighbourhood, Participant
 from bhc.neighbourhoods.services import add_neighbourhood
 from tests.e2e.conftest import DEADLINE_S, EXCHANGE, Live
+from tests.earlier_matches import add_yesterdays_match
 from tests.integration.conftest import volunteer
 
 pytestmark = pytest.mark.e2e
@@ -152,27 +152,8 @@ def seed_follow_ups_due(live: Live, count: int) -> list[str]:
             asker, helper = f"+316400{2 * n:05d}", f"+316400{2 * n + 1:05d}"
             volunteer(session, hood_id, asker, is_helper=False, is_asker=True, categories=())
             volunteer(session, hood_id, helper, categories=("transport",))
-            ids = dict(session.execute(select(Participant.phone, Participant.id).where(
-                Participant.phone.in_((asker, helper)))).all())
-            request = HelpRequest(call_sid=f"CAearlier{n}", neighbourhood_id=hood_id,
-                                  caller_id=ids[asker], category_slug="transport",
-                                  state="matched", outcome="matched",
-                                  created_at=now - timedelta(days=1))
-            session.add(request)
-            session.flush()
-            leg = CallLeg(request_id=request.id, volunteer_id=ids[helper], status="completed",
-                          outcome="accepted", placed_at=request.created_at,
-                          ended_at=request.created_at)
-            session.add(leg)
-            session.flush()
-            match = Match(request_id=request.id, leg_id=leg.id, helper_id=ids[helper],
-                          asker_id=ids[asker], matched_at=request.created_at,
-                          time_to_match_s=10, volunteers_rung=1)
-            session.add(match)
-            session.flush()
-            session.add_all(FollowUp(match_id=match.id, side=side, state=FollowUpState.DUE,
-                                     due_at=now - timedelta(minutes=1))
-                            for side in ("asker", "helper"))
+            add_yesterdays_match(session, hood_id, asker, helper, f"CAearlier{n}", now,
+                                 follow_ups_due_at=now - timedelta(minutes=1))
             numbers += [asker, helper]
     return numbers
 

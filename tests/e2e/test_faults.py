@@ -31,7 +31,12 @@ from bhc.neighbourhoods.services import add_neighbourhood
 from bhc.people.participants import ParticipantData, save
 from ivr.simulator import SimulatedNetwork
 from tests.conftest import POSTGRES_URL, migrated_postgres_schema
-from tests.e2e.conftest import KEY_WINDOW_S, free_port, gather_timeout_s
+from tests.e2e.conftest import (
+    KEY_WINDOW_S,
+    free_port,
+    gather_timeout_s,
+    simulated_twilio_env,
+)
 from tests.e2e.test_city_deployment import Processes, wait_until_up
 
 pytestmark = pytest.mark.e2e
@@ -97,18 +102,11 @@ class Deployment:
         self.public_url = f"http://127.0.0.1:{app_port}"
         self.env = {
             "BHC_SERVER_PUBLIC_URL": self.public_url,
-            "BHC_DATABASE_URL": database.url,
-            "BHC_CARRIER_KIND": "twilio",
-            "BHC_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "BHC_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "BHC_TWILIO_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
-            "BHC_MATCHING_QUIET_HOURS": "",
+            **simulated_twilio_env(database.url, sim_port, ACCOUNT_SID, AUTH_TOKEN, TIME_SCALE),
             "BHC_MATCHING_STRATEGY": "sequential",
             "BHC_MATCHING_RING_TIMEOUT_S": str(RING_TIMEOUT_S),
             "BHC_IVR_GATHER_TIMEOUT_S": str(gather_timeout_s(TIME_SCALE, KEY_WINDOW_S)),
             "BHC_MATCHING_POLL_INTERVAL_S": "0.2",
-            # The simulated carrier's one call per simulated second, in real seconds.
-            "BHC_TWILIO_CALLS_PER_SECOND": str(1 / TIME_SCALE),
             "BHC_MATCHING_MAX_WAIT_S": "600",
             "BHC_ADMIN_SECRET_KEY": "faults-test-secret-key-0123456789abcdef",
         }

@@ -18,7 +18,9 @@ from ivr.simulator import SimulatedNetwork
 from .helpers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
+    EXCHANGE,
     TIME_SCALE,
+    VOLUNTEER,
     FakeExchangeApp,
     ServedApp,
     SimulatorHttpClient,
@@ -31,6 +33,12 @@ class Harness:
     app: FakeExchangeApp
     client: Client
     sim_base: str
+
+    def call_volunteer(self, **options):
+        """The exchange phones VOLUNTEER through the real client; the call fetches the fake
+        app's /ivr/answer."""
+        return self.client.calls.create(to=VOLUNTEER, from_=EXCHANGE,
+                                        url=self.app.url("/ivr/answer"), **options)
 
 
 @pytest.fixture(autouse=True)

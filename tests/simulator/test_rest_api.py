@@ -26,12 +26,8 @@ ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 def test_human_answers_fetches_signed_url_and_reports_every_event_in_order(harness):
     harness.net.set_behaviour(VOLUNTEER, answer="human")
     harness.app.on("/ivr/answer", say("Hallo vrijwilliger"))
-    call = harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-        status_callback_event=ALL_EVENTS,
+    call = harness.call_volunteer(
+        status_callback=harness.app.url("/ivr/status"), status_callback_event=ALL_EVENTS
     )
     assert call.status == "queued" and call.sid.startswith("CA")
     callbacks = harness.app.wait_hits("/ivr/status", 4)
@@ -67,13 +63,7 @@ def test_fake_app_rejects_unsigned_requests(harness):
 
 def test_ring_timeout_gives_no_answer(harness):
     harness.net.set_behaviour(VOLUNTEER, answer="no-answer")
-    call = harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-        timeout=5,
-    )
+    call = harness.call_volunteer(status_callback=harness.app.url("/ivr/status"), timeout=5)
     final = harness.app.wait_hits("/ivr/status")[0]
     assert final["CallStatus"] == "no-answer" and final["CallDuration"] == "0"
     assert harness.client.calls(call.sid).fetch().status == "no-answer"
@@ -81,9 +71,7 @@ def test_ring_timeout_gives_no_answer(harness):
 
 
 def test_manual_phone_rings_until_timeout(harness):
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer"), timeout=10
-    )
+    call = harness.call_volunteer(timeout=10)
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "ringing")
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "no-answer", timeout=3)
 
@@ -91,22 +79,12 @@ def test_manual_phone_rings_until_timeout(harness):
 @pytest.mark.parametrize("answer, expected", [("busy", "busy"), ("fail", "failed")])
 def test_busy_and_failing_phones(harness, answer, expected):
     harness.net.set_behaviour(VOLUNTEER, answer=answer)
-    harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-    )
+    harness.call_volunteer(status_callback=harness.app.url("/ivr/status"))
     assert harness.app.wait_hits("/ivr/status")[0]["CallStatus"] == expected
 
 
 def test_person_rejects_ringing_call_as_busy(harness):
-    call = harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-    )
+    call = harness.call_volunteer(status_callback=harness.app.url("/ivr/status"))
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "ringing")
     harness.net.reject(call.sid, reason="busy")
     assert harness.app.wait_hits("/ivr/status")[0]["CallStatus"] == "busy"
@@ -116,17 +94,13 @@ def test_person_rejects_ringing_call_as_busy(harness):
 def test_machine_detection_reports_answered_by(harness, answer, answered_by):
     harness.net.set_behaviour(VOLUNTEER, answer=answer, answer_delay_s=2)
     harness.app.on("/ivr/answer", say("Hallo"))
-    harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer"), machine_detection="Enable"
-    )
+    harness.call_volunteer(machine_detection="Enable")
     assert harness.app.wait_hits("/ivr/answer")[0]["AnsweredBy"] == answered_by
 
 
 def test_manual_answer_by_a_person(harness):
     harness.app.on("/ivr/answer", say("Goedemiddag"))
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer")
-    )
+    call = harness.call_volunteer()
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "ringing")
     harness.net.answer(call.sid, as_="human")
     harness.net.wait_for(done(call.sid))
@@ -135,12 +109,8 @@ def test_manual_answer_by_a_person(harness):
 
 
 def test_cancel_ends_a_ringing_call_with_a_callback(harness):
-    call = harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-        status_callback_event=ALL_EVENTS,
+    call = harness.call_volunteer(
+        status_callback=harness.app.url("/ivr/status"), status_callback_event=ALL_EVENTS
     )
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "ringing")
     updated = harness.client.calls(call.sid).update(status="canceled")
@@ -154,12 +124,7 @@ def test_cancel_ends_a_ringing_call_with_a_callback(harness):
 def test_cancel_does_nothing_to_an_answered_call_but_completed_hangs_up(harness):
     harness.net.set_behaviour(VOLUNTEER, answer="human")
     harness.app.on("/ivr/answer", pause_long())
-    call = harness.client.calls.create(
-        to=VOLUNTEER,
-        from_=EXCHANGE,
-        url=harness.app.url("/ivr/answer"),
-        status_callback=harness.app.url("/ivr/status"),
-    )
+    call = harness.call_volunteer(status_callback=harness.app.url("/ivr/status"))
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "in-progress")
     assert harness.client.calls(call.sid).update(status="canceled").status == "in-progress"
     assert harness.client.calls(call.sid).update(status="completed").status == "completed"
@@ -174,9 +139,7 @@ def test_update_url_interrupts_a_gather_and_runs_new_twiml(harness):
         "<Say>Kies een optie</Say></Gather></Response>",
     )
     harness.app.on("/ivr/other", say("Nieuwe instructies"))
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer")
-    )
+    call = harness.call_volunteer()
     harness.net.wait_for(lambda n: n.call(call.sid)["waiting_for_digits"])
     harness.client.calls(call.sid).update(url=harness.app.url("/ivr/other"), method="POST")
     harness.net.wait_for(done(call.sid))
@@ -199,9 +162,7 @@ def test_update_with_inline_twiml_and_create_with_twiml(harness):
 
 
 def test_redirecting_a_call_that_is_not_in_progress_is_refused(harness):
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer")
-    )
+    call = harness.call_volunteer()
     harness.net.wait_for(lambda n: status_of(n, call.sid) == "ringing")
     with pytest.raises(TwilioRestException) as error:
         harness.client.calls(call.sid).update(url=harness.app.url("/ivr/other"))
@@ -243,9 +204,7 @@ def test_missing_url_is_a_twilio_style_400(harness):
 
 def test_list_calls(harness):
     harness.net.set_behaviour(VOLUNTEER, answer="busy")
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer")
-    )
+    call = harness.call_volunteer()
     assert [c.sid for c in harness.client.calls.list(limit=20)] == [call.sid]
 
 
@@ -259,9 +218,7 @@ def test_hangup_after_and_delayed_press(harness):
         "<Say>Druk 1 of 2</Say></Gather></Response>",
     )
     harness.app.on("/ivr/choice", pause_long("Even wachten"))
-    call = harness.client.calls.create(
-        to=VOLUNTEER, from_=EXCHANGE, url=harness.app.url("/ivr/answer")
-    )
+    call = harness.call_volunteer()
     assert harness.app.wait_hits("/ivr/choice")[0]["Digits"] == "2"
     harness.net.wait_for(done(call.sid), timeout=5)
     assert harness.net.call(call.sid)["status"] == "completed"

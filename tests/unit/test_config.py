@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from bhc import config
@@ -30,12 +32,25 @@ def test_env_vars_override_file_keys(tmp_path):
         ('[server]\nport = 70000', "server.port"),
         ('[matchng]\nmax_attempts = 3', "[matchng]"),
         ('[matching]\nmax_atempts = 3', "matching.max_atempts"),
+        ('[office]\ncoordinator_phone = "12"', "office.coordinator_phone"),
+        ('[office]\nhours = "weekdays"', "office.hours"),
+        ('[callback]\nretry_every_s = 0', "callback.retry_every_s"),
+        ('[privacy]\nretention_months = 0', "privacy.retention_months"),
+        ('[ivr]\nmax_requests_per_hour = 0', "ivr.max_requests_per_hour"),
+        ('[matching]\ndaily_cap = 0', "matching.daily_cap"),
+        ('[server]\nengine_stale_after_s = 0', "server.engine_stale_after_s"),
+        ('[server]\nlog_format = "xml"', "server.log_format"),
+        ('[alerts]\nengine_after_s = -1', "alerts.engine_after_s"),
+        ('[mail]\nport = 0', "mail.port"),
+        ('[mail]\nstarttls = "maybe"', "mail.starttls"),
+        ('[mail]\nhost = "smtp.example.nl"', "mail.sender"),
+        ('[mail]\nhost = "smtp.example.nl"\nsender = "bhc@example.nl"', "office.email"),
     ],
 )
 def test_a_bad_value_names_the_key(tmp_path, toml, key):
     path = tmp_path / "bhc.toml"
     path.write_text(toml)
-    with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ConfigError, match=re.escape(key)):
         config.load(path, environ={})
 
 
@@ -56,31 +71,6 @@ def test_example_config_is_valid_and_documents_every_key():
     for section, values in config.to_mapping(config.Config()).items():
         for key in values:
             assert key in data.get(section, {}), f"{section}.{key} is not documented"
-
-
-@pytest.mark.parametrize(
-    ("toml", "key"),
-    [
-        ('[office]\ncoordinator_phone = "12"', "office.coordinator_phone"),
-        ('[office]\nhours = "weekdays"', "office.hours"),
-        ('[callback]\nretry_every_s = 0', "callback.retry_every_s"),
-        ('[privacy]\nretention_months = 0', "privacy.retention_months"),
-        ('[ivr]\nmax_requests_per_hour = 0', "ivr.max_requests_per_hour"),
-        ('[matching]\ndaily_cap = 0', "matching.daily_cap"),
-        ('[server]\nengine_stale_after_s = 0', "server.engine_stale_after_s"),
-        ('[server]\nlog_format = "xml"', "server.log_format"),
-        ('[alerts]\nengine_after_s = -1', "alerts.engine_after_s"),
-        ('[mail]\nport = 0', "mail.port"),
-        ('[mail]\nstarttls = "maybe"', "mail.starttls"),
-        ('[mail]\nhost = "smtp.example.nl"', "mail.sender"),
-        ('[mail]\nhost = "smtp.example.nl"\nsender = "bhc@example.nl"', "office.email"),
-    ],
-)
-def test_bad_values_of_later_sections_name_the_key_too(tmp_path, toml, key):
-    path = tmp_path / "bhc.toml"
-    path.write_text(toml)
-    with pytest.raises(ConfigError, match=key):
-        config.load(path, environ={})
 
 
 def test_dutch_and_english_have_a_neural_voice_by_default():

@@ -16,21 +16,8 @@ from datetime import datetime, timedelta
 from hypothesis import Phase, event, find, given, note, settings
 from hypothesis import strategies as st
 
-from matching.policy import (
-    Candidate,
-    Done,
-    GiveUp,
-    Leg,
-    LegOutcome,
-    Limits,
-    Ring,
-    Search,
-    UnmatchedReason,
-    Wait,
-    accept_wins,
-    next_action,
-    open_slots,
-)
+from matching import policy
+from matching.policy import Leg, LegOutcome, Limits, Search
 
 START = datetime(2026, 11, 2, 10, 0)
 ENDED = [LegOutcome.DECLINED, LegOutcome.NO_ANSWER, LegOutcome.WITHDRAWN]
@@ -50,7 +37,7 @@ def width(limits: Limits) -> int:
     return 1 if limits.strategy == "sequential" else limits.wave_size
 
 
-def fresh_ids(search: Search, candidates: list[Candidate]) -> set[int]:
+def fresh_ids(search: Search, candidates: list[policy.Candidate]) -> set[int]:
     """Who may still be rung: passed in, not the caller, not yet rung for this request."""
     asked = {leg.volunteer_id for leg in search.legs}
     return {c.volunteer_id for c in candidates} - asked - {search.caller_id}
@@ -89,13 +76,13 @@ def states(draw, *, allow_match: bool = True):
     search = Search(1, caller, START, legs=legs,
                     matched=allow_match and LegOutcome.ACCEPTED in outcomes and draw(st.booleans()))
     pool = draw(st.lists(volunteer_ids, max_size=15))
-    candidates = [Candidate(v) for v in pool]
+    candidates = [policy.Candidate(v) for v in pool]
     return search, candidates, chosen, draw(moments(chosen))
 
 
 def decide(state, seed: int = 0):
     search, candidates, chosen, now = state
-    return next_action(search, candidates, chosen, now, random.Random(seed))
+    return policy.next_action(search, candidates, chosen, now, random.Random(seed))
 
 
 # --- one decision, in any state --------------------------------------------------------------
@@ -105,7 +92,7 @@ def decide(state, seed: int = 0):
 def test_gives_up_only_when_nobody_fresh_or_attempts_spent_or_time_is_up(state):
     search, candidates, chosen, now = state
     action = decide(state)
-    if isinstance(action, GiveUp):
+    if isinstance(action, policy.GiveUp):
         assert (time_is_up(search, chosen, now) or len(search.legs) >= chosen.max_attempts
                 or not fresh_ids(search, candidates))
         assert not matched(search)
@@ -117,9 +104,9 @@ def test_gives_up_only_when_nobody_fresh_or_attempts_spent_or_time_is_up(state):
 def test_a_ring_calls_exactly_as_many_as_the_open_slots_and_fresh_candidates_allow(state, seed):
     search, candidates, chosen, now = state
     action = decide(state, seed)
-    if isinstance(action, Ring):
+    if isinstance(action, policy.Ring):
         fresh = fresh_ids(search, candidates)
-        assert len(action.volunteer_ids) == min(open_slots(search, chosen), len(fresh)) > 0
+        assert len(action.volunteer_ids) == min(policy.open_slots(search, chosen), len(fresh)) > 0
         assert len(set(action.volunteer_ids)) == len(action.volunteer_ids)
         assert set(action.volunteer_ids) <= fresh
         assert not time_is_up(search, chosen, now)
@@ -132,14 +119,14 @@ def test_rings_whenever_someone_fresh_may_be_rung(state):
     idle = not matched(search) and not any(leg.live for leg in search.legs)
     if (idle and len(search.legs) < chosen.max_attempts and fresh_ids(search, candidates)
             and not time_is_up(search, chosen, now)):
-        assert isinstance(decide(state), Ring)
+        assert isinstance(decide(state), policy.Ring)
 
 
 @given(states())
 def test_once_matched_the_search_is_done_and_rings_nobody(state):
     search, _, _, _ = state
     action = decide(state)
-    assert isinstance(action, Done) == matched(search)
+    assert isinstance(action, policy.Done) == matched(search)
 
 
 @given(states())
@@ -147,12 +134,12 @@ def test_waits_only_while_a_call_is_still_ringing_before_the_time_is_up(state):
     """A Wait with nothing ringing would stall the search: no status callback would come."""
     search, _, chosen, now = state
     action = decide(state)
-    if isinstance(action, Wait):
+    if isinstance(action, policy.Wait):
         assert any(leg.live for leg in search.legs)
         assert not time_is_up(search, chosen, now) and not matched(search)
     if any(leg.live for leg in search.legs) and not time_is_up(search, chosen, now) \
             and not matched(search):
-        assert isinstance(action, Wait)
+        assert isinstance(action, policy.Wait)
 
 
 @given(states())
@@ -162,9 +149,9 @@ def test_max_wait_ends_every_unmatched_search_from_the_second_it_is_reached(stat
         return
     action = decide(state)
     if time_is_up(search, chosen, now):
-        assert isinstance(action, GiveUp)
+        assert isinstance(action, policy.GiveUp)
     late = decide((search, state[1], chosen, START + timedelta(seconds=chosen.max_wait_s)))
-    assert isinstance(late, GiveUp)
+    assert isinstance(late, policy.GiveUp)
     event("time is up" if time_is_up(search, chosen, now) else "time left")
 
 
@@ -172,20 +159,20 @@ def test_max_wait_ends_every_unmatched_search_from_the_second_it_is_reached(stat
 def test_the_reason_for_giving_up_is_nobody_then_a_no_then_silence(state):
     search, _, _, _ = state
     action = decide(state)
-    if isinstance(action, GiveUp):
+    if isinstance(action, policy.GiveUp):
         outcomes = {leg.outcome for leg in search.legs}
         if not search.legs:
-            assert action.reason is UnmatchedReason.NO_CANDIDATES
+            assert action.reason is policy.UnmatchedReason.NO_CANDIDATES
         elif LegOutcome.DECLINED in outcomes:
-            assert action.reason is UnmatchedReason.ALL_DECLINED
+            assert action.reason is policy.UnmatchedReason.ALL_DECLINED
         else:
-            assert action.reason is UnmatchedReason.NO_ANSWER
+            assert action.reason is policy.UnmatchedReason.NO_ANSWER
 
 
 @given(states())
 def test_open_slots_are_the_wave_width_capped_by_attempts_left_and_none_while_ringing(state):
     search, _, chosen, _ = state
-    slots = open_slots(search, chosen)
+    slots = policy.open_slots(search, chosen)
     if matched(search) or any(leg.live for leg in search.legs):
         assert slots == 0
     else:
@@ -196,7 +183,7 @@ def test_open_slots_are_the_wave_width_capped_by_attempts_left_and_none_while_ri
 def test_a_1_wins_only_on_a_live_call_of_an_unmatched_search(state, volunteer):
     search, _, _, _ = state
     live = {leg.volunteer_id for leg in search.legs if leg.live}
-    assert accept_wins(search, volunteer) == (not matched(search) and volunteer in live)
+    assert policy.accept_wins(search, volunteer) == (not matched(search) and volunteer in live)
 
 
 # --- whole searches, driven to their end ------------------------------------------------------
@@ -211,7 +198,7 @@ class Run:
     caller: int | None
     legs: list[Leg] = field(default_factory=list)
     matched: bool = False
-    end: Done | GiveUp | None = None
+    end: policy.Done | policy.GiveUp | None = None
     ended_at: datetime | None = None
     decisions: int = 0
 
@@ -242,23 +229,23 @@ def runs(draw) -> Run:
     while run.end is None:
         assert run.decisions < bound, "the search does not end"
         run.decisions += 1
-        action = next_action(run.search(), [Candidate(v) for v in sorted(run.pool)],
-                             run.limits, now, rng)
+        candidates = [policy.Candidate(v) for v in sorted(run.pool)]
+        action = policy.next_action(run.search(), candidates, run.limits, now, rng)
         note(f"{(now - START).seconds}s: {action}")
-        if isinstance(action, Ring):
+        if isinstance(action, policy.Ring):
             fresh = run.fresh
-            assert len(action.volunteer_ids) == min(open_slots(run.search(), run.limits),
-                                                    len(fresh)) > 0
+            slots = policy.open_slots(run.search(), run.limits)
+            assert len(action.volunteer_ids) == min(slots, len(fresh)) > 0
             assert set(action.volunteer_ids) <= fresh
             run.legs.extend(Leg(v) for v in action.volunteer_ids)
-        elif isinstance(action, Wait):
+        elif isinstance(action, policy.Wait):
             live = [i for i, leg in enumerate(run.legs) if leg.live]
             assert live, "waiting with no call ringing"
             now += timedelta(seconds=draw(st.integers(min_value=0, max_value=300)))
             for index in live:  # every live call of the wave ends before the next decision
                 answer = draw(answers)
                 volunteer = run.legs[index].volunteer_id
-                if answer == "accept" and accept_wins(run.search(), volunteer):
+                if answer == "accept" and policy.accept_wins(run.search(), volunteer):
                     run.legs[index], run.matched = Leg(volunteer, LegOutcome.ACCEPTED), True
                 else:
                     outcome = {"decline": LegOutcome.DECLINED, "no_answer": LegOutcome.NO_ANSWER
@@ -272,7 +259,7 @@ def runs(draw) -> Run:
 @settings(max_examples=300)
 @given(runs())
 def test_every_search_ends_in_a_match_or_a_give_up_that_had_a_reason(run):
-    if isinstance(run.end, Done):
+    if isinstance(run.end, policy.Done):
         assert run.matched
         assert sum(leg.outcome is LegOutcome.ACCEPTED for leg in run.legs) == 1
         event("matched")
@@ -297,7 +284,7 @@ def test_the_generated_searches_reach_a_second_wave_and_time_out_with_work_left(
         return run.limits.strategy == "waves" and len(run.legs) > run.limits.wave_size
 
     def timed_out_with_work_left(run: Run) -> bool:
-        return (isinstance(run.end, GiveUp) and run.timed_out and bool(run.fresh)
+        return (isinstance(run.end, policy.GiveUp) and run.timed_out and bool(run.fresh)
                 and len(run.legs) < run.limits.max_attempts)
 
     assert second_wave(find(runs(), second_wave, settings=search_settings))

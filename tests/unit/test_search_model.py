@@ -21,20 +21,8 @@ from hypothesis.stateful import (
     rule,
 )
 
-from matching.policy import (
-    Candidate,
-    Done,
-    GiveUp,
-    Leg,
-    LegOutcome,
-    Limits,
-    Ring,
-    Search,
-    Wait,
-    accept_wins,
-    next_action,
-    open_slots,
-)
+from matching import policy
+from matching.policy import Leg, LegOutcome
 
 START = datetime(2026, 11, 2, 10, 0)
 volunteer_ids = st.integers(min_value=1, max_value=10)
@@ -47,7 +35,7 @@ class SearchModel(RuleBasedStateMachine):
 
     @initialize(
         limits=st.builds(
-            Limits,
+            policy.Limits,
             max_attempts=st.integers(min_value=1, max_value=10),
             max_wait_s=st.integers(min_value=1, max_value=400),
             strategy=st.sampled_from(["sequential", "waves"]),
@@ -71,8 +59,8 @@ class SearchModel(RuleBasedStateMachine):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def search(self) -> Search:
-        return Search(1, self.caller, START, tuple(self.legs), matched=self.state == MATCHED)
+    def search(self) -> policy.Search:
+        return policy.Search(1, self.caller, START, tuple(self.legs), matched=self.state == MATCHED)
 
     def live(self) -> list[int]:
         return [i for i, leg in enumerate(self.legs) if leg.live]
@@ -89,8 +77,8 @@ class SearchModel(RuleBasedStateMachine):
             self.legs[index] = Leg(self.legs[index].volunteer_id, LegOutcome.WITHDRAWN)
 
     def decide(self):
-        return next_action(self.search(), [Candidate(v) for v in sorted(self.pool)], self.limits,
-                           self.now, self.rng)
+        candidates = [policy.Candidate(v) for v in sorted(self.pool)]
+        return policy.next_action(self.search(), candidates, self.limits, self.now, self.rng)
 
     # --- the world ----------------------------------------------------------------------------
 
@@ -106,20 +94,20 @@ class SearchModel(RuleBasedStateMachine):
         pass), and must be told there is nothing to do."""
         was_up = self.time_is_up()
         fresh = self.fresh()
-        slots = open_slots(self.search(), self.limits)
+        slots = policy.open_slots(self.search(), self.limits)
         action = self.decide()
         if self.state == MATCHED:
-            assert action == Done(), "after a match nothing more may happen"
+            assert action == policy.Done(), "after a match nothing more may happen"
             return
         if was_up:
-            assert isinstance(action, GiveUp), "max_wait_s passed and the search goes on"
-        if isinstance(action, Ring):
+            assert isinstance(action, policy.GiveUp), "max_wait_s passed and the search goes on"
+        if isinstance(action, policy.Ring):
             assert len(action.volunteer_ids) == min(slots, len(fresh)) > 0
             assert set(action.volunteer_ids) <= fresh
             self.legs.extend(Leg(v) for v in action.volunteer_ids)
-        elif isinstance(action, Wait):
+        elif isinstance(action, policy.Wait):
             assert self.live(), "waiting while nothing rings: the search would stall"
-        elif isinstance(action, GiveUp):
+        elif isinstance(action, policy.GiveUp):
             assert (was_up or len(self.legs) >= self.limits.max_attempts or not fresh)
             assert was_up or not self.live(), "gave up while a call could still be a 1"
             self.state = GAVE_UP
@@ -135,7 +123,7 @@ class SearchModel(RuleBasedStateMachine):
         index = live[which % len(live)]
         volunteer = self.legs[index].volunteer_id
         if answer == "accept":
-            wins = accept_wins(self.search(), volunteer)
+            wins = policy.accept_wins(self.search(), volunteer)
             assert wins == (self.state == OPEN)
             if wins:
                 self.legs[index] = Leg(volunteer, LegOutcome.ACCEPTED)

@@ -35,6 +35,14 @@ def _segbroek(session) -> int:
                           .where(Participant.phone == CALLER))
 
 
+def _callers_unmatched_request_raised(session, now) -> AttentionItem:
+    """CALLER's request found nobody who answered; the sweep raises it: the one item."""
+    ended_request(session, _segbroek(session), person_id(session, CALLER), now, "unmatched",
+                  "no_answer")
+    attention.sweep(session, now)
+    return session.scalar(select(AttentionItem))
+
+
 def test_requests_left_without_help_are_raised_once_each(exchange):
     now = utcnow()
     with exchange.db.session() as session:
@@ -236,10 +244,7 @@ def test_a_check_in_is_withdrawn_once_the_volunteer_answers_again(exchange):
 def test_an_item_closes_once_with_its_note_and_an_audit_row(exchange):
     now = utcnow()
     with exchange.db.session() as session:
-        ended_request(session, _segbroek(session), person_id(session, CALLER), now,
-                      "unmatched", "no_answer")
-        attention.sweep(session, now)
-        item = session.scalar(select(AttentionItem))
+        item = _callers_unmatched_request_raised(session, now)
         attention.close(session, item, user_id=None, resolution=Resolution.HANDLED,
                         note="  Buurvrouw helpt morgen met de boodschappen.  ", now=now)
         with pytest.raises(attention.AlreadyClosed):
@@ -260,10 +265,7 @@ def test_the_full_number_is_for_a_coordinator_of_the_neighbourhood_viewing_audit
     now = utcnow()
     with exchange.db.session() as session:
         here = _segbroek(session)
-        ended_request(session, here, person_id(session, CALLER), now, "unmatched",
-                      "no_answer")
-        attention.sweep(session, now)
-        item = session.scalar(select(AttentionItem))
+        item = _callers_unmatched_request_raised(session, now)
         assert attention.may_see_number(item, {here})
         assert not attention.may_see_number(item, {here + 1})
         assert attention.number_viewed(session, item, CALLER, None, now)
@@ -283,10 +285,7 @@ def test_an_erased_person_leaves_no_note_behind(exchange):
 
     now = utcnow()
     with exchange.db.session() as session:
-        ended_request(session, _segbroek(session), person_id(session, CALLER), now,
-                      "unmatched", "no_answer")
-        attention.sweep(session, now)
-        item = session.scalar(select(AttentionItem))
+        item = _callers_unmatched_request_raised(session, now)
         attention.close(session, item, user_id=None, resolution=Resolution.HANDLED,
                         note="Mevrouw krijgt hulp van haar dochter.", now=now)
         exported = export_participant(session, CALLER)["coordinator_calls"]

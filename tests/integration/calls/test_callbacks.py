@@ -47,6 +47,16 @@ def volunteer_accepts(phone, exchange, carrier) -> CallLeg:
     return leg
 
 
+def the_resident_is_called_back(phone, exchange, carrier) -> tuple[CallLeg, dict]:
+    """Nobody now, a call-back asked for, a neighbour who accepts later: the engine has placed
+    the call to the resident. Returns the volunteer's leg and the resident's call."""
+    unmatched_then_callback_requested(phone, exchange, carrier)
+    a_neighbour_becomes_available(exchange)
+    leg = volunteer_accepts(phone, exchange, carrier)
+    exchange.engine.tick()
+    return leg, carrier.placed[-1]
+
+
 def test_nobody_now_then_a_neighbour_later_and_both_are_connected(phone, exchange, carrier):
     unmatched_then_callback_requested(phone, exchange, carrier)
     exchange.engine.tick()  # a round finds nobody: the next one is in retry_every_s
@@ -71,11 +81,8 @@ def test_nobody_now_then_a_neighbour_later_and_both_are_connected(phone, exchang
 
 
 def test_the_resident_can_cancel_and_the_waiting_volunteer_is_told(phone, exchange, carrier):
-    unmatched_then_callback_requested(phone, exchange, carrier)
-    a_neighbour_becomes_available(exchange)
-    leg = volunteer_accepts(phone, exchange, carrier)
-    exchange.engine.tick()
-    resident_sid = carrier.placed[-1]["sid"]
+    leg, resident_call = the_resident_is_called_back(phone, exchange, carrier)
+    resident_sid = resident_call["sid"]
     cancelled = phone.post(f"/ivr/callback/choice?request={leg.request_id}&try=1",
                            CallSid=resident_sid, Digits="2")
     assert "We hebben uw hulpvraag geannuleerd." in said(cancelled)
@@ -91,11 +98,8 @@ def test_the_resident_can_cancel_and_the_waiting_volunteer_is_told(phone, exchan
 
 
 def test_an_unreachable_resident_ends_the_callback_without_a_match(phone, exchange, carrier):
-    unmatched_then_callback_requested(phone, exchange, carrier)
-    a_neighbour_becomes_available(exchange)
-    leg = volunteer_accepts(phone, exchange, carrier)
-    exchange.engine.tick()
-    phone.post(f"/ivr/callback/status?request={leg.request_id}", CallSid=carrier.placed[-1]["sid"],
+    leg, resident_call = the_resident_is_called_back(phone, exchange, carrier)
+    phone.post(f"/ivr/callback/status?request={leg.request_id}", CallSid=resident_call["sid"],
                CallStatus="no-answer")
     assert request_of(exchange).outcome == "callback_unreachable"
 
@@ -112,11 +116,7 @@ def test_an_expired_callback_ends_unmatched_with_that_reason(phone, exchange, ca
 
 def test_the_residents_voicemail_ends_the_call_back_and_the_volunteer_is_told(phone, exchange,
                                                                               carrier):
-    unmatched_then_callback_requested(phone, exchange, carrier)
-    a_neighbour_becomes_available(exchange)
-    leg = volunteer_accepts(phone, exchange, carrier)
-    exchange.engine.tick()
-    resident_call = carrier.placed[-1]
+    leg, resident_call = the_resident_is_called_back(phone, exchange, carrier)
     assert resident_call["machine_detection_url"].endswith(
         f"/ivr/callback/amd/status?request={leg.request_id}")
     phone.post(f"/ivr/callback/amd/status?request={leg.request_id}",
@@ -130,11 +130,8 @@ def test_the_residents_voicemail_ends_the_call_back_and_the_volunteer_is_told(ph
 
 def test_the_residents_dial_into_the_queue_has_a_timeout_and_an_action(phone, exchange,
                                                                        carrier):
-    unmatched_then_callback_requested(phone, exchange, carrier)
-    a_neighbour_becomes_available(exchange)
-    leg = volunteer_accepts(phone, exchange, carrier)
-    exchange.engine.tick()
-    resident_sid = carrier.placed[-1]["sid"]
+    leg, resident_call = the_resident_is_called_back(phone, exchange, carrier)
+    resident_sid = resident_call["sid"]
     connected = phone.post(f"/ivr/callback/choice?request={leg.request_id}&try=1",
                            CallSid=resident_sid, Digits="1")
     dial = ET.fromstring(connected.data).find("Dial")

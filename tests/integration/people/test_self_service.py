@@ -35,6 +35,15 @@ def own_details(phone, sid=CALL):
     return phone.post(action.removeprefix(phone.base), CallSid=sid)
 
 
+def own_details_after(phone, exchange, **changes):
+    """The own-details key pressed by CALLER once their record has ``changes``."""
+    with exchange.db.session() as session:
+        person = session.scalar(select(Participant).where(Participant.phone == CALLER))
+        for name, value in changes.items():
+            setattr(person, name, value)
+    return own_details(phone)
+
+
 def choose(phone, digits, attempt=1, sid=CALL):
     return phone.post(f"/ivr/caller/own-details/choice?try={attempt}", CallSid=sid,
                       Digits=digits)
@@ -132,9 +141,7 @@ def test_a_wrong_key_repeats_the_question_and_silence_ends_kindly(phone, exchang
 
 @SQLITE_ONLY
 def test_an_asker_only_hears_the_status_without_pause_keys(phone, exchange):
-    with exchange.db.session() as session:
-        session.scalar(select(Participant).where(Participant.phone == CALLER)).is_helper = False
-    text = said(own_details(phone))
+    text = said(own_details_after(phone, exchange, is_helper=False))
     assert "U staat ingeschreven als hulpvrager." in text
     assert "Druk 1" not in text
     assert "Sorry, die toets hoort niet bij het menu." in said(choose(phone, "1"))
@@ -143,9 +150,7 @@ def test_an_asker_only_hears_the_status_without_pause_keys(phone, exchange):
 
 @SQLITE_ONLY
 def test_an_opted_out_helper_hears_so_and_cannot_resume_by_phone(phone, exchange):
-    with exchange.db.session() as session:
-        session.scalar(select(Participant).where(Participant.phone == CALLER)).opted_out = True
-    text = said(own_details(phone))
+    text = said(own_details_after(phone, exchange, opted_out=True))
     assert "U hebt gevraagd niet meer gebeld te worden." in text
     assert "Druk 2" not in text
 
