@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bhc.calls.models import LegOutcome, LegStatus, RequestOutcome, RequestState
 from bhc.followups.models import FollowUp, FollowUpState
 from bhc.models import CallLeg, HelpRequest, Match, Participant
 
@@ -22,11 +23,13 @@ def add_yesterdays_match(session, neighbourhood_id: int, asker: str, helper: str
                                .where(Participant.phone.in_((asker, helper)))).all())
     request = HelpRequest(call_sid=call_sid, neighbourhood_id=neighbourhood_id,
                           caller_id=ids[asker], category_slug="transport",
-                          state="matched", outcome="matched", created_at=now - timedelta(days=1))
+                          state=RequestState.MATCHED, outcome=RequestOutcome.MATCHED,
+                          created_at=now - timedelta(days=1))
     session.add(request)
     session.flush()
-    leg = CallLeg(request_id=request.id, volunteer_id=ids[helper], status="completed",
-                  outcome="accepted", placed_at=request.created_at, ended_at=request.created_at)
+    leg = CallLeg(request_id=request.id, volunteer_id=ids[helper], status=LegStatus.COMPLETED,
+                  outcome=LegOutcome.ACCEPTED, placed_at=request.created_at,
+                  ended_at=request.created_at)
     session.add(leg)
     session.flush()
     match = Match(request_id=request.id, leg_id=leg.id, helper_id=ids[helper],
