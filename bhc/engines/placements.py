@@ -59,10 +59,14 @@ class Legs:
     def interrupted(self, session: Session, leg_id: int) -> None:
         """Over for the request (its search moves on, and a late answer hears so), but the
         volunteer's phone may ring: the call's status callbacks (which name the leg) end it,
-        or the engine's lost-leg expiry does; until then the volunteer counts as on a call."""
+        or the engine's lost-leg expiry does; until then the volunteer counts as on a call.
+        A leg already withdrawn (its request matched meanwhile) keeps its outcome but is marked
+        too: its call may have rung all the same, with no sid to stop it by."""
+        undecided = CallLeg.outcome.is_(None)
         session.execute(
-            update(CallLeg).where(CallLeg.id == leg_id, CallLeg.outcome.is_(None))
-            .values(outcome=LegOutcome.FAILED, decided_at=self.clock(),
+            update(CallLeg).where(CallLeg.id == leg_id)
+            .values(outcome=case((undecided, LegOutcome.FAILED), else_=CallLeg.outcome),
+                    decided_at=case((undecided, self.clock()), else_=CallLeg.decided_at),
                     error="interrupted: the engine placing it stopped")
         )
 

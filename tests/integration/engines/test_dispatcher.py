@@ -230,6 +230,27 @@ def test_an_engine_dying_while_placing_never_rings_that_volunteer_again(
     assert (first.status, first.outcome, first.ended_at) == ("failed", "failed", later)
 
 
+def test_a_leg_that_ended_before_its_dead_engine_was_noticed_is_marked_interrupted_too(
+        phone, exchange, carrier):
+    """The call went out and its status callbacks ended the leg (which they name) before the
+    engine's death was noticed: the leg keeps how it ended, and says the engine never heard
+    of its call (it may have rung with no sid to stop it by)."""
+    carrier.die_next = 1
+    ask(phone)
+    with pytest.raises(ProcessDied):
+        exchange.engine.tick()
+    placed = carrier.placed[0]
+    phone.post(placed["status_callback"].removeprefix(phone.base),
+               CallSid=placed["sid"], CallStatus="completed")
+    ended = legs(exchange)[0]
+    assert (ended.status, ended.outcome, ended.error) == ("completed", "no_response", None)
+    next_engine(exchange)
+    exchange.engine.tick()
+    first = legs(exchange)[0]
+    assert (first.status, first.outcome) == ("completed", "no_response")
+    assert "interrupted" in first.error
+
+
 def next_free_moment(exchange, at: float) -> None:
     """When the account may next create a call (seconds since the epoch)."""
     with exchange.db.session() as session:
