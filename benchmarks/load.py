@@ -20,7 +20,7 @@ them, is set against a fixed-TwiML endpoint hit with the same requests at the sa
 (``benchmarks/webhooks.py``), in the same run.
 
     python benchmarks/load.py [--callers 50] [--latency 0.25] [--cps 30] [--engines 1]
-        [--database-url postgresql+psycopg://...] [--follow-ups 0] [--matrix]
+        [--database-url postgresql+psycopg://...] [--follow-ups 0] [--matrix] [--pin]
 
 ``--matrix`` runs the settings of issue 11: SQLite with one engine and PostgreSQL with one
 and with three (``--database-url`` needed), at the given latency and rate, and then, on
@@ -244,6 +244,11 @@ def p(values: list[float], q: float) -> float:
     return bench.percentile(values, q) if values else float("nan")
 
 
+def ratio(value: float, floor: float) -> str:
+    """How many times the floor (none when the floor is zero: no latency and no pacing)."""
+    return f"{value / floor:4.2f}x" if floor > 0 else "  -  "
+
+
 def report(name: str, args, result: dict) -> None:
     print(f"\n{name}: {result['callers']} callers within {args.spread:g} s, REST latency "
           f"{args.latency:g} s, {args.cps:g} calls/s, answer after {args.answer:g} s "
@@ -254,7 +259,7 @@ def report(name: str, args, result: dict) -> None:
                                   result["bridge_floor"])):
         print(f"  {label:22} p50 {p(values, .5):6.2f} s  p99 {p(values, .99):6.2f} s   floor "
               f"p50 {p(floor, .5):5.2f} s  p99 {p(floor, .99):5.2f} s   ratio p50 "
-              f"{p(values, .5) / p(floor, .5):4.2f}x  p99 {p(values, .99) / p(floor, .99):4.2f}x"
+              f"{ratio(p(values, .5), p(floor, .5))}  p99 {ratio(p(values, .99), p(floor, .99))}"
               f"   p99 - floor p99 {p(values, .99) - p(floor, .99):+.2f} s")
     print(f"  {'webhooks (carrier)':22} p50 {result['webhook_p50_ms']:6.1f} ms p99 "
           f"{result['webhook_p99_ms']:6.1f} ms  fixed TwiML p50 {result['baseline_p50_ms']:5.1f} "
@@ -281,7 +286,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--database-url", help="PostgreSQL (default: a temporary SQLite file)")
     parser.add_argument("--matrix", action="store_true", help="the settings of issue 11")
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on the first CPU, the simulated carrier on the others")
     args = parser.parse_args()
+    if args.pin:
+        print(bench.pin_servers_apart())
     if args.matrix:
         if not args.database_url:
             parser.error("--matrix needs --database-url (PostgreSQL)")
