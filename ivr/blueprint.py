@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.caller import UnknownCall
+from bhc.calls.carrier import CallStatus
 from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 
@@ -40,6 +41,18 @@ def tries() -> int:
         return max(1, int(request.args.get("try", "1")))
     except ValueError:
         return 1
+
+
+def dial_answered() -> bool:
+    """Whether the <Dial> whose action this is reached the other side (its DialCallStatus)."""
+    return request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered")
+
+
+def hang_up() -> Response:
+    """TwiML that ends the call without a word: nobody (or a machine) is on the line."""
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
 
 
 def _queue_time_s() -> int:
@@ -87,6 +100,10 @@ def reconnection_param() -> int:
 
 def match_param() -> int:
     return _query_id("match")
+
+
+def follow_up_param() -> int:
+    return _query_id("followup")
 
 
 @blueprint.errorhandler(UnknownCall)

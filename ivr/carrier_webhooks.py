@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import abort, request
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
@@ -20,7 +20,14 @@ from bhc.calls import callbacks, urls, volunteer
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
-from ivr.blueprint import blueprint, leg_param, request_param, twiml, wake_engine
+from ivr.blueprint import (
+    blueprint,
+    follow_up_param,
+    leg_param,
+    request_param,
+    twiml,
+    wake_engine,
+)
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
@@ -53,11 +60,8 @@ def resident_machine_detected():
 @blueprint.post(urls.FOLLOWUP_AMD)
 @signed
 def follow_up_machine_detected():
-    follow_up_id = request.args.get("followup", type=int)
-    if follow_up_id is None:
-        abort(400, "missing followup")
     with current_exchange().db.session() as session:
-        followups.machine_verdict(session, follow_up_id, _answered_by(), utcnow())
+        followups.machine_verdict(session, follow_up_param(), _answered_by(), utcnow())
     wake_engine()
     return "", 204
 

@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
 from bhc.calls import caller, reconnections, urls
-from bhc.calls.carrier import ENDED, CallStatus
+from bhc.calls.carrier import ENDED
 from bhc.calls.models import Reconnection, ReconnectionOutcome, ReconnectionState
 from bhc.calls.reconnections import Heard, OtherSide
 from bhc.db import utcnow
@@ -17,6 +17,7 @@ from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 from ivr.blueprint import (
     blueprint,
+    dial_answered,
     form,
     match_param,
     reconnection_param,
@@ -138,9 +139,9 @@ def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
     language = view.language
     if view.kind == Heard.ASK:
         action = url(urls.RECONNECT_KEY, reconnection=reconnection_id, **{"try": attempt})
-        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                                 timeout=prompts.gather_timeout_s(None,
-                                                                  more_time=view.more_time))
+        gather = prompts.one_key_gather(
+            response, action=action,
+            timeout_s=prompts.gather_timeout_s(None, more_time=view.more_time))
         if attempt == 1:
             prompts.say(gather, language, "Hello, this is the neighbour help exchange of "
                         "%(neighbourhood)s.", neighbourhood=view.neighbourhood)
@@ -148,7 +149,6 @@ def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
                     "would like to speak to you again. Press 1 to be put through.",
                     category=view.category)
         prompts.say(gather, language, "Press 2 if it does not suit you now.")
-        response.redirect(action, method="POST")
     elif view.kind == Heard.CONNECT:
         prompts.say(response, language, "Thank you! You are now connected with your neighbour.")
         dial = response.dial(action=url(urls.RECONNECT_AFTER, reconnection=reconnection_id),
@@ -191,9 +191,8 @@ def reconnect_key():
             reconnections.other_gave_no_key(session, reconnection_id, now)
             return twiml(prompts.spoken(view.language, "Thank you. We will let your neighbour "
                                         "know. Goodbye."))
-    response = VoiceResponse()
-    prompts.not_understood(response, view.language, digits)
-    return twiml(_to_other(view, reconnection_id, attempt + 1, response))
+    return twiml(_to_other(view, reconnection_id, attempt + 1,
+                           prompts.not_understood(view.language, digits)))
 
 
 @blueprint.post(urls.RECONNECT_AFTER)
@@ -202,7 +201,7 @@ def reconnect_after():
     """The neighbour's <Dial> ended: after the talk, or the one who asked had just left."""
     with current_exchange().db.session() as session:
         language = reconnections.other_side(session, reconnection_param()).language
-    if request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered"):
+    if dial_answered():
         return twiml(prompts.spoken(language, "Your call has ended. Goodbye."))
     return twiml(prompts.spoken(language, "Your neighbour is no longer on the line. Thank you. "
                                 "Goodbye."))
