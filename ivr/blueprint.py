@@ -36,6 +36,16 @@ def form(name: str) -> str:
     return value
 
 
+def digits_pressed() -> str:
+    """The key pressed for a <Gather>, "" for none (silence)."""
+    return request.form.get("Digits", "").strip()
+
+
+def answered_by() -> str:
+    """Who answered an outbound call, as answering machine detection says ("" without it)."""
+    return request.form.get("AnsweredBy", "")
+
+
 def tries() -> int:
     try:
         return max(1, int(request.args.get("try", "1")))
@@ -108,8 +118,7 @@ def follow_up_param() -> int:
 
 @blueprint.errorhandler(UnknownCall)
 def _unknown_call(_error):
-    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "
-                                "exchange. Goodbye."))
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, prompts.THANKS_FOR_CALLING))
 
 
 @blueprint.errorhandler(Exception)

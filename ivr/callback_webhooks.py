@@ -15,6 +15,7 @@ from ivr import prompts
 from ivr.blueprint import (
     blueprint,
     dial_answered,
+    digits_pressed,
     hang_up,
     request_param,
     tries,
@@ -24,6 +25,10 @@ from ivr.blueprint import (
 )
 from ivr.signature import signed
 from ivr.volunteer_webhooks import DIAL_QUEUE_TIMEOUT_S, OFFER_TRIES
+
+# The volunteer who took the call-back is no longer waiting for the resident.
+_NEIGHBOUR_GONE = ("We are sorry: the neighbour who could help is no longer available. Please "
+                   "call the exchange again. Goodbye.")
 
 
 def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
@@ -54,9 +59,7 @@ def resident_answer():
                 wake_engine()
             return hang_up()
     if not view.ready:
-        return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help "
-                                    "is no longer available. Please call the exchange again. "
-                                    "Goodbye."))
+        return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
     return twiml(_resident_offer(view, request_id, attempt=1))
 
 
@@ -65,13 +68,11 @@ def resident_answer():
 def resident_choice():
     request_id, attempt = request_param(), tries()
     services = current_exchange()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     with services.db.session() as session:
         view = callbacks.resident_answered(session, request_id)
         if not view.ready:
-            return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could "
-                                        "help is no longer available. Please call the exchange "
-                                        "again. Goodbye."))
+            return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
         if digits == "1" and callbacks.resident_connects(session, request_id):
             response = VoiceResponse()
             prompts.say(response, view.language, "A neighbour is on the line for you now.")
@@ -97,11 +98,9 @@ def resident_after_bridge():
     with current_exchange().db.session() as session:
         view = callbacks.resident_answered(session, request_param())
     if dial_answered():
-        return twiml(prompts.spoken(view.language, "Thank you for calling the neighbour help "
-                                    "exchange. Goodbye."))
+        return twiml(prompts.spoken(view.language, prompts.THANKS_FOR_CALLING))
     # The volunteer left the hold just before: nobody came out of the queue.
-    return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help is "
-                                "no longer available. Please call the exchange again. Goodbye."))
+    return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
 
 
 @blueprint.post(urls.RESIDENT_STATUS)

@@ -17,7 +17,7 @@ from bhc.calls.carrier import CallStatus
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
-from ivr.blueprint import blueprint, follow_up_param, tries, twiml, url
+from ivr.blueprint import answered_by, blueprint, digits_pressed, follow_up_param, tries, twiml, url
 from ivr.signature import signed
 
 QUESTION_TRIES = 3  # the question, then twice again after a wrong key or silence
@@ -74,7 +74,7 @@ def followup_answer():
     """The person picked up the follow-up call."""
     follow_up_id = follow_up_param()
     with current_exchange().db.session() as session:
-        view = followups.answered(session, follow_up_id, request.form.get("AnsweredBy", ""))
+        view = followups.answered(session, follow_up_id, answered_by())
     return twiml(_respond(view, follow_up_id, attempt=1, introduce=True))
 
 
@@ -83,7 +83,7 @@ def followup_answer():
 def followup_key():
     """A key for one question, or silence."""
     follow_up_id, attempt = follow_up_param(), tries()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     with current_exchange().db.session() as session:
         view = followups.record(session, follow_up_id, request.args.get("question", ""),
                                 digits, utcnow())
@@ -104,5 +104,5 @@ def followup_status():
         return "", 204
     with current_exchange().db.session() as session:
         followups.call_ended(session, follow_up_param(), status,
-                             request.form.get("AnsweredBy", ""), utcnow())
+                             answered_by(), utcnow())
     return "", 204

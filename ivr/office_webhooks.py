@@ -24,8 +24,7 @@ def office_ended():
         language = help_request.language
         if dial_answered() or request.form.get("CallStatus") in ENDED:
             # Talked to the office, or hung up meanwhile (then nobody hears this).
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         caller.back_from_coordinator(session, help_request)
         response = VoiceResponse()
         prompts.say(response, language, "The coordinator cannot be reached right now.")

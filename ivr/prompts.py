@@ -26,6 +26,8 @@ from bhc.prompts import recordings
 OWN_DETAILS = "Press %(key)s for your own details."
 RESUME = "You are not being called at the moment. Press %(key)s to be called again."
 SIGN_UP = "Press %(key)s if you would like a coordinator to call you back to sign up."
+# How a call ends that went as it should (or whose caller has gone already).
+THANKS_FOR_CALLING = "Thank you for calling the neighbour help exchange. Goodbye."
 
 
 def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:

@@ -16,8 +16,10 @@ from bhc.db import utcnow
 from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 from ivr.blueprint import (
+    answered_by,
     blueprint,
     dial_answered,
+    digits_pressed,
     form,
     match_param,
     reconnection_param,
@@ -51,7 +53,7 @@ def reconnect_choice():
     """The key after the offer: 1 waits on hold while we phone the neighbour; 2, another key
     or silence is the menu."""
     services = current_exchange()
-    match_id, digits = match_param(), request.form.get("Digits", "").strip()
+    match_id, digits = match_param(), digits_pressed()
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
@@ -106,8 +108,7 @@ def reconnect_waited():
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
         if result == "bridged":
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         if result == "hangup":
             if reconnections.asker_left(session, reconnection_id, now):
                 wake_engine()
@@ -173,7 +174,7 @@ def reconnect_answer():
     reconnection_id = reconnection_param()
     with current_exchange().db.session() as session:
         view = reconnections.other_answered(session, reconnection_id,
-                                            request.form.get("AnsweredBy", ""), utcnow())
+                                            answered_by(), utcnow())
     return twiml(_to_other(view, reconnection_id, attempt=1))
 
 
@@ -181,7 +182,7 @@ def reconnect_answer():
 @signed
 def reconnect_key():
     reconnection_id, attempt = reconnection_param(), tries()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     now = utcnow()
     with current_exchange().db.session() as session:
         view = reconnections.other_pressed(session, reconnection_id, digits, now)

@@ -15,6 +15,7 @@ from bhc.calls.volunteer import OfferKind
 from bhc.db import utcnow
 from ivr import prompts
 from ivr.blueprint import (
+    answered_by,
     blueprint,
     dial_answered,
     form,
@@ -84,7 +85,7 @@ def volunteer_offer():
     leg_id = leg_param()
     services = current_exchange()
     with services.db.session() as session:
-        view = volunteer.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
+        view = volunteer.offer(session, leg_id, answered_by(), utcnow())
     if view.kind != OfferKind.OFFER:
         wake_engine()
     return twiml(_offer_response(view, leg_id, attempt=1))
@@ -182,7 +183,7 @@ def volunteer_status():
         return "", 204
     with services.db.session() as session:
         ended = volunteer.status_changed(session, leg_id, form("CallStatus"),
-                                      request.form.get("AnsweredBy", ""), utcnow())
+                                      answered_by(), utcnow())
     if ended:
         wake_engine()
     return "", 204
