@@ -80,6 +80,12 @@ def visible() -> set[int] | None:
     return set(current_user.neighbourhood_ids)
 
 
+def visible_list() -> list[int] | None:
+    """visible() in order, as the report and survey services take it; None means all."""
+    scope = visible()
+    return None if scope is None else sorted(scope)
+
+
 def visible_neighbourhoods(session: Session) -> list[Neighbourhood]:
     """The neighbourhoods the signed-in user may see, by name."""
     query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
