@@ -73,6 +73,14 @@ def _queue_time_s() -> int:
         return 0
 
 
+def language_of(model: type, query_name: str) -> str:
+    """The language of the row the url's query names (a <Queue> url's request or
+    reconnection), the default once that row is gone."""
+    with current_exchange().db.session() as session:
+        row = session.get(model, request.args.get(query_name, type=int) or 0)
+        return row.language if row else DEFAULT_LANGUAGE
+
+
 def url(path: str, **query: object) -> str:
     return current_exchange().urls.url(path, **query)
 

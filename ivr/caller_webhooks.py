@@ -27,13 +27,21 @@ from bhc.calls.caller import (
 from bhc.calls.carrier import ENDED
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
-from bhc.i18n import DEFAULT_LANGUAGE
 from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import Office, spoken_hours
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from ivr import prompts
-from ivr.blueprint import blueprint, digits_pressed, form, tries, twiml, url, wake_engine
+from ivr.blueprint import (
+    blueprint,
+    digits_pressed,
+    form,
+    language_of,
+    tries,
+    twiml,
+    url,
+    wake_engine,
+)
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
@@ -436,12 +444,8 @@ def unmatched():
 @signed
 def connecting():
     """Played to the waiting caller just before the volunteer is bridged in."""
-    with current_exchange().db.session() as session:
-        help_request = session.get(HelpRequest, request.args.get("request", type=int) or 0)
-        language = help_request.language if help_request else DEFAULT_LANGUAGE
-    response = VoiceResponse()
-    prompts.say(response, language, "A neighbour is on the line for you now.")
-    return twiml(response)
+    return twiml(prompts.spoken(language_of(HelpRequest, "request"),
+                                "A neighbour is on the line for you now.", hang_up=False))
 
 
 @blueprint.post(urls.CALLER_STATUS)

@@ -85,11 +85,13 @@ def takes_ssml(voice: str) -> bool:
 
 
 def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
-           **values: object) -> VoiceResponse:
-    """Say one message and hang up (appended to ``response`` if given)."""
+           hang_up: bool = True, **values: object) -> VoiceResponse:
+    """Say one message and hang up (appended to ``response`` if given); without hang_up, for
+    TwiML after which the carrier goes on (a <Queue> url before the bridge)."""
     response = response or VoiceResponse()
     say(response, language, msgid, **values)
-    response.hangup()
+    if hang_up:
+        response.hangup()
     return response
 
 

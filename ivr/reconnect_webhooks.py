@@ -13,7 +13,6 @@ from bhc.calls.carrier import ENDED
 from bhc.calls.models import Reconnection, ReconnectionOutcome, ReconnectionState
 from bhc.calls.reconnections import Heard, OtherSide
 from bhc.db import utcnow
-from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 from ivr.blueprint import (
     answered_by,
@@ -21,6 +20,7 @@ from ivr.blueprint import (
     dial_answered,
     digits_pressed,
     form,
+    language_of,
     match_param,
     reconnection_param,
     tries,
@@ -125,12 +125,8 @@ def reconnect_waited():
 @signed
 def reconnect_connecting():
     """Played to the one who asked as the neighbour is bridged in (the <Queue> url)."""
-    with current_exchange().db.session() as session:
-        row = session.get(Reconnection, request.args.get("reconnection", type=int) or 0)
-        language = row.language if row else DEFAULT_LANGUAGE
-    response = VoiceResponse()
-    prompts.say(response, language, "Your neighbour is on the line now.")
-    return twiml(response)
+    return twiml(prompts.spoken(language_of(Reconnection, "reconnection"),
+                                "Your neighbour is on the line now.", hang_up=False))
 
 
 def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
