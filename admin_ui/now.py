@@ -4,6 +4,8 @@ page is whole without JavaScript; static/live.js refreshes it in place every few
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from admin_ui.auth import visible
@@ -26,5 +28,6 @@ def now_context(session: Session, now) -> dict:
         "ended": calls_now.ended_recently(session, scope, now),
         "available": calls_now.available_now(session, scope, now,
                                              config.matching.quiet_hours, caps),
-        "engines": calls_now.engines(session, now),
+        "engines": calls_now.engines(
+            session, now, timedelta(seconds=config.server.engine_stale_after_s)),
     }

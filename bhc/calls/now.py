@@ -17,8 +17,6 @@ from bhc.neighbourhoods.models import Category, Neighbourhood
 from bhc.neighbourhoods.scope import in_scope
 
 RECENT = timedelta(hours=1)
-# An engine silent this long has stopped stepping (it steps every poll, about each second).
-ENGINE_SILENT_AFTER = timedelta(seconds=30)
 # Engines that went silent within this time still show, as silent.
 ENGINE_SHOWN_FOR = timedelta(hours=1)
 
@@ -102,12 +100,14 @@ def available_now(session: Session, visible: set[int] | None, now: datetime, qui
     return found
 
 
-def engines(session: Session, now: datetime) -> list[EngineState]:
-    """The engine processes not stopped that stepped in the last hour; silent ones marked."""
+def engines(session: Session, now: datetime, silent_after: timedelta) -> list[EngineState]:
+    """The engine processes not stopped that stepped in the last hour; those silent for longer
+    than ``silent_after`` (``[server] engine_stale_after_s``, as the stale-engine banner) are
+    marked."""
     states = []
     for line in heartbeat.live(session, now, ENGINE_SHOWN_FOR):
         last = line.last_step_at or line.started_at
-        states.append(EngineState(line, now - last > ENGINE_SILENT_AFTER,
+        states.append(EngineState(line, now - last > silent_after,
                                   (now - line.last_step_at).total_seconds()
                                   if line.last_step_at else None))
     return states
