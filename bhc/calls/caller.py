@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls import spoken_choice
@@ -384,13 +384,13 @@ HUNG_UP_WAITING = ("hangup", "bridging-in-process")
 def caller_left(session: Session, request: HelpRequest, now: datetime, *,
                 before_bridge: bool = False) -> bool:
     """The caller hung up: the request is abandoned unless it already ended otherwise. A
-    matched request is abandoned only when the caller surely left ``before_bridge``: the
-    volunteer's 1 came, but the two were never put through."""
+    matched request is abandoned only when the caller surely left ``before_bridge`` (still
+    waiting in the queue): the volunteer's 1 came, but the two were never put through."""
     if request.state == RequestState.MENU:
         return _abandon(session, request, now, RequestOutcome.HUNG_UP_IN_MENU,
                         (RequestState.MENU,))
-    if request.state == RequestState.MATCHED:
-        return before_bridge and _left_before_bridge(session, request, now)
+    if before_bridge:
+        return _left_waiting(session, request, now)
     return _abandon(session, request, now, RequestOutcome.CALLER_HUNG_UP,
                     (RequestState.SEARCHING,))
 
@@ -410,15 +410,19 @@ def _bridge_failed(session: Session, request: HelpRequest) -> bool:
         .where(Match.request_id == request.id)) is not None
 
 
-def _left_before_bridge(session: Session, request: HelpRequest, now: datetime) -> bool:
-    """Matched, but the caller hung up before the volunteer was put through: no match after
-    all (nor its follow-ups); the request ends abandoned, as any hang-up on hold. The engine
-    tells the volunteer, as it stops accepted legs of requests no longer matched."""
-    moved = transition(session, request, RequestState.MATCHED, RequestState.ABANDONED,
-                       where=[HelpRequest.callback_until.is_(None)],
+def _left_waiting(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller hung up waiting on hold, searching or just matched (the volunteer's 1 came,
+    the bridge did not): abandoned, as any hang-up on hold, and a match is none after all (nor
+    its follow-ups). Both states in one guarded UPDATE, so a 1 committing meanwhile does not
+    leave a match behind. The engine tells the volunteer, as it stops accepted legs of requests
+    no longer matched."""
+    moved = transition(session, request, (RequestState.SEARCHING, RequestState.MATCHED),
+                       RequestState.ABANDONED,
+                       where=[or_(HelpRequest.state == RequestState.SEARCHING,
+                                  HelpRequest.callback_until.is_(None))],
                        outcome=RequestOutcome.CALLER_HUNG_UP, ended_at=now)
-    if moved:
-        match_id = session.scalar(select(Match.id).where(Match.request_id == request.id))
+    match_id = session.scalar(select(Match.id).where(Match.request_id == request.id))
+    if moved and match_id is not None:
         session.execute(delete(FollowUp).where(FollowUp.match_id == match_id))
         session.execute(delete(Match).where(Match.id == match_id))
         log.info("request %s: the caller hung up before the bridge; abandoned, no match",
