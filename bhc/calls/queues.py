@@ -29,14 +29,15 @@ from bhc.calls.models import (
 
 GRACE = timedelta(minutes=10)
 RETRY_AFTER = timedelta(minutes=5)
+SID_LENGTH = CarrierQueue.sid.type.length
 
 
 def seen(session: Session, queue_sid: str | None, name: str, now: datetime, *,
          request_id: int | None = None, reconnection_id: int | None = None) -> None:
     """A webhook of a wait in the queue named ``name`` brought its ``QueueSid``: remember it
     (once, however many webhooks bring it, and whichever process is first)."""
-    if not queue_sid:
-        return
+    if not queue_sid or len(queue_sid) > SID_LENGTH:
+        return  # none, or not a sid (a queue's sid is 34 characters)
     if session.scalar(select(CarrierQueue.id).where(CarrierQueue.sid == queue_sid)) is not None:
         return
     dialect = session.get_bind().dialect.name
@@ -50,7 +51,7 @@ def wait_ended(session: Session, queue_sid: str | None, name: str, now: datetime
                request_id: int | None = None, reconnection_id: int | None = None) -> None:
     """Someone's wait in the queue is over (the ``<Enqueue>`` action, or a ``<Dial><Queue>``
     that took them, came)."""
-    if not queue_sid:
+    if not queue_sid or len(queue_sid) > SID_LENGTH:
         return
     seen(session, queue_sid, name, now, request_id=request_id, reconnection_id=reconnection_id)
     session.execute(
