@@ -4,11 +4,16 @@ close it with. The menu shows how many are open."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
+from admin_ui.auth import (
+    chosen_neighbourhood,
+    visible,
+    visible_neighbourhoods,
+    visible_row,
+)
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import CloseItemForm
 from admin_ui.language import selected_language
@@ -44,9 +49,7 @@ def _overdue(item: AttentionItem, now) -> bool:
 @blueprint.get("/attention")
 def attention_list():
     closed = request.args.get("show") == "closed"
-    chosen = request.args.get("neighbourhood", type=int)
-    if chosen is not None:
-        ensure_visible(chosen)
+    chosen = chosen_neighbourhood()
     now = utcnow()
     with current_exchange().db.session() as session:
         attention.sweep(session, now)  # never behind the engine's own sweep
@@ -60,12 +63,6 @@ def attention_list():
                                overdue=_overdue)
 
 
-def _item(session, item_id: int) -> AttentionItem:
-    item = session.get(AttentionItem, item_id)
-    if item is None:
-        abort(404)
-    ensure_visible(item.neighbourhood_id)
-    return item
 
 
 def _render_item(session, item: AttentionItem, form: CloseItemForm, status: int = 200):
@@ -90,14 +87,15 @@ def _render_item(session, item: AttentionItem, form: CloseItemForm, status: int 
 @blueprint.get("/attention/<int:item_id>")
 def attention_item(item_id: int):
     with current_exchange().db.session() as session:
-        return _render_item(session, _item(session, item_id), CloseItemForm(formdata=None))
+        return _render_item(session, visible_row(session, AttentionItem, item_id),
+                            CloseItemForm(formdata=None))
 
 
 @blueprint.post("/attention/<int:item_id>/close")
 def attention_close(item_id: int):
     form = CloseItemForm()
     with current_exchange().db.session() as session:
-        item = _item(session, item_id)
+        item = visible_row(session, AttentionItem, item_id)
         if not form.validate_on_submit():
             flash(_("Write a short note before closing."), "error")
             return _render_item(session, item, form, 400)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from flask import (
     abort,
@@ -34,6 +35,8 @@ from bhc.users import services as users
 from bhc.users.models import Role, User
 
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static", "admin.language"}
+
+Row = TypeVar("Row")
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"
@@ -77,6 +80,12 @@ def visible() -> set[int] | None:
     return set(current_user.neighbourhood_ids)
 
 
+def visible_list() -> list[int] | None:
+    """visible() in order, as the report and survey services take it; None means all."""
+    scope = visible()
+    return None if scope is None else sorted(scope)
+
+
 def visible_neighbourhoods(session: Session) -> list[Neighbourhood]:
     """The neighbourhoods the signed-in user may see, by name."""
     query = in_scope(select(Neighbourhood).order_by(Neighbourhood.name), Neighbourhood.id,
@@ -90,6 +99,24 @@ def ensure_visible(neighbourhood_id: int | None) -> None:
         return
     if neighbourhood_id is None or neighbourhood_id not in current_user.neighbourhood_ids:
         abort(403)
+
+
+def visible_row(session: Session, model: type[Row], row_id: int) -> Row:
+    """The row a page is about: 404 when there is none, 403 when it belongs to a neighbourhood
+    the user may not see."""
+    row = session.get(model, row_id)
+    if row is None:
+        abort(404)
+    ensure_visible(row.id if model is Neighbourhood else row.neighbourhood_id)
+    return row
+
+
+def chosen_neighbourhood() -> int | None:
+    """The neighbourhood a list is narrowed to (?neighbourhood=), once the user may see it."""
+    chosen = request.args.get("neighbourhood", type=int)
+    if chosen is not None:
+        ensure_visible(chosen)
+    return chosen
 
 
 def ensure_admin() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible
+from admin_ui.auth import visible_row
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import BlockForm, ButtonForm
 from bhc.app import current_exchange
@@ -33,11 +33,7 @@ def _prefilled(session: Session) -> dict[str, str]:
     participant_id = request.args.get("participant", type=int)
     if participant_id is None:
         return {}
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        abort(404)
-    ensure_visible(participant.neighbourhood_id)
-    return {"number": participant.phone}
+    return {"number": visible_row(session, Participant, participant_id).phone}
 
 
 @blueprint.route("/blocked", methods=["GET", "POST"])

@@ -3,13 +3,13 @@ missing."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible, visible_neighbourhoods
+from admin_ui.auth import visible_neighbourhoods, visible_row
 from admin_ui.blueprint import blueprint
 from admin_ui.formatting import day_name
 from admin_ui.forms import MenuForm, NeighbourhoodForm
@@ -21,14 +21,6 @@ from bhc.db import utcnow
 from bhc.neighbourhoods import settings as exchange_settings
 from bhc.neighbourhoods.models import Neighbourhood
 from bhc.reports import gaps
-
-
-def _neighbourhood(session: Session, neighbourhood_id: int) -> Neighbourhood:
-    neighbourhood = session.get(Neighbourhood, neighbourhood_id)
-    if neighbourhood is None:
-        abort(404)
-    ensure_visible(neighbourhood.id)
-    return neighbourhood
 
 
 def _audit(session: Session, action: str, neighbourhood: Neighbourhood, summary: str) -> None:
@@ -57,7 +49,7 @@ def neighbourhoods():
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
 def neighbourhood_edit(neighbourhood_id: int):
     with current_exchange().db.session() as session:
-        neighbourhood = _neighbourhood(session, neighbourhood_id)
+        neighbourhood = visible_row(session, Neighbourhood, neighbourhood_id)
         form = NeighbourhoodForm(data={
             "name": neighbourhood.name, "households": neighbourhood.households,
             "postcodes": neighbourhood.postcodes.replace(",", ", "),
@@ -105,7 +97,7 @@ def neighbourhood_edit(neighbourhood_id: int):
 @blueprint.route("/neighbourhoods/<int:neighbourhood_id>/menu", methods=["GET", "POST"])
 def neighbourhood_menu(neighbourhood_id: int):
     with current_exchange().db.session() as session:
-        neighbourhood = _neighbourhood(session, neighbourhood_id)
+        neighbourhood = visible_row(session, Neighbourhood, neighbourhood_id)
         categories = list(neighbourhood.categories)
         form = MenuForm(data={"categories": [
             {"label_nl": c.labels.get("nl", ""), "label_en": c.labels.get("en", ""),
@@ -145,7 +137,7 @@ def neighbourhood_gaps(neighbourhood_id: int):
     caps = Caps.of(exchange.config.matching)
     now = utcnow()
     with exchange.db.session() as session:
-        neighbourhood = _neighbourhood(session, neighbourhood_id)
+        neighbourhood = visible_row(session, Neighbourhood, neighbourhood_id)
         data = gaps.helper_gaps(session, [neighbourhood], *gaps.quarter_to_today(now), now,
                                 _default_quiet_hours(), caps)
         language = selected_language()

@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from admin_ui import texts
-from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
+from admin_ui.auth import (
+    chosen_neighbourhood,
+    visible,
+    visible_neighbourhoods,
+    visible_row,
+)
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm, ImportForm, ParticipantForm, PauseForm
 from admin_ui.language import selected_language
@@ -25,14 +30,6 @@ from bhc.people import blocking, roster
 from bhc.people.models import Participant
 from bhc.people.participants import RowError, import_csv
 from bhc.phones import mask
-
-
-def _participant(session: Session, participant_id: int) -> Participant:
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        abort(404)
-    ensure_visible(participant.neighbourhood_id)
-    return participant
 
 
 def _audit(session: Session, action: str, participant: Participant, summary: str = "") -> None:
@@ -81,9 +78,7 @@ def _save(session: Session, form: ParticipantForm, participant: Participant | No
 def participants():
     with current_exchange().db.session() as session:
         neighbourhoods = visible_neighbourhoods(session)
-        chosen = request.args.get("neighbourhood", type=int)
-        if chosen is not None:
-            ensure_visible(chosen)
+        chosen = chosen_neighbourhood()
         page = roster.search(session, text=request.args.get("q", ""), visible=visible(),
                              neighbourhood_id=chosen, page=request.args.get("page", 1, type=int))
         return render_template("admin/participants.html", page=page,
@@ -112,7 +107,7 @@ def participant_new():
 @blueprint.route("/participants/<int:participant_id>", methods=["GET", "POST"])
 def participant_edit(participant_id: int):
     with current_exchange().db.session() as session:
-        participant = _participant(session, participant_id)
+        participant = visible_row(session, Participant, participant_id)
         neighbourhood = (session.get(Neighbourhood, participant.neighbourhood_id)
                          if participant.neighbourhood_id else None)
         row = roster.as_row(participant, neighbourhood.name if neighbourhood else "")
@@ -141,7 +136,7 @@ def participant_edit(participant_id: int):
 def participant_pause(participant_id: int):
     form = PauseForm()
     with current_exchange().db.session() as session:
-        participant = _participant(session, participant_id)
+        participant = visible_row(session, Participant, participant_id)
         if not form.validate_on_submit():
             flash(_("Please give the date from which the participant may be called again."),
                   "error")
@@ -160,7 +155,7 @@ def _button_action(participant_id: int, action: str, change, message: str):
     if not ButtonForm().validate_on_submit():
         abort(400)
     with current_exchange().db.session() as session:
-        participant = _participant(session, participant_id)
+        participant = visible_row(session, Participant, participant_id)
         change(participant)
         _audit(session, action, participant)
         flash(message % {"name": participant.name}, "success")
@@ -191,7 +186,7 @@ def participant_opt_in(participant_id: int):
 def participant_delete(participant_id: int):
     form = ButtonForm()
     with current_exchange().db.session() as session:
-        participant = _participant(session, participant_id)
+        participant = visible_row(session, Participant, participant_id)
         if form.validate_on_submit():
             name = participant.name
             _audit(session, "delete", participant)

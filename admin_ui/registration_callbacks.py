@@ -3,11 +3,11 @@ back by a coordinator to sign up, and the button that marks one done."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from admin_ui.auth import ensure_visible, visible
+from admin_ui.auth import visible, visible_row
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
 from bhc.app import current_exchange
@@ -34,10 +34,7 @@ def _sign_up_callbacks():
 def sign_up_callback_done(callback_id: int):
     if ButtonForm().validate_on_submit():
         with current_exchange().db.session() as session:
-            callback = session.get(RegistrationCallback, callback_id)
-            if callback is None:
-                abort(404)
-            ensure_visible(callback.neighbourhood_id)
+            callback = visible_row(session, RegistrationCallback, callback_id)
             if self_service.sign_up_callback_done(session, callback, current_user.id, utcnow()):
                 flash(_("Marked as called back."), "success")
     return redirect(url_for("admin.dashboard"))

@@ -10,7 +10,7 @@ from flask_babel import Babel, force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from admin_ui.auth import visible, visible_neighbourhoods
+from admin_ui.auth import visible_list, visible_neighbourhoods
 from admin_ui.blueprint import blueprint
 from admin_ui.language import DEFAULT_LANGUAGE, selected_language
 from bhc.app import current_exchange
@@ -22,7 +22,8 @@ from bhc.reports import pdf as report_pdf
 from bhc.reports import sharing
 
 
-def _month() -> str:
+def chosen_month() -> str:
+    """The month asked for (?month=, as typed), by default the last whole month."""
     return request.args.get("month", "").strip() or report.previous_month(utcnow())
 
 
@@ -31,14 +32,9 @@ def _bad_month(month: str) -> str:
              month=month)
 
 
-def _scope() -> list[int] | None:
-    scope = visible()
-    return None if scope is None else sorted(scope)
-
-
 def _report(session, month: str) -> dict:
     """The month's report of the neighbourhoods the user sees, under the exchange's config."""
-    return report.monthly_report(session, month, _scope(), current_exchange().config)
+    return report.monthly_report(session, month, visible_list(), current_exchange().config)
 
 
 def category_labels(session, language: str) -> dict[str, str]:
@@ -101,7 +97,7 @@ def _render(template: str, data: dict, labels: dict, trend_name: str | None = No
 
 @blueprint.get("/report")
 def monthly_report():
-    month = _month()
+    month = chosen_month()
     try:
         report.parse_month(month)
     except report.BadMonth:
@@ -115,7 +111,7 @@ def monthly_report():
                    shared=False, gap_pages=gap_pages)
 
 
-def _refuse_bad_month(month: str) -> Response | None:
+def refuse_bad_month(month: str) -> Response | None:
     """A download of a month not written as YYYY-MM gets a plain 400 saying so."""
     try:
         report.parse_month(month)
@@ -124,27 +120,32 @@ def _refuse_bad_month(month: str) -> Response | None:
     return None
 
 
+def attachment(body: str | bytes, mimetype: str, filename: str) -> Response:
+    """A download: the browser saves it under ``filename`` rather than showing it."""
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @blueprint.get("/report.csv")
 def monthly_report_csv():
-    month = _month()
-    if refused := _refuse_bad_month(month):
+    month = chosen_month()
+    if refused := refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
         data = _report(session, month)
-    return Response(report.to_csv(data), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.csv"'})
+    return attachment(report.to_csv(data), "text/csv", f"bhc-report-{data['month']}.csv")
 
 
 @blueprint.get("/report.pdf")
 def monthly_report_pdf():
-    month = _month()
-    if refused := _refuse_bad_month(month):
+    month = chosen_month()
+    if refused := refuse_bad_month(month):
         return refused
     with current_exchange().db.session() as session:
         data = _report(session, month)
         labels = category_labels(session, selected_language())
-    return Response(shared_pdf(data, labels), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="bhc-report-{data["month"]}.pdf"'})
+    return attachment(shared_pdf(data, labels), "application/pdf",
+                      f"bhc-report-{data['month']}.pdf")
 
 
 def shared_pdf(data: dict, labels: dict[str, str]) -> bytes:

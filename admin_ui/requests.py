@@ -3,10 +3,15 @@ request's call legs."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from sqlalchemy import select
 
-from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
+from admin_ui.auth import (
+    chosen_neighbourhood,
+    visible,
+    visible_neighbourhoods,
+    visible_row,
+)
 from admin_ui.blueprint import blueprint
 from admin_ui.language import selected_language
 from admin_ui.now import now_context
@@ -38,9 +43,7 @@ def dashboard():
 @blueprint.get("/requests")
 def request_history():
     with current_exchange().db.session() as session:
-        chosen = request.args.get("neighbourhood", type=int)
-        if chosen is not None:
-            ensure_visible(chosen)
+        chosen = chosen_neighbourhood()
         page = request_log.history(session, visible(), neighbourhood_id=chosen,
                                    page=request.args.get("page", 1, type=int))
         return render_template("admin/requests.html", page=page, chosen=chosen,
@@ -51,10 +54,7 @@ def request_history():
 @blueprint.get("/requests/<int:request_id>")
 def request_detail(request_id: int):
     with current_exchange().db.session() as session:
-        help_request = session.get(HelpRequest, request_id)
-        if help_request is None:
-            abort(404)
-        ensure_visible(help_request.neighbourhood_id)
+        help_request = visible_row(session, HelpRequest, request_id)
         return render_template("admin/request_detail.html", help_request=help_request,
                                events=request_log.timeline(session, help_request),
                                follow_ups=followups.for_request(session, help_request.id),

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from admin_ui.auth import ensure_visible, visible
+from admin_ui.auth import visible, visible_row
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ButtonForm
 from admin_ui.language import selected_language
@@ -48,10 +48,7 @@ def _decide(sign_up_id: int, approve: bool):
         abort(400)
     try:
         with current_exchange().db.session() as session:
-            sign_up = session.get(SignUp, sign_up_id)
-            if sign_up is None:
-                abort(404)
-            ensure_visible(sign_up.neighbourhood_id)
+            sign_up = visible_row(session, SignUp, sign_up_id)
             name = sign_up.name
             if approve:
                 signups.approve(session, sign_up_id, current_user.id, utcnow())

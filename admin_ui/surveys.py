@@ -3,14 +3,15 @@ waves imported, and download the survey part of the report for sharing."""
 
 from __future__ import annotations
 
-from flask import Response, flash, render_template, request
+from flask import flash, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from admin_ui.auth import visible
+from admin_ui.auth import visible, visible_list
 from admin_ui.blueprint import blueprint
 from admin_ui.forms import ImportForm
+from admin_ui.report import attachment, chosen_month, refuse_bad_month
 from bhc.app import current_exchange
 from bhc.audit import services as audit
 from bhc.db import utcnow
@@ -51,11 +52,6 @@ def problem_text(problem: surveys.Problem) -> str:
     return str(template) % problem.params if template is not None else str(problem)
 
 
-def _scope() -> list[int] | None:
-    scope = visible()
-    return None if scope is None else sorted(scope)
-
-
 @blueprint.route("/surveys", methods=["GET", "POST"])
 def survey_waves():
     form = ImportForm()
@@ -90,14 +86,11 @@ def survey_waves():
 @blueprint.get("/report-survey.csv")
 def survey_csv():
     """The survey part of the report as CSV for sharing: groups under 5 hidden."""
-    month = request.args.get("month", "").strip() or report.previous_month(utcnow())
-    try:
-        _start, end = report.month_bounds(month)
-    except report.BadMonth:
-        return Response(_("“%(month)s” is not a month. Choose a month, or write it like "
-                          "2026-10.", month=month), status=400, mimetype="text/plain")
+    month = chosen_month()
+    if refused := refuse_bad_month(month):
+        return refused
+    _start, end = report.month_bounds(month)
     with current_exchange().db.session() as session:
-        data = surveys.survey_summary(session, end, _scope(),
+        data = surveys.survey_summary(session, end, visible_list(),
                                       current_exchange().config.survey.lonely_from)
-    return Response(surveys.to_csv(data), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="bhc-survey-{month}.csv"'})
+    return attachment(surveys.to_csv(data), "text/csv", f"bhc-survey-{month}.csv")

@@ -11,7 +11,11 @@ from flask import render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_ui.auth import ensure_visible, visible, visible_neighbourhoods
+from admin_ui.auth import (
+    chosen_neighbourhood,
+    visible,
+    visible_neighbourhoods,
+)
 from admin_ui.blueprint import blueprint
 from bhc.app import current_exchange
 from bhc.attention.models import AttentionItem, AttentionKind
@@ -54,9 +58,7 @@ def volunteers():
     if sort not in volunteer_figures.COLUMNS:
         sort = "name"
     descending = request.args.get("order") == "desc"
-    chosen = request.args.get("neighbourhood", type=int)
-    if chosen is not None:
-        ensure_visible(chosen)
+    chosen = chosen_neighbourhood()
     now = utcnow()
     with current_exchange().db.session() as session:
         rows = volunteer_figures.sorted_by(

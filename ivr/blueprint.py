@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from bhc.app import current_exchange
 from bhc.calls import urls
 from bhc.calls.caller import UnknownCall
+from bhc.calls.carrier import CallStatus
 from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 
@@ -35,11 +36,33 @@ def form(name: str) -> str:
     return value
 
 
+def digits_pressed() -> str:
+    """The key pressed for a <Gather>, "" for none (silence)."""
+    return request.form.get("Digits", "").strip()
+
+
+def answered_by() -> str:
+    """Who answered an outbound call, as answering machine detection says ("" without it)."""
+    return request.form.get("AnsweredBy", "")
+
+
 def tries() -> int:
     try:
         return max(1, int(request.args.get("try", "1")))
     except ValueError:
         return 1
+
+
+def dial_answered() -> bool:
+    """Whether the <Dial> whose action this is reached the other side (its DialCallStatus)."""
+    return request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered")
+
+
+def hang_up() -> Response:
+    """TwiML that ends the call without a word: nobody (or a machine) is on the line."""
+    response = VoiceResponse()
+    response.hangup()
+    return twiml(response)
 
 
 def _queue_time_s() -> int:
@@ -48,6 +71,14 @@ def _queue_time_s() -> int:
         return int(request.form.get("QueueTime", "0"))
     except ValueError:
         return 0
+
+
+def language_of(model: type, query_name: str) -> str:
+    """The language of the row the url's query names (a <Queue> url's request or
+    reconnection), the default once that row is gone."""
+    with current_exchange().db.session() as session:
+        row = session.get(model, request.args.get(query_name, type=int) or 0)
+        return row.language if row else DEFAULT_LANGUAGE
 
 
 def url(path: str, **query: object) -> str:
@@ -89,10 +120,13 @@ def match_param() -> int:
     return _query_id("match")
 
 
+def follow_up_param() -> int:
+    return _query_id("followup")
+
+
 @blueprint.errorhandler(UnknownCall)
 def _unknown_call(_error):
-    return twiml(prompts.spoken(DEFAULT_LANGUAGE, "Thank you for calling the neighbour help "
-                                "exchange. Goodbye."))
+    return twiml(prompts.spoken(DEFAULT_LANGUAGE, prompts.THANKS_FOR_CALLING))
 
 
 @blueprint.errorhandler(Exception)

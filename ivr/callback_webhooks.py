@@ -7,29 +7,43 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
 from bhc.calls import callbacks, urls
-from bhc.calls.carrier import ENDED, CallStatus
+from bhc.calls.carrier import ENDED
 from bhc.calls.legs import is_machine
 from bhc.calls.models import RequestOutcome
 from bhc.db import utcnow
 from ivr import prompts
-from ivr.blueprint import blueprint, request_param, tries, twiml, url, wake_engine
+from ivr.blueprint import (
+    blueprint,
+    dial_answered,
+    digits_pressed,
+    hang_up,
+    request_param,
+    tries,
+    twiml,
+    url,
+    wake_engine,
+)
 from ivr.signature import signed
 from ivr.volunteer_webhooks import DIAL_QUEUE_TIMEOUT_S, OFFER_TRIES
+
+# The volunteer who took the call-back is no longer waiting for the resident.
+_NEIGHBOUR_GONE = ("We are sorry: the neighbour who could help is no longer available. Please "
+                   "call the exchange again. Goodbye.")
 
 
 def _resident_offer(view: callbacks.ResidentView, request_id: int, attempt: int,
                     response: VoiceResponse | None = None) -> VoiceResponse:
     response = response or VoiceResponse()
     action = url(urls.RESIDENT_CHOICE, request=request_id, **{"try": attempt})
-    gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                             timeout=prompts.gather_timeout_s(None, more_time=view.more_time))
+    gather = prompts.one_key_gather(
+        response, action=action,
+        timeout_s=prompts.gather_timeout_s(None, more_time=view.more_time))
     if attempt == 1:
         prompts.say(gather, view.language, "Hello, this is the neighbour help exchange of "
                     "%(neighbourhood)s, calling you back about %(category)s. A neighbour can "
                     "help you now.", neighbourhood=view.neighbourhood, category=view.category)
     prompts.say(gather, view.language, "Press 1 to speak with them. Press 2 if you no longer "
                 "need help.")
-    response.redirect(action, method="POST")
     return response
 
 
@@ -43,13 +57,9 @@ def resident_answer():
         if is_machine(request.form.get("AnsweredBy")):
             if callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, utcnow()):
                 wake_engine()
-            response = VoiceResponse()
-            response.hangup()
-            return twiml(response)
+            return hang_up()
     if not view.ready:
-        return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help "
-                                    "is no longer available. Please call the exchange again. "
-                                    "Goodbye."))
+        return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
     return twiml(_resident_offer(view, request_id, attempt=1))
 
 
@@ -58,13 +68,11 @@ def resident_answer():
 def resident_choice():
     request_id, attempt = request_param(), tries()
     services = current_exchange()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     with services.db.session() as session:
         view = callbacks.resident_answered(session, request_id)
         if not view.ready:
-            return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could "
-                                        "help is no longer available. Please call the exchange "
-                                        "again. Goodbye."))
+            return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
         if digits == "1" and callbacks.resident_connects(session, request_id):
             response = VoiceResponse()
             prompts.say(response, view.language, "A neighbour is on the line for you now.")
@@ -79,9 +87,8 @@ def resident_choice():
                 wake_engine()
             return twiml(prompts.spoken(view.language, "Thank you. We have cancelled your "
                                         "request. Goodbye."))
-    response = VoiceResponse()
-    prompts.not_understood(response, view.language, digits)
-    return twiml(_resident_offer(view, request_id, attempt + 1, response))
+    return twiml(_resident_offer(view, request_id, attempt + 1,
+                                 prompts.not_understood(view.language, digits)))
 
 
 @blueprint.post(urls.RESIDENT_AFTER_BRIDGE)
@@ -90,12 +97,10 @@ def resident_after_bridge():
     """The resident's <Dial> into the waiting volunteer's queue ended."""
     with current_exchange().db.session() as session:
         view = callbacks.resident_answered(session, request_param())
-    if request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered"):
-        return twiml(prompts.spoken(view.language, "Thank you for calling the neighbour help "
-                                    "exchange. Goodbye."))
+    if dial_answered():
+        return twiml(prompts.spoken(view.language, prompts.THANKS_FOR_CALLING))
     # The volunteer left the hold just before: nobody came out of the queue.
-    return twiml(prompts.spoken(view.language, "We are sorry: the neighbour who could help is "
-                                "no longer available. Please call the exchange again. Goodbye."))
+    return twiml(prompts.spoken(view.language, _NEIGHBOUR_GONE))
 
 
 @blueprint.post(urls.RESIDENT_STATUS)

@@ -27,13 +27,21 @@ from bhc.calls.caller import (
 from bhc.calls.carrier import ENDED
 from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.db import utcnow
-from bhc.i18n import DEFAULT_LANGUAGE
 from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import Office, spoken_hours
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from ivr import prompts
-from ivr.blueprint import blueprint, form, tries, twiml, url, wake_engine
+from ivr.blueprint import (
+    blueprint,
+    digits_pressed,
+    form,
+    language_of,
+    tries,
+    twiml,
+    url,
+    wake_engine,
+)
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
@@ -191,8 +199,7 @@ def menu_choice():
         if isinstance(result, ToCoordinator):
             return twiml(to_coordinator(session, help_request, result, attempt))
         if isinstance(result, Closed):
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         response = VoiceResponse()
         if attempt >= MENU_TRIES:
             caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
@@ -242,7 +249,7 @@ def menu_confirm():
     """The caller heard the category they said: 1 starts the search; saying it again is heard
     again; anything else (or silence) is the menu once more."""
     attempt = tries()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
@@ -253,8 +260,7 @@ def menu_confirm():
                 wake_engine()
                 return twiml(_hold_in_queue(help_request, result.category.label(language)))
             if isinstance(result, Closed):
-                return twiml(prompts.spoken(language, "Thank you for calling the neighbour "
-                                            "help exchange. Goodbye."))
+                return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         elif not digits and request.form.get("SpeechResult") is not None:
             spoken = _spoken_category(session, help_request)
             if spoken is not None:
@@ -379,8 +385,7 @@ def queue_ended():
         queues.wait_ended(session, request.form.get("QueueSid"), help_request.queue_name,
                           utcnow(), request_id=help_request.id)
         if result == "bridged":
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         hung_up = result in caller.HUNG_UP_WAITING
         if hung_up or help_request.state in (RequestState.MENU, RequestState.SEARCHING):
             caller.caller_left(session, help_request, utcnow(), before_bridge=hung_up)
@@ -420,7 +425,7 @@ def callback_choice():
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
-        digits = request.form.get("Digits", "").strip()
+        digits = digits_pressed()
         if digits == caller.REPEAT_KEY:
             return twiml(_unmatched(help_request))
         if digits == "1" and callbacks.request_callback(
@@ -428,8 +433,7 @@ def callback_choice():
             wake_engine()
             return twiml(prompts.spoken(language, "We will call you back on this number as soon "
                                         "as a neighbour can help. Goodbye."))
-    return twiml(prompts.spoken(language, "Thank you for calling the neighbour help exchange. "
-                                "Goodbye."))
+    return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
 
 
 @blueprint.post(urls.UNMATCHED)
@@ -449,12 +453,8 @@ def unmatched():
 @signed
 def connecting():
     """Played to the waiting caller just before the volunteer is bridged in."""
-    with current_exchange().db.session() as session:
-        help_request = session.get(HelpRequest, request.args.get("request", type=int) or 0)
-        language = help_request.language if help_request else DEFAULT_LANGUAGE
-    response = VoiceResponse()
-    prompts.say(response, language, "A neighbour is on the line for you now.")
-    return twiml(response)
+    return twiml(prompts.spoken(language_of(HelpRequest, "request"),
+                                "A neighbour is on the line for you now.", hang_up=False))
 
 
 @blueprint.post(urls.CALLER_STATUS)

@@ -11,8 +11,11 @@ neither the database nor a recording.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 
-from flask import abort, request
+from flask import request
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
@@ -20,44 +23,48 @@ from bhc.calls import callbacks, urls, volunteer
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
-from ivr.blueprint import blueprint, leg_param, request_param, twiml, wake_engine
+from ivr.blueprint import (
+    answered_by,
+    blueprint,
+    follow_up_param,
+    leg_param,
+    request_param,
+    twiml,
+    wake_engine,
+)
 from ivr.signature import signed
 
 log = logging.getLogger(__name__)
 
 
-def _answered_by() -> str:
-    return request.form.get("AnsweredBy", "")
-
-
-@blueprint.post(urls.VOLUNTEER_AMD)
-@signed
-def volunteer_machine_detected():
+def _verdict_ending_call(record_verdict: Callable[[Session, int, str, datetime], bool],
+                         ref_id: int) -> tuple[str, int]:
+    """Record a machine verdict on a call the search waits for; the engine looks again when
+    the verdict ended it."""
     with current_exchange().db.session() as session:
-        ended = volunteer.machine_verdict(session, leg_param(), _answered_by(), utcnow())
+        ended = record_verdict(session, ref_id, answered_by(), utcnow())
     if ended:
         wake_engine()
     return "", 204
 
 
+@blueprint.post(urls.VOLUNTEER_AMD)
+@signed
+def volunteer_machine_detected():
+    return _verdict_ending_call(volunteer.machine_verdict, leg_param())
+
+
 @blueprint.post(urls.RESIDENT_AMD)
 @signed
 def resident_machine_detected():
-    with current_exchange().db.session() as session:
-        failed = callbacks.machine_verdict(session, request_param(), _answered_by(), utcnow())
-    if failed:
-        wake_engine()
-    return "", 204
+    return _verdict_ending_call(callbacks.machine_verdict, request_param())
 
 
 @blueprint.post(urls.FOLLOWUP_AMD)
 @signed
 def follow_up_machine_detected():
-    follow_up_id = request.args.get("followup", type=int)
-    if follow_up_id is None:
-        abort(400, "missing followup")
     with current_exchange().db.session() as session:
-        followups.machine_verdict(session, follow_up_id, _answered_by(), utcnow())
+        followups.machine_verdict(session, follow_up_param(), answered_by(), utcnow())
     wake_engine()
     return "", 204
 

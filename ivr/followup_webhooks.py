@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import abort, request
+from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
@@ -17,19 +17,12 @@ from bhc.calls.carrier import CallStatus
 from bhc.db import utcnow
 from bhc.followups import services as followups
 from ivr import prompts
-from ivr.blueprint import blueprint, tries, twiml, url
+from ivr.blueprint import answered_by, blueprint, digits_pressed, follow_up_param, tries, twiml, url
 from ivr.signature import signed
 
 QUESTION_TRIES = 3  # the question, then twice again after a wrong key or silence
 EARLY_STATUSES = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING,
                   CallStatus.IN_PROGRESS)
-
-
-def _follow_up_param() -> int:
-    value = request.args.get("followup", type=int)
-    if value is None:
-        abort(400, "missing followup")
-    return value
 
 
 def _introduce(node, view: followups.Conversation) -> None:
@@ -61,12 +54,11 @@ def _respond(view: followups.Conversation, follow_up_id: int, attempt: int,
     if view.kind == followups.ASK:
         action = url(urls.FOLLOWUP_KEY, followup=follow_up_id, question=view.question,
                      **{"try": attempt})
-        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                                 timeout=current_exchange().config.ivr.gather_timeout_s)
+        gather = prompts.one_key_gather(response, action=action,
+                                        timeout_s=current_exchange().config.ivr.gather_timeout_s)
         if introduce:
             _introduce(gather, view)
         _ask(gather, view)
-        response.redirect(action, method="POST")  # silence: the same action without a key
     elif view.kind == followups.DONE:
         prompts.spoken(view.language, "Thank you for your answers. Goodbye.", response)
     elif view.kind == followups.CLOSED:
@@ -80,9 +72,9 @@ def _respond(view: followups.Conversation, follow_up_id: int, attempt: int,
 @signed
 def followup_answer():
     """The person picked up the follow-up call."""
-    follow_up_id = _follow_up_param()
+    follow_up_id = follow_up_param()
     with current_exchange().db.session() as session:
-        view = followups.answered(session, follow_up_id, request.form.get("AnsweredBy", ""))
+        view = followups.answered(session, follow_up_id, answered_by())
     return twiml(_respond(view, follow_up_id, attempt=1, introduce=True))
 
 
@@ -90,8 +82,8 @@ def followup_answer():
 @signed
 def followup_key():
     """A key for one question, or silence."""
-    follow_up_id, attempt = _follow_up_param(), tries()
-    digits = request.form.get("Digits", "").strip()
+    follow_up_id, attempt = follow_up_param(), tries()
+    digits = digits_pressed()
     with current_exchange().db.session() as session:
         view = followups.record(session, follow_up_id, request.args.get("question", ""),
                                 digits, utcnow())
@@ -99,10 +91,8 @@ def followup_key():
         return twiml(_respond(view, follow_up_id, attempt=1))
     if attempt >= QUESTION_TRIES:
         return twiml(prompts.spoken(view.language, "Thank you for your time. Goodbye."))
-    response = VoiceResponse()
-    prompts.not_understood(response, view.language, digits)
     return twiml(_respond(replace(view, kind=followups.ASK), follow_up_id, attempt + 1,
-                          response))
+                          prompts.not_understood(view.language, digits)))
 
 
 @blueprint.post(urls.FOLLOWUP_STATUS)
@@ -113,6 +103,6 @@ def followup_status():
     if status in EARLY_STATUSES:
         return "", 204
     with current_exchange().db.session() as session:
-        followups.call_ended(session, _follow_up_param(), status,
-                             request.form.get("AnsweredBy", ""), utcnow())
+        followups.call_ended(session, follow_up_param(), status,
+                             answered_by(), utcnow())
     return "", 204

@@ -9,9 +9,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
 from bhc.calls import caller, urls
-from bhc.calls.carrier import ENDED, CallStatus
+from bhc.calls.carrier import ENDED
 from ivr import prompts
-from ivr.blueprint import blueprint, form, tries, twiml
+from ivr.blueprint import blueprint, dial_answered, form, tries, twiml
 from ivr.caller_webhooks import main_menu
 from ivr.signature import signed
 
@@ -22,11 +22,9 @@ def office_ended():
     with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
-        if (request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered")
-                or request.form.get("CallStatus") in ENDED):
+        if dial_answered() or request.form.get("CallStatus") in ENDED:
             # Talked to the office, or hung up meanwhile (then nobody hears this).
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         caller.back_from_coordinator(session, help_request)
         response = VoiceResponse()
         prompts.say(response, language, "The coordinator cannot be reached right now.")

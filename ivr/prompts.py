@@ -6,6 +6,7 @@ language where one exists, and otherwise speaks the text with the language's con
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from flask import has_app_context
@@ -25,6 +26,8 @@ from bhc.prompts import recordings
 OWN_DETAILS = "Press %(key)s for your own details."
 RESUME = "You are not being called at the moment. Press %(key)s to be called again."
 SIGN_UP = "Press %(key)s if you would like a coordinator to call you back to sign up."
+# How a call ends that went as it should (or whose caller has gone already).
+THANKS_FOR_CALLING = "Thank you for calling the neighbour help exchange. Goodbye."
 
 
 def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
@@ -39,9 +42,12 @@ def say(node: VoiceResponse | Gather, language: str, msgid: str, **values: objec
     speak(node, language, msgid, **values)
 
 
-def not_understood(node: VoiceResponse | Gather, language: str, digits: str) -> None:
-    """Before a question is asked again: the key pressed does nothing here, or none came."""
-    say(node, language, "That key does not work here." if digits else "I did not hear a key.")
+def not_understood(language: str, digits: str) -> VoiceResponse:
+    """A response that starts a question asked again: the key pressed does nothing here, or
+    none came."""
+    response = VoiceResponse()
+    say(response, language, "That key does not work here." if digits else "I did not hear a key.")
+    return response
 
 
 def speak(node: VoiceResponse | Gather, language: str, msgid: str, **values: object) -> None:
@@ -79,11 +85,13 @@ def takes_ssml(voice: str) -> bool:
 
 
 def spoken(language: str, msgid: str, response: VoiceResponse | None = None,
-           **values: object) -> VoiceResponse:
-    """Say one message and hang up (appended to ``response`` if given)."""
+           hang_up: bool = True, **values: object) -> VoiceResponse:
+    """Say one message and hang up (appended to ``response`` if given); without hang_up, for
+    TwiML after which the carrier goes on (a <Queue> url before the bridge)."""
     response = response or VoiceResponse()
     say(response, language, msgid, **values)
-    response.hangup()
+    if hang_up:
+        response.hangup()
     return response
 
 
@@ -96,8 +104,10 @@ def _key_name(language: str, key: str) -> str:
 SPEECH_TIMEOUT_S = 2
 
 
-def _menu_gather(response: VoiceResponse, *, action: str, timeout_s: int,
-                 keys: set[str], listen: Listening | None = None) -> Gather:
+def one_key_gather(response: VoiceResponse, *, action: str, timeout_s: int,
+                   keys: Collection[str] = (), listen: Listening | None = None) -> Gather:
+    """A question answered with one key, the prompts to go inside the returned Gather; silence
+    fetches the same action without a key (the webhook counts the tries)."""
     # With # among the keys, it must be a key and not "done" (finishOnKey="" switches that off).
     extra = {"finish_on_key": ""} if "#" in keys else {}
     if listen is not None:
@@ -110,8 +120,10 @@ def _menu_gather(response: VoiceResponse, *, action: str, timeout_s: int,
                      speech_timeout=SPEECH_TIMEOUT_S)
     else:
         extra["input"] = "dtmf"
-    return response.gather(num_digits=1, timeout=timeout_s, action=action, method="POST",
-                           **extra)
+    gather = response.gather(num_digits=1, timeout=timeout_s, action=action, method="POST",
+                             **extra)
+    response.redirect(action, method="POST")  # after the Gather, whatever goes inside it
+    return gather
 
 
 @dataclass(frozen=True)
@@ -148,8 +160,8 @@ def category_menu(
     so those who need it understand it.
     """
     used = {key for key, _ in keys.languages} | {keys.own_details or ""}
-    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=used,
-                          listen=Listening.for_menu(categories, language) if listen else None)
+    gather = one_key_gather(response, action=action, timeout_s=timeout_s, keys=used,
+                            listen=Listening.for_menu(categories, language) if listen else None)
     if greeting:
         say(gather, language, "Welcome to the neighbour help exchange of %(neighbourhood)s.",
             neighbourhood=neighbourhood)
@@ -165,27 +177,23 @@ def category_menu(
     say(gather, language, "Press star to hear this again.")
     for key, other in keys.languages:
         say(gather, other, "Press %(key)s for this language.", key=_key_name(other, key))
-    response.redirect(action, method="POST")
 
 
 def confirm_spoken_choice(response: VoiceResponse, *, language: str, category: str,
                           action: str, timeout_s: int, listen: Listening) -> None:
     """One sentence to confirm what the caller said: 1 confirms, or they say it again."""
-    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=set(),
-                          listen=listen)
+    gather = one_key_gather(response, action=action, timeout_s=timeout_s, listen=listen)
     say(gather, language, "You would like help with %(category)s. Press 1 if that is right, "
         "or say it again.", category=category)
-    response.redirect(action, method="POST")
 
 
 def reconnect_offer(response: VoiceResponse, *, language: str, action: str,
                     timeout_s: int) -> None:
     """Before the menu, to who was matched a short while ago: 1 puts them through to that
     neighbour again, 2 or silence is the menu."""
-    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys=set())
+    gather = one_key_gather(response, action=action, timeout_s=timeout_s)
     say(gather, language, "Would you like to be put through again to the neighbour you spoke "
         "to today? Press 1. For the menu, press 2.")
-    response.redirect(action, method="POST")
 
 
 def gather_timeout_s(participant: Participant | None, *, more_time: bool = False) -> int:
@@ -202,7 +210,7 @@ def own_details_menu(response: VoiceResponse, *, language: str, status: Status,
     """The caller's status (when ``with_status``), then what they can do: pause or resume
     (helpers who take part), more or the usual time to choose, hear it again, go back to the
     main menu."""
-    gather = _menu_gather(response, action=action, timeout_s=timeout_s, keys={"#"})
+    gather = one_key_gather(response, action=action, timeout_s=timeout_s, keys={"#"})
     if with_status:
         _status(gather, language, status, category_labels)
     if status.can_pause:
@@ -216,7 +224,6 @@ def own_details_menu(response: VoiceResponse, *, language: str, status: Status,
         say(gather, language, "Press 4 if you would like more time to choose.")
     say(gather, language, "Press star to hear this again.")
     say(gather, language, "Press hash to go back to the menu.")
-    response.redirect(action, method="POST")
 
 
 def _status(node: Gather, language: str, status: Status, category_labels: list[str]) -> None:
@@ -248,12 +255,10 @@ def _status(node: Gather, language: str, status: Status, category_labels: list[s
 
 def volunteer_offer(response: VoiceResponse, *, language: str, neighbourhood: str,
                     category: str, action: str, timeout_s: int, introduce: bool) -> None:
-    gather = response.gather(input="dtmf", num_digits=1, timeout=timeout_s, action=action,
-                             method="POST")
+    gather = one_key_gather(response, action=action, timeout_s=timeout_s)
     if introduce:
         say(gather, language, "Hello, this is the neighbour help exchange of %(neighbourhood)s. "
             "A neighbour asks for help with %(category)s.", neighbourhood=neighbourhood,
             category=category)
     say(gather, language, "Press 1 to speak with them now. Press 2 if you cannot help this time.")
     say(gather, language, "Press 9 to pause calls for a week. Press 0 to stop being called.")
-    response.redirect(action, method="POST")

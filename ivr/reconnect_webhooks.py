@@ -9,15 +9,18 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
 from bhc.calls import caller, queues, reconnections, urls
-from bhc.calls.carrier import ENDED, CallStatus
+from bhc.calls.carrier import ENDED
 from bhc.calls.models import Reconnection, ReconnectionOutcome, ReconnectionState
 from bhc.calls.reconnections import Heard, OtherSide
 from bhc.db import utcnow
-from bhc.i18n import DEFAULT_LANGUAGE
 from ivr import prompts
 from ivr.blueprint import (
+    answered_by,
     blueprint,
+    dial_answered,
+    digits_pressed,
     form,
+    language_of,
     match_param,
     reconnection_param,
     tries,
@@ -50,7 +53,7 @@ def reconnect_choice():
     """The key after the offer: 1 waits on hold while we phone the neighbour; 2, another key
     or silence is the menu."""
     services = current_exchange()
-    match_id, digits = match_param(), request.form.get("Digits", "").strip()
+    match_id, digits = match_param(), digits_pressed()
     with services.db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
@@ -112,8 +115,7 @@ def reconnect_waited():
             queues.wait_ended(session, request.form.get("QueueSid"), waited.queue_name, now,
                               reconnection_id=waited.id)
         if result == "bridged":
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         if result == "hangup":
             if reconnections.asker_left(session, reconnection_id, now):
                 wake_engine()
@@ -130,12 +132,8 @@ def reconnect_waited():
 @signed
 def reconnect_connecting():
     """Played to the one who asked as the neighbour is bridged in (the <Queue> url)."""
-    with current_exchange().db.session() as session:
-        row = session.get(Reconnection, request.args.get("reconnection", type=int) or 0)
-        language = row.language if row else DEFAULT_LANGUAGE
-    response = VoiceResponse()
-    prompts.say(response, language, "Your neighbour is on the line now.")
-    return twiml(response)
+    return twiml(prompts.spoken(language_of(Reconnection, "reconnection"),
+                                "Your neighbour is on the line now.", hang_up=False))
 
 
 def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
@@ -145,9 +143,9 @@ def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
     language = view.language
     if view.kind == Heard.ASK:
         action = url(urls.RECONNECT_KEY, reconnection=reconnection_id, **{"try": attempt})
-        gather = response.gather(input="dtmf", num_digits=1, action=action, method="POST",
-                                 timeout=prompts.gather_timeout_s(None,
-                                                                  more_time=view.more_time))
+        gather = prompts.one_key_gather(
+            response, action=action,
+            timeout_s=prompts.gather_timeout_s(None, more_time=view.more_time))
         if attempt == 1:
             prompts.say(gather, language, "Hello, this is the neighbour help exchange of "
                         "%(neighbourhood)s.", neighbourhood=view.neighbourhood)
@@ -155,7 +153,6 @@ def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
                     "would like to speak to you again. Press 1 to be put through.",
                     category=view.category)
         prompts.say(gather, language, "Press 2 if it does not suit you now.")
-        response.redirect(action, method="POST")
     elif view.kind == Heard.CONNECT:
         prompts.say(response, language, "Thank you! You are now connected with your neighbour.")
         dial = response.dial(action=url(urls.RECONNECT_AFTER, reconnection=reconnection_id),
@@ -180,7 +177,7 @@ def reconnect_answer():
     reconnection_id = reconnection_param()
     with current_exchange().db.session() as session:
         view = reconnections.other_answered(session, reconnection_id,
-                                            request.form.get("AnsweredBy", ""), utcnow())
+                                            answered_by(), utcnow())
     return twiml(_to_other(view, reconnection_id, attempt=1))
 
 
@@ -188,7 +185,7 @@ def reconnect_answer():
 @signed
 def reconnect_key():
     reconnection_id, attempt = reconnection_param(), tries()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     now = utcnow()
     with current_exchange().db.session() as session:
         view = reconnections.other_pressed(session, reconnection_id, digits, now)
@@ -198,9 +195,8 @@ def reconnect_key():
             reconnections.other_gave_no_key(session, reconnection_id, now)
             return twiml(prompts.spoken(view.language, "Thank you. We will let your neighbour "
                                         "know. Goodbye."))
-    response = VoiceResponse()
-    prompts.not_understood(response, view.language, digits)
-    return twiml(_to_other(view, reconnection_id, attempt + 1, response))
+    return twiml(_to_other(view, reconnection_id, attempt + 1,
+                           prompts.not_understood(view.language, digits)))
 
 
 @blueprint.post(urls.RECONNECT_AFTER)
@@ -209,7 +205,7 @@ def reconnect_after():
     """The neighbour's <Dial> ended: after the talk, or the one who asked had just left."""
     with current_exchange().db.session() as session:
         language = reconnections.other_side(session, reconnection_param()).language
-    if request.form.get("DialCallStatus") in (CallStatus.COMPLETED, "answered"):
+    if dial_answered():
         return twiml(prompts.spoken(language, "Your call has ended. Goodbye."))
     return twiml(prompts.spoken(language, "Your neighbour is no longer on the line. Thank you. "
                                 "Goodbye."))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
@@ -13,7 +13,7 @@ from bhc.neighbourhoods.office import spoken_date
 from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from ivr import prompts
-from ivr.blueprint import blueprint, form, tries, twiml, url
+from ivr.blueprint import blueprint, digits_pressed, form, tries, twiml, url
 from ivr.caller_webhooks import MENU_TRIES, main_menu, office, to_coordinator
 from ivr.signature import signed
 
@@ -58,7 +58,7 @@ def own_details():
 @signed
 def own_details_choice():
     attempt = tries()
-    digits = request.form.get("Digits", "").strip()
+    digits = digits_pressed()
     now = utcnow()
     with current_exchange().db.session() as session:
         help_request = _registered_caller_in_menu(session)
@@ -95,8 +95,7 @@ def own_details_choice():
                         else "From now on you have the usual time to choose.")
         elif attempt >= MENU_TRIES:
             caller.end_in_menu(session, help_request, now, outcome=RequestOutcome.NO_CHOICE)
-            return twiml(prompts.spoken(language, "Thank you for calling the neighbour help "
-                                        "exchange. Goodbye."))
+            return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         else:
             prompts.say(response, language, "Sorry, that key is not in the menu." if digits
                         else "I did not hear a choice.")
@@ -108,5 +107,4 @@ def own_details_choice():
 
 def _goodbye(session) -> Response:
     help_request = caller.request_for_call(session, form("CallSid"))
-    return twiml(prompts.spoken(help_request.language, "Thank you for calling the neighbour "
-                                "help exchange. Goodbye."))
+    return twiml(prompts.spoken(help_request.language, prompts.THANKS_FOR_CALLING))

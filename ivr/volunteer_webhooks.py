@@ -14,7 +14,18 @@ from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
 from bhc.calls.volunteer import OfferKind
 from bhc.db import utcnow
 from ivr import prompts
-from ivr.blueprint import blueprint, form, leg_param, tries, twiml, url, wake_engine
+from ivr.blueprint import (
+    answered_by,
+    blueprint,
+    dial_answered,
+    form,
+    hang_up,
+    leg_param,
+    tries,
+    twiml,
+    url,
+    wake_engine,
+)
 from ivr.signature import signed
 
 OFFER_TRIES = 2
@@ -23,8 +34,6 @@ EARLY_STATUSES = (CallStatus.QUEUED, CallStatus.INITIATED, CallStatus.RINGING)
 # <Dial> timeout" (<Queue> noun; 30 s by default, 5 at least): the caller waits in the queue
 # already, so an empty queue means they just left, and the volunteer should hear so soon.
 DIAL_QUEUE_TIMEOUT_S = 5
-# DialCallStatus of a <Dial> that bridged ("TwiML Voice: <Dial>", the action's parameters).
-BRIDGED = (CallStatus.COMPLETED, "answered")
 
 
 def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
@@ -80,7 +89,7 @@ def volunteer_offer():
     leg_id = leg_param()
     services = current_exchange()
     with services.db.session() as session:
-        view = volunteer.offer(session, leg_id, request.form.get("AnsweredBy", ""), utcnow())
+        view = volunteer.offer(session, leg_id, answered_by(), utcnow())
     if view.kind != OfferKind.OFFER:
         wake_engine()
     return twiml(_offer_response(view, leg_id, attempt=1))
@@ -98,15 +107,14 @@ def volunteer_answer():
         else:
             view = volunteer.offer(session, leg_id, "", utcnow())
         if view.kind in (OfferKind.OFFER, OfferKind.INVALID):
-            response = VoiceResponse()
             if attempt >= OFFER_TRIES:
                 volunteer.no_key(session, leg_id, utcnow())
                 wake_engine()
                 return twiml(prompts.spoken(view.language, "We will ask another neighbour. "
                                             "Goodbye."))
-            prompts.not_understood(response, view.language, digits)
             view = replace(view, kind=OfferKind.OFFER)
-            return twiml(_offer_response(view, leg_id, attempt + 1, response))
+            return twiml(_offer_response(view, leg_id, attempt + 1,
+                                         prompts.not_understood(view.language, digits)))
     wake_engine()
     return twiml(_offer_response(view, leg_id, attempt))
 
@@ -136,15 +144,13 @@ def after_bridge():
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, RequestOutcome.VOLUNTEER_LEFT, utcnow()):
                 wake_engine()
-            gone = VoiceResponse()
-            gone.hangup()  # nobody is on the line any more
-            return twiml(gone)
-        dial_status = request.form.get("DialCallStatus")
-        if dial_status and dial_status not in BRIDGED:  # nobody in the queue to bridge with
+            return hang_up()  # nobody is on the line any more
+        if request.form.get("DialCallStatus") and not dial_answered():
+            # Nobody in the queue to bridge with: the caller has just left it.
             view = volunteer.bridge_failed(session, leg_id, utcnow())
             wake_engine()
             return twiml(_offer_response(view, leg_id, attempt=1))
-    if dial_status in BRIDGED or request.form.get("QueueResult") == "bridged":
+    if dial_answered() or request.form.get("QueueResult") == "bridged":
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
     # A call-back's wait that came to nothing: the volunteer hears that, as when withdrawn.
@@ -188,7 +194,7 @@ def volunteer_status():
         return "", 204
     with services.db.session() as session:
         ended = volunteer.status_changed(session, leg_id, form("CallStatus"),
-                                      request.form.get("AnsweredBy", ""), utcnow())
+                                      answered_by(), utcnow())
     if ended:
         wake_engine()
     return "", 204

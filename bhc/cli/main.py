@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import click
 
 from bhc import config as config_module
@@ -31,6 +34,25 @@ class Context:
 
     def database(self) -> Database:
         return Database(self.config.database.url)
+
+
+def read_text(file: Path) -> str:
+    """A CSV file named on the command line, as UTF-8 text; unreadable, a one-line reason."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+
+
+def report_import(errors: Sequence[tuple[int, object]], summary: str, line_prefix: str) -> None:
+    """What an import ends with: each bad row on stderr, the summary, exit code 1 if any."""
+    for line, reason in errors:
+        click.echo(f"{line_prefix}{line}: {reason}", err=True)
+    click.echo(summary)
+    if errors:
+        raise SystemExit(1)
 
 
 @click.group()

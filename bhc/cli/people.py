@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bhc.cli.main import Context, main
+from bhc.cli.main import Context, main, read_text, report_import
 from bhc.db import utcnow
 
 
@@ -17,18 +17,11 @@ def import_participants(obj: Context, file: Path) -> None:
     """Import participants from CSV; bad rows are listed by line, good rows are imported."""
     from bhc.people.participants import import_csv
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file} is not UTF-8 text") from None
+    text = read_text(file)
     with obj.database().session() as session:
         result = import_csv(session, text, utcnow())
-    for line, reason in result.errors:
-        click.echo(f"{file.name}:{line}: {reason}", err=True)
-    click.echo(f"{result.created} created, {result.updated} updated, "
-               f"{len(result.errors)} rows with errors")
-    if result.errors:
-        raise SystemExit(1)
+    report_import(result.errors, f"{result.created} created, {result.updated} updated, "
+                  f"{len(result.errors)} rows with errors", line_prefix=f"{file.name}:")
 
 
 @main.command("export-participant")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bhc.cli.main import Context, main
+from bhc.cli.main import Context, main, read_text, report_import
 from bhc.db import utcnow
 
 
@@ -19,12 +19,7 @@ def import_survey_command(obj: Context, file: Path) -> None:
     from bhc.audit import services as audit
     from bhc.surveys.services import SurveyFileError, import_survey
 
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file} is not UTF-8 text") from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {file}: {exc.strerror}") from None
+    text = read_text(file)
     try:
         with obj.database().session() as session:
             result = import_survey(session, text, obj.config.survey, utcnow())
@@ -34,9 +29,6 @@ def import_survey_command(obj: Context, file: Path) -> None:
                          now=utcnow())
     except SurveyFileError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from None
-    for line, problem in result.errors:
-        click.echo(f"line {line}: {problem}", err=True)
-    click.echo(f"{result.imported} respondents imported ({result.created} new, "
-               f"{result.updated} updated), {len(result.errors)} rows with errors")
-    if result.errors:
-        raise SystemExit(1)
+    report_import(result.errors, f"{result.imported} respondents imported ({result.created} new, "
+                  f"{result.updated} updated), {len(result.errors)} rows with errors",
+                  line_prefix="line ")

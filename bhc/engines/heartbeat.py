@@ -73,12 +73,7 @@ def stopped(session: Session, engine_id: str, now: datetime) -> None:
 
 def live(session: Session, now: datetime, stale_after: timedelta) -> list[EngineLine]:
     """Engines not stopped whose last step (or start, before a first step) is recent."""
-    last_sign = func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
-    rows = session.scalars(
-        select(EngineProcess)
-        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - stale_after)
-        .order_by(EngineProcess.started_at))
-    return [_line(row) for row in rows]
+    return recent(session, now, stale_after)
 
 
 def latest_step(session: Session) -> datetime | None:
@@ -90,13 +85,17 @@ def forget_stopped(session: Session, before: datetime) -> int:
     """Drop rows of engines that stopped or went silent before ``before`` (kept a while for
     the dashboard's history); returns how many."""
     old = session.scalars(select(EngineProcess).where(or_(
-        EngineProcess.stopped_at < before,
-        func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at) < before)))
+        EngineProcess.stopped_at < before, _last_step_or_start() < before)))
     count = 0
     for row in old:
         session.delete(row)
         count += 1
     return count
+
+
+def _last_step_or_start():
+    """When an engine last finished a step, or started (before a first step)."""
+    return func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
 
 
 def _line(row: EngineProcess) -> EngineLine:
@@ -107,9 +106,8 @@ def _line(row: EngineProcess) -> EngineLine:
 def recent(session: Session, now: datetime, within: timedelta) -> list[EngineLine]:
     """Engines not stopped that gave a sign of life within ``within``, live or gone silent:
     what the dashboard and the metrics list."""
-    last_sign = func.coalesce(EngineProcess.last_step_at, EngineProcess.started_at)
     rows = session.scalars(
         select(EngineProcess)
-        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within)
+        .where(EngineProcess.stopped_at.is_(None), _last_step_or_start() >= now - within)
         .order_by(EngineProcess.started_at))
     return [_line(row) for row in rows]

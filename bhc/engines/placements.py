@@ -20,12 +20,23 @@ LEG, CALL_BACK, RECONNECTION = "leg", "call_back", "reconnection"
 SIGN_UP_CODE, FOLLOW_UP = "sign_up_code", "follow_up"
 
 
-class Legs:
-    """A volunteer's call for a request. Its row is written before the call is queued, so a
-    volunteer is never rung twice for one request, whatever crashes."""
+class _Placement:
+    """What the kinds share: the engine's clock, and an interrupted placing that counts as a
+    failed one unless the kind says otherwise."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
+
+    def failed(self, session: Session, call_id: int, error: str) -> None:
+        raise NotImplementedError
+
+    def interrupted(self, session: Session, call_id: int) -> None:
+        self.failed(session, call_id, "interrupted")
+
+
+class Legs(_Placement):
+    """A volunteer's call for a request. Its row is written before the call is queued, so a
+    volunteer is never rung twice for one request, whatever crashes."""
 
     def at_turn(self, session: Session, leg_id: int) -> bool:
         leg = session.get(CallLeg, leg_id)
@@ -71,11 +82,8 @@ class Legs:
         )
 
 
-class CallBacks:
+class CallBacks(_Placement):
     """The call to a resident whose call-back a volunteer took, waiting on hold."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
 
     def at_turn(self, session: Session, request_id: int) -> bool:
         return callbacks.resident_call_due(session, request_id)
@@ -87,15 +95,9 @@ class CallBacks:
     def failed(self, session: Session, request_id: int, error: str) -> None:
         callbacks.fail(session, request_id, RequestOutcome.CALLBACK_UNREACHABLE, self.clock())
 
-    def interrupted(self, session: Session, request_id: int) -> None:
-        self.failed(session, request_id, "interrupted")
 
-
-class Reconnections:
+class Reconnections(_Placement):
     """The call to the neighbour of a match, while the one who asked waits on hold."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
 
     def at_turn(self, session: Session, reconnection_id: int) -> bool:
         return reconnections.turn_came(session, reconnection_id, self.clock())
@@ -107,11 +109,8 @@ class Reconnections:
     def failed(self, session: Session, reconnection_id: int, error: str) -> None:
         reconnections.placing_failed(session, reconnection_id, self.clock())
 
-    def interrupted(self, session: Session, reconnection_id: int) -> None:
-        reconnections.placing_failed(session, reconnection_id, self.clock())
 
-
-class SignUpCodes:
+class SignUpCodes(_Placement):
     """The call that reads a web sign-up its code (the page offers to call again)."""
 
     def at_turn(self, session: Session, sign_up_id: int) -> bool:
@@ -124,15 +123,9 @@ class SignUpCodes:
     def failed(self, session: Session, sign_up_id: int, error: str) -> None:
         signups.call_placed(session, sign_up_id, None)
 
-    def interrupted(self, session: Session, sign_up_id: int) -> None:
-        signups.call_placed(session, sign_up_id, None)
 
-
-class FollowUps:
+class FollowUps(_Placement):
     """The call after a match asking whether help was given."""
-
-    def __init__(self, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
 
     def at_turn(self, session: Session, follow_up_id: int) -> bool:
         return followups.turn_came(session, follow_up_id, self.clock())
@@ -150,4 +143,4 @@ class FollowUps:
 
 def kinds(clock: Callable[[], datetime]) -> dict[str, Kind]:
     return {LEG: Legs(clock), CALL_BACK: CallBacks(clock), RECONNECTION: Reconnections(clock),
-            SIGN_UP_CODE: SignUpCodes(), FOLLOW_UP: FollowUps(clock)}
+            SIGN_UP_CODE: SignUpCodes(clock), FOLLOW_UP: FollowUps(clock)}

@@ -35,6 +35,11 @@ def test_every_spoken_text_in_the_code_is_in_the_catalogue():
     source = "".join(p.read_text() for p in (root / "ivr").glob("*.py"))
     source = re.sub(r'"\s*\n\s*"', "", source)  # join implicitly concatenated strings
     used = set(re.findall(r'\b(?:say|spoken|speak)\((?:[^"()]|\([^()]*\))*?"([^"]+)"', source))
+    # ... and the texts kept in constants, spoken by name (``prompts.THANKS_FOR_CALLING``)
+    names = set(re.findall(r"\bspoken\([^()]*?\b(?:prompts\.)?([A-Z_]{4,})\)", source))
+    constants = dict(re.findall(r'^([A-Z_]{4,}) = \(?"([^"]+)"', source, re.MULTILINE))
+    assert names and names <= constants.keys(), names - constants.keys()
+    used |= {constants[name] for name in names}
     assert len(used) > 20
     missing = {text for text in used if text not in messages("nl")}
     assert not missing
