@@ -121,9 +121,12 @@ def test_a_voicemail_is_hung_up_on_and_the_next_volunteer_rung(live):
 
 def test_the_caller_hangs_up_right_after_the_volunteers_1_and_the_volunteer_hears_it(live):
     phones(live, ACCEPT)
+    # The caller hangs up when the exchange has answered the volunteer's 1 (the request is
+    # matched) and before the volunteer's <Dial><Queue> can take them out of the queue.
+    live.net.after_next_webhook("/ivr/volunteer/answer",
+                                lambda: live.net.hangup(live.request().call_sid))
     sid = ask_for_groceries(live)
-    live.wait_state("matched")
-    live.net.hangup(sid)
+    live.wait_until(lambda _: live.calls_to(VOLUNTEERS[0]))
     helper = live.calls_to(VOLUNTEERS[0])[0]["sid"]
     live.wait_heard(helper, JUST_HUNG_UP)
     live.wait_status(helper, "completed")
