@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable
 
 from sqlalchemy import and_, delete, exists, or_, select, update
@@ -186,7 +187,7 @@ class Engine:
         """One pass: stop legs of finished requests and calls machines took, advance open
         searches, queue the call-backs, reconnections and sign-up code calls that are due; and
         now and then recover what gone engines were placing, expire lost legs, queue the
-        follow-ups that are due and delete the carrier's queues of finished requests."""
+        follow-ups that are due and delete the carrier's queues of what is over."""
         housekeeping = self._housekeeping_due()
         if housekeeping:
             self.recover()
@@ -483,8 +484,13 @@ class Engine:
             self.dispatcher.end_call(sid, answered=True)
 
     def _delete_finished_queues(self) -> None:
-        """Queues persist at the carrier until deleted: remove those of finished requests."""
+        """Queues persist at the carrier until deleted: remove those of finished requests and
+        reconnections (``bhc.calls.queues``); one the carrier refused is asked again later."""
         with self.db.session() as session:
-            queue_sids = queues.take_finished(session)
-        for queue_sid in queue_sids:
-            self.dispatcher.delete_queue(queue_sid)
+            to_delete = queues.take_to_delete(session, self.clock())
+        for queue_id, queue_sid in to_delete:
+            self.dispatcher.delete_queue(queue_sid, partial(self._queue_deleted, queue_id))
+
+    def _queue_deleted(self, queue_id: int) -> None:
+        with self.db.session() as session:
+            queues.deleted(session, queue_id, self.clock())

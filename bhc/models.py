@@ -11,6 +11,7 @@ from bhc.calls.models import (
     LIVE_LEG_STATUSES,
     CallLeg,
     CallToEnd,
+    CarrierQueue,
     HelpRequest,
     Match,
     Reconnection,
@@ -33,7 +34,7 @@ from bhc.users.models import LoginFailure, Role, User, user_neighbourhoods
 
 __all__ = [
     "Alert", "AttentionItem", "AuditLog", "Base", "BlockedNumber", "CallLeg", "CallToEnd",
-    "Category", "EngineProcess", "ExchangeNumber", "FollowUp",
+    "CarrierQueue", "Category", "EngineProcess", "ExchangeNumber", "FollowUp",
     "FollowUpState", "HelpRequest", "LIVE_LEG_STATUSES", "LoginFailure", "Match", "NAMING",
     "Neighbourhood", "NeighbourhoodAdjacency", "Participant", "ParticipantCategory",
     "Reconnection", "RecordedPrompt", "RegistrationCallback", "RequestState", "Role", "SignUp",

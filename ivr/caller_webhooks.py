@@ -333,6 +333,7 @@ def hold():
     reopened = False
     with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
+        _queue_seen(session, help_request)
         response = VoiceResponse()
         if help_request.state in (RequestState.UNMATCHED, RequestState.ABANDONED):
             response.leave()
@@ -349,6 +350,13 @@ def hold():
     prompts.say(response, language,
                 "We are still looking for a neighbour. Please stay on the line.")
     return twiml(response)
+
+
+def _queue_seen(session, help_request: HelpRequest) -> None:
+    """The wait URL brings the queue's sid ("TwiML Voice: <Enqueue>", waitUrl parameters), so
+    the engine can delete the queue even if the action never comes."""
+    queues.seen(session, request.form.get("QueueSid"), help_request.queue_name, utcnow(),
+                request_id=help_request.id)
 
 
 # QueueResults that say the wait failed, not the caller ("TwiML Voice: <Enqueue>": error is an
@@ -374,14 +382,15 @@ def queue_ended():
                 return twiml(_hold_in_queue(help_request, None, retried=True))
             log.error("request %s: the wait in its queue failed twice (%s)", help_request.id,
                       result)
-        queues.wait_ended(session, help_request, request.form.get("QueueSid"))
+        queues.wait_ended(session, request.form.get("QueueSid"), help_request.queue_name,
+                          utcnow(), request_id=help_request.id)
         if result == "bridged":
             return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
-        if result == "hangup" or help_request.state in (RequestState.MENU,
-                                                        RequestState.SEARCHING):
-            caller.caller_left(session, help_request, utcnow())
+        hung_up = result in caller.HUNG_UP_WAITING
+        if hung_up or help_request.state in (RequestState.MENU, RequestState.SEARCHING):
+            caller.caller_left(session, help_request, utcnow(), before_bridge=hung_up)
             wake_engine()
-            if result == "hangup":
+            if hung_up:
                 return twiml(VoiceResponse())
         if result in FAILED_WAITS and on_hold:
             return twiml(prompts.spoken(language, "Sorry, something went wrong on our side. "
@@ -459,6 +468,6 @@ def caller_status():
                 help_request = caller.request_for_call(session, form("CallSid"))
             except UnknownCall:
                 return "", 204
-            if caller.caller_left(session, help_request, utcnow()):
+            if caller.call_ended(session, help_request, utcnow()):
                 wake_engine()
     return "", 204

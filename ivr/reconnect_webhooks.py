@@ -8,7 +8,7 @@ from flask import request
 from twilio.twiml.voice_response import VoiceResponse
 
 from bhc.app import current_exchange
-from bhc.calls import caller, reconnections, urls
+from bhc.calls import caller, queues, reconnections, urls
 from bhc.calls.carrier import ENDED
 from bhc.calls.models import Reconnection, ReconnectionOutcome, ReconnectionState
 from bhc.calls.reconnections import Heard, OtherSide
@@ -83,6 +83,9 @@ def reconnect_hold():
     """The wait URL while the neighbour is phoned: leave the queue once that came to nothing."""
     with current_exchange().db.session() as session:
         row = session.get(Reconnection, reconnection_param())
+        if row is not None:  # the wait URL brings the queue's sid (see bhc.calls.queues)
+            queues.seen(session, request.form.get("QueueSid"), row.queue_name, utcnow(),
+                        reconnection_id=row.id)
         response = VoiceResponse()
         if row is None or row.state == ReconnectionState.NOT_CONNECTED:
             response.leave()
@@ -107,6 +110,10 @@ def reconnect_waited():
     with current_exchange().db.session() as session:
         help_request = caller.request_for_call(session, form("CallSid"))
         language = help_request.language
+        waited = session.get(Reconnection, reconnection_id)
+        if waited is not None:
+            queues.wait_ended(session, request.form.get("QueueSid"), waited.queue_name, now,
+                              reconnection_id=waited.id)
         if result == "bridged":
             return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         if result == "hangup":

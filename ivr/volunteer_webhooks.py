@@ -71,6 +71,10 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
     elif view.kind == OfferKind.TAKEN:
         prompts.spoken(view.language, "Another neighbour has just taken this request. Thank you "
                        "for your willingness. Goodbye.", response)
+    elif view.kind == OfferKind.CALLER_LEFT:
+        prompts.spoken(view.language, "We are sorry: your neighbour has just hung up, before we "
+                       "could put you through. Thank you for wanting to help. Goodbye.",
+                       response)
     elif view.kind == OfferKind.WITHDRAWN:
         prompts.spoken(view.language, "The neighbour who asked for help is no longer on the "
                        "line. Thank you. Goodbye.", response)
@@ -133,19 +137,23 @@ def after_bridge():
     services = current_exchange()
     with services.db.session() as session:
         view = volunteer.closed(session, leg_id)
-        if request.form.get("QueueSid"):  # the queue they dialled, or waited in for a call-back
-            waiting = session.get(HelpRequest, view.request_id)
-            if waiting is not None:
-                queues.wait_ended(session, waiting, request.form["QueueSid"])
+        if view.request_id:  # the queue they dialled, or waited in for a call-back
+            queues.wait_ended(session, request.form.get("QueueSid"), view.queue_name, utcnow(),
+                              request_id=view.request_id)
         if request.form.get("QueueResult") == "hangup":
             # The volunteer hung up while we were phoning the resident back.
             if callbacks.fail(session, view.request_id, RequestOutcome.VOLUNTEER_LEFT, utcnow()):
                 wake_engine()
             return hang_up()  # nobody is on the line any more
+        if request.form.get("DialCallStatus") and not dial_answered():
+            # Nobody in the queue to bridge with: the caller has just left it.
+            view = volunteer.bridge_failed(session, leg_id, utcnow())
+            wake_engine()
+            return twiml(_offer_response(view, leg_id, attempt=1))
     if dial_answered() or request.form.get("QueueResult") == "bridged":
         return twiml(prompts.spoken(view.language, "Your call has ended. Thank you for helping "
                                     "your neighbour. Goodbye."))
-    # The caller left just before the bridge: the volunteer hears that, as when withdrawn.
+    # A call-back's wait that came to nothing: the volunteer hears that, as when withdrawn.
     return twiml(_offer_response(replace(view, kind=OfferKind.WITHDRAWN), leg_id, attempt=1))
 
 
@@ -156,6 +164,9 @@ def volunteer_hold():
     leg_id = leg_param()
     with current_exchange().db.session() as session:
         view = volunteer.closed(session, leg_id)
+        if view.request_id:
+            queues.seen(session, request.form.get("QueueSid"), view.queue_name, utcnow(),
+                        request_id=view.request_id)
         waiting = session.get(HelpRequest, view.request_id)
         response = VoiceResponse()
         if waiting is None or waiting.state != RequestState.MATCHED:

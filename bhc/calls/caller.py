@@ -10,12 +10,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls import spoken_choice
-from bhc.calls.models import HelpRequest, RequestOutcome, RequestState
+from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, RequestState
 from bhc.calls.transitions import transition
+from bhc.followups.models import FollowUp
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
 from bhc.neighbourhoods.models import Category
 from bhc.neighbourhoods.office import Office
@@ -373,13 +374,66 @@ def end_in_menu(session: Session, request: HelpRequest, now: datetime,
     _abandon(session, request, now, outcome, from_states=(RequestState.MENU,))
 
 
-def caller_left(session: Session, request: HelpRequest, now: datetime) -> bool:
-    """The caller hung up: the request is abandoned unless it already ended otherwise."""
+# QueueResults of a caller who hung up still waiting, before any bridge: "hangup", and
+# "bridging-in-process", hung up as a <Dial><Queue> took them but before the two were connected
+# ("TwiML Voice: <Enqueue>", https://www.twilio.com/docs/voice/twiml/enqueue, the action's
+# QueueResult). The action "is requested when the call leaves the queue", a hang-up included.
+HUNG_UP_WAITING = ("hangup", "bridging-in-process")
+
+
+def caller_left(session: Session, request: HelpRequest, now: datetime, *,
+                before_bridge: bool = False) -> bool:
+    """The caller hung up: the request is abandoned unless it already ended otherwise. A
+    matched request is abandoned only when the caller surely left ``before_bridge`` (still
+    waiting in the queue): the volunteer's 1 came, but the two were never put through."""
     if request.state == RequestState.MENU:
         return _abandon(session, request, now, RequestOutcome.HUNG_UP_IN_MENU,
                         (RequestState.MENU,))
+    if before_bridge:
+        return _left_waiting(session, request, now)
     return _abandon(session, request, now, RequestOutcome.CALLER_HUNG_UP,
                     (RequestState.SEARCHING,))
+
+
+def call_ended(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller's status callback says their call ended. On a matched request that alone
+    does not tell a hang-up before the bridge from the end of the talk; with the winner's
+    <Dial> that found nobody in the queue (``CallLeg.bridge_failed_at``) it does."""
+    if request.caller_ended_at is None:
+        request.caller_ended_at = now
+    return caller_left(session, request, now, before_bridge=_bridge_failed(session, request))
+
+
+def _bridge_failed(session: Session, request: HelpRequest) -> bool:
+    return session.scalar(
+        select(CallLeg.bridge_failed_at).join(Match, Match.leg_id == CallLeg.id)
+        .where(Match.request_id == request.id)) is not None
+
+
+def _left_waiting(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller hung up waiting on hold, searching or just matched (the volunteer's 1 came,
+    the bridge did not): abandoned, as any hang-up on hold, and a match is none after all (nor
+    its follow-ups). Both states in one guarded UPDATE, so a 1 committing meanwhile does not
+    leave a match behind. The engine tells the volunteer, as it stops accepted legs of requests
+    no longer matched."""
+    moved = transition(session, request, (RequestState.SEARCHING, RequestState.MATCHED),
+                       RequestState.ABANDONED,
+                       where=[or_(HelpRequest.state == RequestState.SEARCHING,
+                                  HelpRequest.callback_until.is_(None))],
+                       outcome=RequestOutcome.CALLER_HUNG_UP, ended_at=now)
+    match_id = session.scalar(select(Match.id).where(Match.request_id == request.id))
+    if moved and match_id is not None:
+        session.execute(delete(FollowUp).where(FollowUp.match_id == match_id))
+        session.execute(delete(Match).where(Match.id == match_id))
+        log.info("request %s: the caller hung up before the bridge; abandoned, no match",
+                 request.id)
+    return moved
+
+
+def hung_up_on_hold(request: HelpRequest) -> bool:
+    """The caller hung up on hold (if a volunteer had pressed 1, before the bridge)."""
+    return (request.state == RequestState.ABANDONED
+            and request.outcome == RequestOutcome.CALLER_HUNG_UP)
 
 
 def back_from_coordinator(session: Session, request: HelpRequest) -> bool:

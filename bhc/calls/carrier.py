@@ -46,4 +46,5 @@ class Carrier(Protocol):
         """Make an answered call continue with the TwiML at ``url``."""
 
     def delete_queue(self, queue_sid: str) -> None:
-        """Remove a request's queue once nobody waits in it (queues persist until deleted)."""
+        """Remove a queue of ours (a request's or a reconnection's) once nobody waits in it
+        (queues persist until deleted)."""

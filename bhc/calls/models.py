@@ -102,10 +102,6 @@ class HelpRequest(Base):
         Index("ix_help_requests_month", "created_at", "neighbourhood_id", "category_slug",
               "state", "outcome", "language", "id"),
         Index("ix_help_requests_caller_created", "caller_id", "created_at"),
-        # The engine looks for queues to delete at every step: only the few rows that have one.
-        Index("ix_help_requests_queue_sid", "queue_sid",
-              sqlite_where=text("queue_sid IS NOT NULL"),
-              postgresql_where=text("queue_sid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,9 +121,9 @@ class HelpRequest(Base):
     round_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     next_round_at: Mapped[datetime | None] = mapped_column(DateTime)
     callback_call_sid: Mapped[str | None] = mapped_column(String(64))
-    # The carrier's queue (QueueSid) once someone's wait in it ended; the engine deletes it when
-    # the request is over, as queues persist until deleted ("Queue resource").
-    queue_sid: Mapped[str | None] = mapped_column(String(64))
+    # The caller's own call ended (its status callback): with the winner's <Dial> that found
+    # nobody in the queue, the caller hung up before the bridge (``caller.call_ended``).
+    caller_ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()
@@ -167,6 +163,8 @@ class CallLeg(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     stop_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The volunteer pressed 1, but their <Dial><Queue> found nobody to bridge with.
+    bridge_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(200))
 
     request: Mapped[HelpRequest] = relationship(back_populates="legs")
@@ -244,6 +242,30 @@ class Reconnection(Base):
     @property
     def queue_name(self) -> str:
         return f"reconnect-{self.id}"
+
+
+class CarrierQueue(Base):
+    """A queue at the carrier that a wait of ours made (``<Enqueue>`` creates one on demand),
+    known by the ``QueueSid`` its webhooks bring; queues persist until deleted, so the engine
+    deletes each once its request or reconnection is over (``bhc.calls.queues``)."""
+
+    __tablename__ = "carrier_queues"
+    # The engine looks for queues to delete now and then: only the few not deleted yet.
+    __table_args__ = (Index("ix_carrier_queues_not_deleted", "id",
+                            sqlite_where=text("deleted_at IS NULL"),
+                            postgresql_where=text("deleted_at IS NULL")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("help_requests.id", ondelete="SET NULL"))
+    reconnection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reconnections.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+    wait_ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # the <Enqueue> action
+    tried_at: Mapped[datetime | None] = mapped_column(DateTime)  # the latest deletion asked
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class CallToEnd(Base):

@@ -14,6 +14,8 @@ searching       abandoned       the caller hung up while on hold
 searching       matched         a volunteer pressed 1 first (``volunteer.press``)
 searching       unmatched       the policy gave up: nobody (left) to ring, or time is up
 matched         searching       the volunteer who pressed 1 left before the bridge
+matched         abandoned       the caller hung up after the volunteer's 1, before the bridge
+                                (``caller.caller_left``): the match is removed
 unmatched       callback_due    the caller asked to be called back
 callback_due    matched         a volunteer accepted the call-back and waits on hold
 callback_due    unmatched       the call-back expired without a volunteer
@@ -40,6 +42,7 @@ ALLOWED = frozenset({
     (_S.MENU, _S.SEARCHING), (_S.MENU, _S.ABANDONED), (_S.ABANDONED, _S.MENU),
     (_S.SEARCHING, _S.ABANDONED),
     (_S.SEARCHING, _S.MATCHED), (_S.SEARCHING, _S.UNMATCHED), (_S.MATCHED, _S.SEARCHING),
+    (_S.MATCHED, _S.ABANDONED),
     (_S.UNMATCHED, _S.CALLBACK_DUE), (_S.CALLBACK_DUE, _S.MATCHED),
     (_S.CALLBACK_DUE, _S.UNMATCHED), (_S.MATCHED, _S.UNMATCHED), (_S.MATCHED, _S.MATCHED),
 })

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bhc import metrics
 from bhc.audit import services as audit
-from bhc.calls import machines
+from bhc.calls import caller, machines
 from bhc.calls.caller import category_label
 from bhc.calls.legs import TERMINAL, advance_status, is_machine
 from bhc.calls.models import (
@@ -53,6 +53,8 @@ class OfferKind(StrEnum):
     INVALID = "invalid"
     PAUSED = "paused"
     STOPPED = "stopped"
+    # Pressed 1, but the caller hung up just then, before the two were put through.
+    CALLER_LEFT = "caller_left"
 
 
 PAUSE_KEY, STOP_KEY = "9", "0"
@@ -121,6 +123,8 @@ def offer(session: Session, leg_id: int, answered_by: str, now: datetime) -> Off
 
 
 def _accepted_kind(leg: CallLeg) -> OfferKind:
+    if caller.hung_up_on_hold(leg.request):
+        return OfferKind.CALLER_LEFT
     if leg.request.state != RequestState.MATCHED:
         return OfferKind.WITHDRAWN  # a call-back whose resident could not be reached or said no
     return OfferKind.ACCEPTED_CALLBACK if leg.request.callback_until else OfferKind.ACCEPTED
@@ -131,6 +135,8 @@ def closed(session: Session, leg_id: int) -> OfferView:
     leg = session.get(CallLeg, leg_id)
     if leg is None:
         return OfferView(OfferKind.UNKNOWN)
+    if leg.outcome == LegOutcome.ACCEPTED and caller.hung_up_on_hold(leg.request):
+        return _view(session, leg, OfferKind.CALLER_LEFT)
     return _view(session, leg, _closed_kind(leg))
 
 
@@ -144,9 +150,12 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
     if leg.outcome in _DECLINED_HEARS:
         retried = _DECLINED_HEARS
         return _view(session, leg, retried[leg.outcome])  # a retried webhook: same answer
+    digits = digits.strip()
+    if digits == "1" and caller.hung_up_on_hold(leg.request):
+        # The caller's hang-up came first: the same as when it comes just after the 1.
+        return _view(session, leg, OfferKind.CALLER_LEFT)
     if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
-    digits = digits.strip()
     if digits == "1":
         return _accept(session, leg, now)
     if digits == "2":
@@ -241,6 +250,24 @@ def reopen_if_winner_left(session: Session, request: HelpRequest, now: datetime)
         log.info("request %s: the volunteer left before the bridge; searching again", request.id)
     session.refresh(request)
     return bool(reopened)
+
+
+def bridge_failed(session: Session, leg_id: int, now: datetime) -> OfferView:
+    """The winner's <Dial><Queue> ended without a bridge. While matched the caller waits in the
+    queue, so an empty one means they left it ("If the queue is empty, Dial will wait until the
+    next person joins the queue or until the <Dial> timeout duration is reached", "TwiML
+    Voice: <Queue>", https://www.twilio.com/docs/voice/twiml/queue): if their call has ended
+    too, they hung up before the bridge. The volunteer hears so either way."""
+    leg = session.get(CallLeg, leg_id)
+    if leg is None:
+        return OfferView(OfferKind.UNKNOWN)
+    if leg.outcome == LegOutcome.ACCEPTED and leg.request.callback_until is None:
+        if leg.bridge_failed_at is None:
+            leg.bridge_failed_at = now
+        request = leg.request
+        if request.caller_ended_at is not None:
+            caller.caller_left(session, request, now, before_bridge=True)
+    return _view(session, leg, OfferKind.CALLER_LEFT)
 
 
 def machine_verdict(session: Session, leg_id: int, answered_by: str, now: datetime) -> bool:

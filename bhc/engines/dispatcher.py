@@ -378,9 +378,18 @@ class Dispatcher:
         """Make an answered call go on with the TwiML at ``url``, as ``end_call`` does."""
         self._change("redirect", self.carrier.redirect_call, sid, url)
 
-    def delete_queue(self, queue_sid: str) -> None:
-        """Delete a finished request's queue at the carrier, as ``end_call`` does."""
-        self._change("delete queue", self.carrier.delete_queue, queue_sid)
+    def delete_queue(self, queue_sid: str,
+                     deleted: Callable[[], None] = lambda: None) -> None:
+        """Delete a queue at the carrier, as ``end_call`` does; ``deleted`` runs once it is
+        gone (a carrier error is logged, and ``deleted`` not run)."""
+        self._change("delete queue", self._delete_queue_now, queue_sid, deleted)
+
+    def _delete_queue_now(self, queue_sid: str, deleted: Callable[[], None]) -> None:
+        self.carrier.delete_queue(queue_sid)
+        try:
+            deleted()
+        except Exception:  # the database is away: the queue is deleted again later (a 404)
+            log.exception("could not record that queue %s was deleted", queue_sid)
 
     def _change(self, what: str, action: Callable[..., None], sid: str, *args, **kwargs) -> None:
         pool = self._pool

@@ -126,6 +126,11 @@ class SimulatedNetwork:
         """
         self.webhooks.fail_next(url_contains, how, times)
 
+    def after_next_webhook(self, url_contains: str, action) -> None:
+        """Run ``action()`` once, right after the app answers the next TwiML request whose URL
+        contains ``url_contains`` and before the call acts on that TwiML."""
+        self.webhooks.after_next(url_contains, action)
+
     def inject_system_error(self, queue: str | None = None) -> None:
         """The next <Enqueue> (into `queue`, or any) fails with QueueResult system-error."""
         with self.cond:

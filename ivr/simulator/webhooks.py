@@ -89,6 +89,7 @@ class Webhooks:
         self._is_closing = is_closing
         self.timeout_s = float(timeout_s)
         self._faults: list[Fault] = []
+        self._after: list[tuple[str, Callable[[], None]]] = []
         self._timers: set[threading.Timer] = set()
         self._lock = threading.Lock()
 
@@ -98,6 +99,22 @@ class Webhooks:
             raise SimulatorError(f"how must be one of {sorted(FAULTS)}, not {how!r}")
         with self._lock:
             self._faults.append(Fault(match, how, max(1, int(times))))
+
+    def after_next(self, match: str, action: Callable[[], None]) -> None:
+        """Run ``action`` once, when the app has answered the next TwiML request whose URL
+        contains ``match`` and before its TwiML runs (a test's way to make something happen
+        at exactly that point of a call, such as the caller hanging up between the volunteer's
+        1 and the bridge)."""
+        with self._lock:
+            self._after.append((match, action))
+
+    def _take_after(self, url: str) -> Callable[[], None] | None:
+        with self._lock:
+            for entry in self._after:
+                if entry[0] in url:
+                    self._after.remove(entry)
+                    return entry[1]
+        return None
 
     def _take_fault(self, url: str) -> Fault | None:
         with self._lock:
@@ -145,7 +162,10 @@ class Webhooks:
         logger.debug("TwiML %s %s -> %s", method, loggable(url), response.status_code)
         if not 200 <= response.status_code < 300:
             raise AppError(f"{loggable(url)} answered HTTP {response.status_code}", 11200, url)
-        return parse_twiml(response.content, url)
+        twiml = parse_twiml(response.content, url)
+        if (action := self._take_after(url)) is not None:
+            action()
+        return twiml
 
     def notify(self, url: str, method: str, params: dict) -> int | None:
         """Send a request whose answer does not matter (status callbacks, final actions); never

@@ -10,7 +10,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bhc.models import CallLeg, HelpRequest
+from bhc.db import utcnow
+from bhc.localtime import to_local
+from bhc.models import CallLeg, HelpRequest, Match
+from bhc.reports.monthly import monthly_report
 from tests.e2e.conftest import EXCHANGE, TIME_SCALE, VOLUNTEERS, running
 from tests.e2e.test_calls import ACCEPT, CONNECTED, ask_for_groceries, assert_bridged, phones
 from tests.integration.conftest import volunteer
@@ -21,7 +24,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 EUROPE_LATENCY_S = 0.25
 LONG_GREETING = "Goedemiddag, met Piet de Vries"
 OFFER = "Een buurtbewoner vraagt hulp bij boodschappen doen."
-WITHDRAWN = "De buur die om hulp vroeg is niet meer aan de lijn."
+JUST_HUNG_UP = "Het spijt ons: uw buur heeft net opgehangen"
 
 
 @pytest.fixture
@@ -118,18 +121,22 @@ def test_a_voicemail_is_hung_up_on_and_the_next_volunteer_rung(live):
 
 def test_the_caller_hangs_up_right_after_the_volunteers_1_and_the_volunteer_hears_it(live):
     phones(live, ACCEPT)
+    # The caller hangs up when the exchange has answered the volunteer's 1 (the request is
+    # matched) and before the volunteer's <Dial><Queue> can take them out of the queue.
+    live.net.after_next_webhook("/ivr/volunteer/answer",
+                                lambda: live.net.hangup(live.request().call_sid))
     sid = ask_for_groceries(live)
-    live.wait_state("matched")
-    live.net.hangup(sid)
+    live.wait_until(lambda _: live.calls_to(VOLUNTEERS[0]))
     helper = live.calls_to(VOLUNTEERS[0])[0]["sid"]
-    live.wait_heard(helper, WITHDRAWN)
+    live.wait_heard(helper, JUST_HUNG_UP)
     live.wait_status(helper, "completed")
-    call = live.net.call(helper)
-    dialled = entry(call, "dial", "wachtrij")
-    ended = entry(call, "dial", "einde")
-    # The <Dial> on the emptied queue gives up after its 5 s timeout, not Twilio's 30 s.
-    assert ended["text"].endswith("no-answer")
-    assert simulated_s(ended["t"] - dialled["t"]) < 5 + 2
+    request = live.wait_state("abandoned")
+    assert request.outcome == "caller_hung_up"
+    assert CONNECTED not in live.net.heard(sid)
+    with live.exchange.db.session() as session:
+        assert session.scalars(select(Match)).all() == []
+        report = monthly_report(session, to_local(utcnow()).strftime("%Y-%m"))
+    assert (report["total"]["matches"], report["total"]["abandoned"]) == (0, 1)
 
 
 def test_a_failing_hold_webhook_leaves_the_caller_searching_and_later_bridged(live):

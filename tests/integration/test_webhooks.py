@@ -384,7 +384,7 @@ def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, ex
     phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
     empty = phone.post(f"/ivr/volunteer/after-bridge?leg={leg.id}", CallSid=sid,
                        DialCallStatus="no-answer")
-    assert "niet meer aan de lijn" in said(empty)
+    assert "uw buur heeft net opgehangen" in said(empty)
     talked = phone.post(f"/ivr/volunteer/after-bridge?leg={leg.id}", CallSid=sid,
                         DialCallStatus="completed")
     assert "Bedankt dat u uw buur helpt." in said(talked)

@@ -22,7 +22,7 @@ MOVES = {
     ("searching", "abandoned"),
     ("searching", "matched"), ("searching", "unmatched"), ("matched", "searching"),
     ("unmatched", "callback_due"), ("callback_due", "matched"), ("callback_due", "unmatched"),
-    ("matched", "unmatched"), ("matched", "matched"),
+    ("matched", "unmatched"), ("matched", "matched"), ("matched", "abandoned"),
 }
 
 
