@@ -107,7 +107,8 @@ def percentile(values: list[float], q: float) -> float:
 def exchange_environ(app_port: int, sim_port: int, database_url: str, threads: int,
                      **settings: str) -> dict[str, str]:
     """The environment of an exchange on ``app_port`` whose carrier "twilio" is the simulated
-    network on ``sim_port``: no quiet hours, a search of up to 600 s; ``settings`` add to it."""
+    network on ``sim_port``: no quiet hours, a search of up to 600 s, caps no round reaches (a
+    volunteer may be rung in every round); ``settings`` add to it."""
     return {
         "BHC_SERVER_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
         "BHC_SERVER_PORT": str(app_port),
@@ -120,6 +121,8 @@ def exchange_environ(app_port: int, sim_port: int, database_url: str, threads: i
         "BHC_MATCHING_QUIET_HOURS": "",
         "BHC_MATCHING_POLL_INTERVAL_S": "0.5",
         "BHC_MATCHING_MAX_WAIT_S": "600",
+        "BHC_MATCHING_DAILY_CAP": "100",
+        "BHC_MATCHING_WEEKLY_CAP": "100",
         **settings,
     }
 
