@@ -174,6 +174,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
                                           .group_by(HelpRequest.state)).all())
         calls = [(c.created.timestamp(), c.setup.url or "", c.to) for c in net.all_calls()
                  if c.is_outbound]
+        queued_ms = sorted(c.queue_time_ms for c in net.all_calls() if c.is_outbound)
     finally:
         net.shutdown()
         for process in processes:
@@ -186,6 +187,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
             drop_schema(database_url, schema)
     result = measure(args, records, leg_request, request_of_sid, calls, timer.t0)
     result["states"] = states
+    result["queued_ms"] = queued_ms
     base, _ = bench.run_baseline(records, args.threads)
     result["webhook_p99_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .99)
     result["webhook_p50_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .5)
@@ -268,6 +270,10 @@ def report(name: str, args, result: dict) -> None:
           f"{result['webhook_p99_ms']:6.1f} ms  fixed TwiML p50 {result['baseline_p50_ms']:5.1f} "
           f"ms p99 {result['baseline_p99_ms']:5.1f} ms   ratio p99 "
           f"{result['webhook_p99_ms'] / result['baseline_p99_ms']:4.2f}x")
+    queued = result["queued_ms"]
+    print(f"  {'carrier CPS queue':22} {sum(1 for q in queued if q)} of {len(queued)} calls "
+          f"waited; p50 {p(queued, .5):.0f} ms, p99 {p(queued, .99):.0f} ms, longest "
+          f"{max(queued, default=0)} ms")
     slowest = sorted(result["by_path"].items(), key=lambda item: -item[1][2])[:4]
     print("  slowest webhooks (n, p50 ms, p99 ms): " + "; ".join(
         f"{path} {n} {p50:.1f} {p99:.1f}" for path, (n, p50, p99) in slowest))

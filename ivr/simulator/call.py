@@ -5,6 +5,7 @@ thread blocks in.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -144,7 +145,9 @@ class Call:
         self.last_url: str | None = None
         self.callback_sequence = 0
         self.finished = False  # the call's thread has ended the call and sent its final webhooks
-        self.pending_webhooks = 0  # delayed status callbacks not sent yet
+        self.pending_webhooks = 0  # status callbacks not sent yet (delayed, or in the outbox)
+        self.status_outbox: list[tuple[str, str, dict]] = []  # sent in order, by status_sender
+        self.status_sender: threading.Thread | None = None
         self.queue_time_ms = 0  # how long the REST API expects it to wait for its CPS turn
         self.ready_at = 0.0  # monotonic: when an outbound-api call could dial out, rate aside
         self.turn_at = 0.0  # ... and when its CPS turn is expected

@@ -237,6 +237,38 @@ def _finish(call: Call) -> None:
             call.net.cond.notify_all()
 
 
+def _send_in_order(call: Call, url: str, method: str, params: dict) -> None:
+    """Queue a status callback for the call's own sender, which posts them one after another
+    while the call goes on: Twilio makes them "as separate HTTP requests" (Call resource,
+    SequenceNumber) and does not hold a call for the app's answer to its progress events, so a
+    slow app delays its news, never the ringing. (One sender per call keeps a call's callbacks
+    in the order they were fired, unless the callback faults say otherwise.)"""
+    with call.net.cond:
+        call.pending_webhooks += 1
+        call.status_outbox.append((url, method, params))
+        if call.status_sender is not None:
+            return
+        call.status_sender = threading.Thread(target=_status_sender, args=(call,),
+                                              name=f"sim-status-{call.sid}", daemon=True)
+        call.status_sender.start()
+
+
+def _status_sender(call: Call) -> None:
+    net = call.net
+    while True:
+        with net.cond:
+            if not call.status_outbox:
+                call.status_sender = None
+                return
+            url, method, params = call.status_outbox.pop(0)
+        try:
+            net.webhooks.notify(url, method, params)
+        finally:
+            with net.cond:
+                call.pending_webhooks -= 1
+                net.cond.notify_all()
+
+
 def send_status(call: Call, event: str, call_status: str | None = None) -> None:
     """POST a signed status callback for `event` if the call's creator subscribed to it; late or
     twice when the network's callback faults say so. "Although events are fired in order, they are
@@ -273,7 +305,7 @@ def send_status(call: Call, event: str, call_status: str | None = None) -> None:
             copies = 0
         call.pending_webhooks += copies
     if copies == 0:
-        net.webhooks.notify(setup.status_callback, setup.status_method, params)
+        _send_in_order(call, setup.status_callback, setup.status_method, params)
         return
     for copy in range(copies):
 
