@@ -30,13 +30,16 @@ Constructor options (defaults match Twilio):
 - ``default_voices`` ({}): the account's default <Say> voice per language; otherwise ``man`` for
   the languages Basic voices speak and ``Google.<lang>-Standard-A`` for the others.
 - ``callback_delay_s`` (0.0) and ``duplicate_callbacks`` (False): status callbacks late (simulated
-  seconds) and/or delivered twice.
+  seconds) and/or delivered twice. Without them a call's status callbacks go out in order from a
+  sender of the call's own, and the call never waits for the app's answer to them.
 - ``region`` ("us1"): the Twilio Region whose REST API the network serves. A call lives in the
   Region that processes it (an inbound call in its number's, ``add_number(..., region=)``);
   the API of another Region answers 404 for it, as Regions are isolated.
 
 Run-time switches: ``set_calls_per_second(cps)``, ``set_rest_latency(s)``,
 ``set_webhook_timeout(s)``, ``set_default_voice(language, voice)``,
+``after_next_webhook(url_contains, action)`` (a test's action right after the app answers that
+TwiML request, before the call acts on it),
 ``set_callback_faults(delay_s=0, duplicate=False, events=None)`` (events: initiated, ringing,
 answered, completed; None for all), ``fail_next_webhook(url_contains, how="http-500", times=1)``
 (how: http-500 / unreachable / timeout / invalid-twiml: a waitUrl that fails gives QueueResult
