@@ -91,6 +91,14 @@ class _StandardError(logging.StreamHandler):
         pass
 
 
+def unconfigure() -> None:
+    """Take our handler off the root logger again (a test that ran the CLI in-process leaves
+    none behind for the threads of later tests to print through)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _StandardError)]:
+        root.removeHandler(handler)
+
+
 def configure(log_format: str = "text", verbose: bool = False) -> None:
     """Our handler on the root logger, to standard error, in the chosen format (replacing the
     one an earlier call installed; other handlers, such as a test runner's, stay)."""

@@ -6,6 +6,7 @@ cannot be reached the PostgreSQL variants are skipped, except under CI, where th
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from bhc import config as config_module
+from bhc import logs
 from bhc.db import Database, drop_schema, fresh_schema
 from bhc.models import Base
 
@@ -30,6 +32,16 @@ FAKE_CARRIER_CPS = 1000
 # per-example deadline and no health check on the time examples take to generate.
 settings.register_profile("bhc", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("bhc")
+
+
+@pytest.fixture(autouse=True)
+def _no_cli_log_handler_left_behind():
+    """The CLI puts its log handler on the root logger (``bhc.logs.configure``); without this,
+    threads outliving a test that ran it print every later test's logs to the terminal."""
+    level = logging.getLogger().level
+    yield
+    logs.unconfigure()
+    logging.getLogger().setLevel(level)
 
 
 @pytest.fixture(autouse=True)
