@@ -190,6 +190,11 @@ class Live:
     def wait_status(self, sid: str, *statuses: str, timeout: float = DEADLINE_S) -> None:
         self.wait_until(lambda net: net.call(sid)["status"] in statuses, timeout=timeout)
 
+    def wait_done(self, sid: str, timeout: float = DEADLINE_S) -> None:
+        """The call ended and the app has had all its status callbacks (they go out after the
+        call's end, as at Twilio)."""
+        self.wait_until(lambda net: net.call(sid)["done"], timeout=timeout)
+
     # --- reading the database --------------------------------------------------------------
 
     def request(self) -> HelpRequest | None:

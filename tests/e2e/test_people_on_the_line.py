@@ -167,9 +167,9 @@ def test_a_match_then_the_asker_phones_again_presses_1_and_is_bridged_with_the_s
     live.wait_state("matched")
     assert_bridged(live, first, VOLUNTEERS[0])
     live.net.hangup(first)
-    live.wait_status(first, "completed")
+    live.wait_done(first)
     helper_call = live.calls_to(VOLUNTEERS[0])[0]["sid"]
-    live.wait_status(helper_call, "completed")
+    live.wait_done(helper_call)  # the exchange knows both calls ended
     answers = record_twiml(live)
 
     again = live.dial()
