@@ -490,7 +490,7 @@ class SimulatedNetwork:
             self.cond.notify_all()
         deadline = time.monotonic() + SHUTDOWN_JOIN_S
         for call in calls:
-            if call.thread is not None:
+            if call.thread is not None and call.thread.ident is not None:  # started
                 call.thread.join(max(0.0, deadline - time.monotonic()))
         self.webhooks.shutdown(max(0.0, deadline - time.monotonic()))
         stuck = [c.sid for c in calls if c.thread is not None and c.thread.is_alive()]
