@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-QUEUED_S = 1.0  # simulated time between the REST request and dialing out
+QUEUED_S = 1.0  # simulated time between the REST request and dialing out (Twilio names no figure)
 MIN_QUEUED_REAL_S = (
     0.05  # ... but at least this long, so the app can store the sid before the first callback
 )
@@ -240,9 +240,10 @@ def _finish(call: Call) -> None:
 def _send_in_order(call: Call, url: str, method: str, params: dict) -> None:
     """Queue a status callback for the call's own sender, which posts them one after another
     while the call goes on: Twilio makes them "as separate HTTP requests" (Call resource,
-    SequenceNumber) and does not hold a call for the app's answer to its progress events, so a
-    slow app delays its news, never the ringing. (One sender per call keeps a call's callbacks
-    in the order they were fired, unless the callback faults say otherwise.)"""
+    SequenceNumber). That the call does not wait for the app's answer to them is what that
+    implies; the docs say nothing more. So a slow app delays its news, never the ringing. (One
+    sender per call keeps a call's callbacks in the order they were fired, unless the callback
+    faults say otherwise.)"""
     with call.net.cond:
         call.pending_webhooks += 1
         call.status_outbox.append((url, method, params))
