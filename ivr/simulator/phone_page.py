@@ -29,7 +29,7 @@ PHONE_PAGE = r"""<!doctype html>
   <label for="to">Bel naar <small>call</small></label>
   <select id="to"></select>
   <div class="row">
-    <button id="callBtn" class="green">Bellen <small>call</small></button>
+    <button id="callBtn" class="green" disabled>Bellen <small>call</small></button>
     <button id="answerBtn" class="green" disabled>Opnemen <small>answer</small></button>
     <button id="hangBtn" class="red" disabled>Ophangen <small>hang up</small></button>
   </div>

@@ -70,7 +70,8 @@
   function renderMine() {
     var mine = calls.filter(function (c) { return c.sid === mySid; })[0];
     var active = mine && !isEnded(mine);
-    $("callBtn").disabled = !!active;
+    // No call before the exchange's numbers are known: a click then would dial nobody.
+    $("callBtn").disabled = !!active || !$("to").value;
     $("answerBtn").disabled = !(mine && mine.direction !== "inbound" && mine.status === "ringing");
     $("hangBtn").disabled = !active;
     Array.prototype.forEach.call($("keypad").children, function (b) { b.disabled = !(mine && mine.status === "in-progress"); });
@@ -185,6 +186,7 @@
       sel.setAttribute("data-json", json); sel.innerHTML = "";
       list.forEach(function (n) { sel.appendChild(el("option", { value: n.number, text: n.number })); });
       if (current) sel.value = current;
+      renderMine();
     }).catch(function () {});
     api("GET", "/control/phones").then(function (data) {
       var json = JSON.stringify(data);
