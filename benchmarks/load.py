@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -48,7 +49,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
-from bhc.models import CallLeg, HelpRequest  # noqa: E402
+from bhc.models import CallLeg, EngineProcess, HelpRequest  # noqa: E402
 from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
 from bhc.people.participants import ParticipantData, save  # noqa: E402
 from ivr.simulator import SimulatedNetwork, lifecycle  # noqa: E402
@@ -57,7 +58,9 @@ from tests.earlier_matches import add_yesterdays_match  # noqa: E402
 EXCHANGE = bench.EXCHANGE
 ACCOUNT_SID, AUTH_TOKEN = bench.ACCOUNT_SID, bench.AUTH_TOKEN
 GREETING = "Hallo?"
-WARM_UP_CALLER = "+31650000000"
+# Calls before the measured ones, two per engine at once, so that every process has done
+# each step at least once (the first time costs imports and statement compilation).
+WARM_UP_PER_ENGINE = 2
 WAVE_SIZE = 3
 
 
@@ -69,17 +72,23 @@ def person(hood_id: int, phone: str, helper: bool, categories=("groceries",)) ->
         call_consent=True)
 
 
-def seed(database: Database, callers: int, follow_ups: int) -> tuple[list[str], list[str]]:
+def warm_up_callers(engines: int) -> list[str]:
+    return [f"+3165{i:07d}" for i in range(WARM_UP_PER_ENGINE * engines)]
+
+
+def seed(database: Database, callers: int, follow_ups: int,
+         warm_up: list[str]) -> tuple[list[str], list[str]]:
     """Volunteers enough for every caller's wave and more; registered callers; matches of
     yesterday whose follow-ups are due now. Returns the volunteers' and the callers' numbers."""
-    volunteers = [f"+3162{i:07d}" for i in range(WAVE_SIZE * (callers + 1) + 10)]
+    volunteers = [f"+3162{i:07d}"
+                  for i in range(WAVE_SIZE * (callers + len(warm_up)) + 10)]
     numbers = [f"+3163{i:07d}" for i in range(callers)]
     now = utcnow()
     with database.session() as session:
         hood = add_neighbourhood(session, "Stadswijk", EXCHANGE, ["2500"], 20000)
         for phone in volunteers:
             save(session, person(hood.id, phone, True), now, "bench")
-        for phone in numbers + [WARM_UP_CALLER]:
+        for phone in numbers + warm_up:
             save(session, person(hood.id, phone, False), now, "bench")
         for n in range(follow_ups // 2):
             asker, helper = f"+3164{2 * n:07d}", f"+3164{2 * n + 1:07d}"
@@ -88,6 +97,19 @@ def seed(database: Database, callers: int, follow_ups: int) -> tuple[list[str], 
             add_yesterdays_match(session, hood.id, asker, helper, f"CAearlier{n}", now,
                                  follow_ups_due_at=now)
     return volunteers, numbers
+
+
+def engines_stepping(database: Database) -> int:
+    """Engine processes that have finished a step."""
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(EngineProcess).where(
+            EngineProcess.stopped_at.is_(None), EngineProcess.last_step_at.is_not(None)))
+
+
+def open_requests(database: Database) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(HelpRequest)
+                              .where(HelpRequest.state.in_(("menu", "searching"))))
 
 
 def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
@@ -109,7 +131,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     config = config_module.load(None, environ=env)
     database = Database(url)
     database.upgrade()
-    volunteers, numbers = seed(database, args.callers, follow_ups)
+    warm_up = warm_up_callers(engines)
+    volunteers, numbers = seed(database, args.callers, follow_ups, warm_up)
 
     net = SimulatedNetwork(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, time_scale=1.0,
                            calls_per_second=args.cps, rest_latency_s=args.latency)
@@ -140,10 +163,18 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
             net.press(sid, "1")
             return sid
 
-        # One call first, not measured: every process has done each step once (the first
-        # time costs imports and statement compilation, as after any restart).
-        warm = caller(WARM_UP_CALLER)
-        net.wait_for(lambda n: "Er is nu een buur" in n.heard(warm), timeout=120, interval=0.1)
+        # Every engine up and stepping before the first call: a burst must not meet
+        # processes still importing.
+        net.wait_for(lambda _n: engines_stepping(database) >= engines, timeout=120,
+                     interval=0.2)
+        # Calls first, not measured, at once so that each engine has a search to take.
+        warm_threads = [threading.Thread(target=caller, args=(number,), daemon=True)
+                        for number in warm_up]
+        for thread in warm_threads:
+            thread.start()
+        for thread in warm_threads:
+            thread.join(120)
+        net.wait_for(lambda _n: open_requests(database) == 0, timeout=120, interval=0.1)
         timer.restart(forget=True)
         rng = random.Random(11)
 
@@ -154,13 +185,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         for thread in threads:
             thread.join(180)
 
-        def all_bridged(_net) -> bool:
-            with database.session() as session:
-                return session.scalar(
-                    select(func.count()).select_from(HelpRequest)
-                    .where(HelpRequest.state.in_(("menu", "searching")))) == 0
-
-        net.wait_for(all_bridged, timeout=args.timeout, interval=0.5)
+        net.wait_for(lambda _n: open_requests(database) == 0, timeout=args.timeout,
+                     interval=0.5)
         if follow_ups:
             net.wait_for(lambda n: sum(1 for c in n.all_calls() if c.is_outbound and
                                        "/ivr/followup/" in (c.setup.url or "")) >= follow_ups,
@@ -168,13 +194,23 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         time.sleep(2.0)  # the last connecting webhooks
         with database.session() as session:
             leg_request = dict(session.execute(select(CallLeg.id, CallLeg.request_id)).all())
+            placed = session.execute(select(CallLeg.request_id, func.min(CallLeg.placed_at))
+                                     .group_by(CallLeg.request_id)).all()
             request_of_sid = dict(session.execute(
                 select(HelpRequest.call_sid, HelpRequest.id)).all())
             states = dict(session.execute(select(HelpRequest.state, func.count())
                                           .group_by(HelpRequest.state)).all())
         calls = [(c.created.timestamp(), c.setup.url or "", c.to) for c in net.all_calls()
                  if c.is_outbound]
+        # When each volunteer's phone rang, as seconds after its call was created.
+        rang_after = {c.setup.url: next((e["t"] for e in c.transcript
+                                         if e["text"].startswith("gaat over")), None)
+                      for c in net.all_calls() if c.is_outbound and c.setup.url}
         queued_ms = sorted(c.queue_time_ms for c in net.all_calls() if c.is_outbound)
+        # The simulator's own lag: ringing later than its dial-out and CPS turn account for.
+        sim_lag_s = sorted(rang_after[c.setup.url] - lifecycle.dial_out_s(net)
+                           - c.queue_time_ms / 1000 for c in net.all_calls()
+                           if c.is_outbound and rang_after.get(c.setup.url) is not None)
     finally:
         net.shutdown()
         for process in processes:
@@ -186,8 +222,11 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         if database_url:
             drop_schema(database_url, schema)
     result = measure(args, records, leg_request, request_of_sid, calls, timer.t0)
+    result["segments"] = segments(records, leg_request, request_of_sid, calls, placed,
+                                  rang_after, timer.t0)
     result["states"] = states
     result["queued_ms"] = queued_ms
+    result["sim_lag_s"] = sim_lag_s
     base, _ = bench.run_baseline(records, args.threads)
     result["webhook_p99_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .99)
     result["webhook_p50_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .5)
@@ -245,6 +284,57 @@ def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
                 follow_ups_ahead=ahead, dial_out_s=dial_out_s, callers=len(order))
 
 
+def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
+             t0) -> list[tuple]:
+    """Where a caller's time goes, step by step from the key to the bridge: (label, seconds
+    per caller). Each caller's first leg and winning leg; clocks as the carrier saw them."""
+    wall_offset = time.time() - time.perf_counter()
+    at: dict[str, dict[int, float]] = {name: {} for name in (
+        "key", "chosen", "leg", "carrier", "rang", "ringing", "offer", "pressed", "bridge")}
+    winner: dict[int, int] = {}
+    for offset, duration, url_, params, _ in sorted(records, key=lambda r: r[0]):
+        parts = urlsplit(url_)
+        query = parse_qs(parts.query)
+        leg = int(query["leg"][0]) if "leg" in query else None
+        if parts.path == "/ivr/menu" and params.get("Digits") == "1":
+            request_id = request_of_sid.get(params["CallSid"])
+            at["key"].setdefault(request_id, offset)
+            at["chosen"].setdefault(request_id, offset + duration)
+        elif parts.path == "/ivr/volunteer/status" and params.get("CallStatus") == "ringing":
+            at["ringing"].setdefault(leg_request.get(leg), offset)
+        elif parts.path == "/ivr/volunteer/answer" and params.get("Digits") == "1":
+            request_id = leg_request.get(leg)
+            if request_id not in at["pressed"]:
+                at["pressed"][request_id], winner[request_id] = offset, leg
+        elif parts.path == "/ivr/caller/connecting":
+            at["bridge"].setdefault(int(query["request"][0]), offset)
+    offers = {int(parse_qs(urlsplit(url_).query)["leg"][0]): offset
+              for offset, _, url_, _, _ in records if urlsplit(url_).path == "/ivr/volunteer/offer"}
+    for request_id, leg in winner.items():
+        if leg in offers:
+            at["offer"][request_id] = offers[leg]
+    for request_id, placed_at in placed:
+        at["leg"][request_id] = placed_at.replace(tzinfo=UTC).timestamp() - wall_offset - t0
+    for created, url_, _ in sorted(calls):
+        query = parse_qs(urlsplit(url_).query)
+        if "/ivr/volunteer/offer" in url_:
+            request_id = leg_request.get(int(query["leg"][0]))
+            if request_id not in at["carrier"] and rang_after.get(url_) is not None:
+                at["carrier"][request_id] = created - wall_offset - t0
+                at["rang"][request_id] = at["carrier"][request_id] + rang_after[url_]
+    # The status callback's line is beside the chain, not in it: the answer follows the phone's
+    # ringing, not the callback telling the exchange about it.
+    steps = (("menu webhook", "key", "chosen"), ("engine: search to leg row", "chosen", "leg"),
+             ("dispatcher + REST to the carrier", "leg", "carrier"),
+             ("carrier: CPS turn and dial-out to ringing", "carrier", "rang"),
+             ("(ringing to its status callback)", "rang", "ringing"),
+             ("ringing to offer webhook (answer)", "rang", "offer"),
+             ("offer to the 1's webhook", "offer", "pressed"),
+             ("the 1's webhook to the bridge", "pressed", "bridge"))
+    return [(label, [at[end][r] - at[start][r] for r in at["key"]
+                     if r in at[start] and r in at[end]]) for label, start, end in steps]
+
+
 def p(values: list[float], q: float) -> float:
     return bench.percentile(values, q) if values else float("nan")
 
@@ -270,6 +360,12 @@ def report(name: str, args, result: dict) -> None:
           f"{result['webhook_p99_ms']:6.1f} ms  fixed TwiML p50 {result['baseline_p50_ms']:5.1f} "
           f"ms p99 {result['baseline_p99_ms']:5.1f} ms   ratio p99 "
           f"{result['webhook_p99_ms'] / result['baseline_p99_ms']:4.2f}x")
+    lag = result["sim_lag_s"]
+    print(f"  {'simulator lag':22} ringing after dial-out and CPS turn: p50 {p(lag, .5):.3f} s, "
+          f"p99 {p(lag, .99):.3f} s")
+    print(f"  {'where the time goes':22} p50 / p99 per caller, key to bridge:")
+    for label, values in result["segments"]:
+        print(f"    {label:42} {p(values, .5):6.3f} / {p(values, .99):6.3f} s")
     queued = result["queued_ms"]
     print(f"  {'carrier CPS queue':22} {sum(1 for q in queued if q)} of {len(queued)} calls "
           f"waited; p50 {p(queued, .5):.0f} ms, p99 {p(queued, .99):.0f} ms, longest "

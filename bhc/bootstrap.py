@@ -14,7 +14,7 @@ from bhc.calls.urls import WebhookUrls
 from bhc.config import Config
 from bhc.db import Database
 from bhc.engine import Engine
-from bhc.wakeup import Listener, notify
+from bhc.wakeup import Listener, Notifier
 
 log = logging.getLogger(__name__)
 TICK_JOB = "engine-tick"
@@ -36,6 +36,7 @@ class Exchange:
     scheduler: BackgroundScheduler | None = None
     network: object | None = None  # the simulated carrier, when this process hosts it
     listener: Listener | None = None  # wake-ups from web workers in other processes
+    notifier: Notifier | None = None  # this web worker's wake-ups to engines elsewhere
     watchdog: BackgroundScheduler | None = None  # alerts, in a process without an engine
     _extra: dict = field(default_factory=dict)
 
@@ -45,8 +46,8 @@ class Exchange:
         self.engine.request_step()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(timezone.utc))
-        elif self.db.is_postgres:
-            notify(self.db)
+        elif self.notifier is not None:
+            self.notifier.request()
 
     def start_engine(self) -> None:
         """Resume every search left by an earlier process, then step on a timer and on wake."""
@@ -131,6 +132,8 @@ class Exchange:
         if self.scheduler is not None and self.scheduler.running:
             self.engine.stop()  # first: the dispatcher's last answers wake no more steps
             self.scheduler.shutdown(wait=True)
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.network is not None:
             self.network.shutdown()
         self.db.dispose()
@@ -153,4 +156,5 @@ def build(config: Config, *, carrier: Carrier | None = None, host_simulator: boo
                                        edge=config.twilio.edge)
     engine = Engine(db, carrier, config)
     return Exchange(config=config, db=db, carrier=carrier, engine=engine,
-                    urls=WebhookUrls(config.server.public_url), network=network)
+                    urls=WebhookUrls(config.server.public_url), network=network,
+                    notifier=Notifier(db) if db.is_postgres else None)

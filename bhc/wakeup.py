@@ -47,6 +47,50 @@ def notify(db: Database) -> None:
         log.warning("could not notify the engine: %s", exc.__class__.__name__)
 
 
+class Notifier:
+    """A web process's wake-ups, sent by a thread of its own: a webhook only raises a flag, so
+    its answer to the carrier waits for no connection, NOTIFY and commit of its own (three
+    round trips, each a wait for the interpreter's lock in a busy process), and the wake-ups
+    of a burst of webhooks go out as one NOTIFY. The flag is raised after the webhook's
+    transaction committed, so the engine that wakes sees its change."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._wanted = False
+        self._due = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="bhc-notify",
+                                                daemon=True)
+                self._thread.start()
+        self._wanted = True
+        self._due.set()
+
+    def stop(self) -> None:
+        """Stop, after sending a wake-up still wanted."""
+        self._stop.set()
+        self._due.set()
+        if self._thread is not None:
+            self._thread.join(timeout=LISTEN_TIMEOUT_S * 3)
+
+    def _run(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            if self._wanted:
+                # Cleared before sending: a request from now on is covered by this NOTIFY,
+                # which goes out after its transaction committed.
+                self._wanted = False
+                notify(self.db)
+            if self._stop.is_set():
+                return
+
+
 def libpq_conninfo(url: str) -> str:
     """The SQLAlchemy URL as a libpq connection string (query options such as a search_path
     are kept)."""

@@ -154,7 +154,7 @@ def _to_other(view: OtherSide, reconnection_id: int, attempt: int,
                     category=view.category)
         prompts.say(gather, language, "Press 2 if it does not suit you now.")
     elif view.kind == Heard.CONNECT:
-        prompts.say(response, language, "Thank you! You are now connected with your neighbour.")
+        prompts.say(response, language, "Thank you! Connecting you now.")
         dial = response.dial(action=url(urls.RECONNECT_AFTER, reconnection=reconnection_id),
                              method="POST", timeout=DIAL_TIMEOUT_S)
         dial.queue(view.queue_name,

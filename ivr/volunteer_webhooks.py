@@ -48,7 +48,7 @@ def _offer_response(view: volunteer.OfferView, leg_id: int, attempt: int,
         )
     elif view.kind == OfferKind.ACCEPTED:
         prompts.say(response, view.language,
-                    "Thank you! You are now connected with your neighbour.")
+                    "Thank you! Connecting you now.")
         dial = response.dial(action=url(urls.AFTER_BRIDGE, leg=leg_id), method="POST",
                              timeout=DIAL_QUEUE_TIMEOUT_S)
         dial.queue(view.queue_name, url=url(urls.CONNECTING, request=view.request_id),

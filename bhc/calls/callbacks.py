@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls import machines
@@ -114,13 +114,22 @@ def _calling_resident() -> tuple:
             HelpRequest.callback_until.is_not(None), HelpRequest.caller_id.is_not(None))
 
 
+def _resident_to_call() -> tuple:
+    return (*_calling_resident(), HelpRequest.callback_call_sid.is_(None))
+
+
+def residents_to_call_pending():
+    """A condition, true when :func:`claim_residents_to_call` would find work (the engine asks
+    this with the other rare kinds in one statement before claiming any)."""
+    return exists().where(*_resident_to_call())
+
+
 def claim_residents_to_call(session: Session) -> list[HelpRequest]:
     """Call-backs where a volunteer waits and the resident has not been phoned yet, each
     marked 'placing' (the caller queues the call in the same transaction); rows another engine
     is claiming are skipped."""
     due = list(session.scalars(
-        select(HelpRequest).where(*_calling_resident(),
-                                  HelpRequest.callback_call_sid.is_(None))
+        select(HelpRequest).where(*_resident_to_call())
         .with_for_update(skip_locked=True)
     ))
     for request in due:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import CallToEnd
@@ -33,6 +33,11 @@ def end_later(session: Session, call_sid: str | None, reason: str, now: datetime
     if not call_sid or session.scalar(select(CallToEnd.id).where(CallToEnd.call_sid == call_sid)):
         return
     session.add(CallToEnd(call_sid=call_sid, reason=reason, requested_at=now))
+
+
+def calls_to_end_pending():
+    """A condition, true when :func:`take_calls_to_end` would find a call to hang up."""
+    return exists().where(CallToEnd.id.is_not(None))
 
 
 def take_calls_to_end(session: Session) -> list[str]:

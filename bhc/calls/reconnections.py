@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import distinct, func, or_, select, update
+from sqlalchemy import distinct, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls.caller import category_label
@@ -141,6 +141,21 @@ class PlannedCall:
     from_number: str
 
 
+def _stuck(now: datetime) -> tuple:
+    return (Reconnection.state == S.CALLING, Reconnection.placed_at < now - LOST_CALL)
+
+
+def _to_stop() -> tuple:
+    return (Reconnection.outcome == Out.ASKER_LEFT, Reconnection.other_call_sid.is_not(None),
+            Reconnection.answered_at.is_(None), Reconnection.stop_requested_at.is_(None))
+
+
+def pending(now: datetime):
+    """A condition, true when :func:`claim_due` or :func:`calls_to_stop` would find work."""
+    return or_(exists().where(Reconnection.state == S.DUE), exists().where(*_stuck(now)),
+               exists().where(*_to_stop()))
+
+
 def claim_due(session: Session, now: datetime) -> list[PlannedCall]:
     """Reconnections whose other side is to be phoned, each moved to 'placing' (the caller
     queues their calls in the same transaction). Read first: this runs every engine step."""
@@ -162,8 +177,7 @@ def claim_due(session: Session, now: datetime) -> list[PlannedCall]:
 
 
 def _expire_stuck(session: Session, now: datetime) -> None:
-    stuck = session.scalars(select(Reconnection.id).where(
-        Reconnection.state == S.CALLING, Reconnection.placed_at < now - LOST_CALL)).all()
+    stuck = session.scalars(select(Reconnection.id).where(*_stuck(now))).all()
     for row_id in stuck:
         _end(session, row_id, Out.UNREACHABLE, now, (S.CALLING,))
 
@@ -330,9 +344,8 @@ def asker_left(session: Session, reconnection_id: int, now: datetime) -> bool:
 def calls_to_stop(session: Session, now: datetime) -> list[str]:
     """Calls to the other side still ringing though the one who asked hung up (marked, so
     each is stopped once). Answered ones hear so at their next key."""
-    rows = session.execute(select(Reconnection.id, Reconnection.other_call_sid).where(
-        Reconnection.outcome == Out.ASKER_LEFT, Reconnection.other_call_sid.is_not(None),
-        Reconnection.answered_at.is_(None), Reconnection.stop_requested_at.is_(None))).all()
+    rows = session.execute(select(Reconnection.id, Reconnection.other_call_sid)
+                           .where(*_to_stop())).all()
     for row_id, _ in rows:
         session.execute(update(Reconnection).where(Reconnection.id == row_id)
                         .values(stop_requested_at=now))

@@ -139,10 +139,14 @@ def _skip(follow_up: FollowUp, reason: FollowUpOutcome) -> None:
 
 
 def _time_new(session: Session, timing: Timing) -> None:
-    """Give follow-ups of new matches their due time: the delay, then the person's hours."""
+    """Give follow-ups of new matches their due time: the delay, then the person's hours.
+    Rows another engine is timing are skipped (``SKIP LOCKED``), not waited for and timed
+    twice: under a burst of matches several engines otherwise queue on the same rows."""
     for follow_up in session.scalars(
             select(FollowUp).where(FollowUp.state == FollowUpState.DUE,
-                                   FollowUp.due_at.is_(None)).limit(BATCH)).all():
+                                   FollowUp.due_at.is_(None))
+            .order_by(FollowUp.id).limit(BATCH)
+            .with_for_update(skip_locked=True)).all():
         person = _person(session, follow_up)
         reason = _skip_reason(follow_up.side, person)
         due = None if reason else _next_moment(
@@ -191,6 +195,7 @@ def claim_due(session: Session, now: datetime, timing: Timing) -> list[PlannedCa
                conversation_over)
         .order_by(FollowUp.due_at, FollowUp.id)
         .limit(BATCH)
+        .with_for_update(of=FollowUp, skip_locked=True)  # another engine's are left to it
     ).all()
     planned = []
     for follow_up in due:

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from bhc.audit import services as audit
@@ -334,14 +334,22 @@ class DueCall:
     from_number: str
 
 
+def _call_due() -> tuple:
+    return (SignUp.state == SignUpState.PENDING_VERIFICATION,
+            SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))
+
+
+def calls_pending():
+    """A condition, true when :func:`claim_due_calls` would find a call to place."""
+    return exists().where(*_call_due())
+
+
 def claim_due_calls(session: Session) -> list[DueCall]:
     """Verification calls to place now, marked 'placing' so that no other pass (nor another
     engine: rows it is claiming are skipped) places them."""
     due = []
-    for sign_up in session.scalars(select(SignUp).where(
-            SignUp.state == SignUpState.PENDING_VERIFICATION,
-            SignUp.call_requested_at.is_not(None), SignUp.call_sid.is_(None))
-            .with_for_update(skip_locked=True)):
+    for sign_up in session.scalars(select(SignUp).where(*_call_due())
+                                   .with_for_update(skip_locked=True)):
         sign_up.call_sid = PLACING
         due.append(DueCall(sign_up.id, sign_up.phone, sign_up.neighbourhood.exchange_number))
     return due

@@ -238,7 +238,7 @@ def _dial_queue(
             if member is not None:
                 bridge = Bridge(call, member, announce)
                 call.bridge = member.bridge = bridge
-                net.cond.notify_all()
+                bridge.wake_both()
                 break
         if not waiting_logged:
             call.log("dial", "wachten op een beller / waiting for a caller")

@@ -74,7 +74,7 @@ class Bridge:
         for me, peer in ((self.dialer, self.other), (self.other, self.dialer)):
             me.bridged_with = peer.sid
             me.log("bridge", f"verbonden met / connected to {peer.sid}")
-        self.dialer.net.cond.notify_all()
+        self.wake_both()
         return True
 
     def end(self) -> None:
@@ -87,7 +87,11 @@ class Bridge:
             call.bridged_with = None
             if was_connected:
                 call.log("bridge", "verbinding verbroken / disconnected")
-        self.dialer.net.cond.notify_all()
+        self.wake_both()
+
+    def wake_both(self) -> None:
+        self.dialer.wake()
+        self.other.wake()
 
     def duration(self) -> int:
         """Whole simulated seconds the two were connected."""
@@ -156,6 +160,7 @@ class Call:
         self.region = net.region
         self.thread = None
         self._timers: list[tuple[float, Callable[[], None]]] = []
+        self._woken = threading.Condition(net.lock)  # see SimulatedNetwork.lock
 
     # --- read-only views -------------------------------------------------------------------
     @property
@@ -236,7 +241,7 @@ class Call:
                     [t for t in (deadline, self._next_timer()) if t is not None],
                     default=now + _MAX_IDLE_WAIT_S,
                 )
-                cond.wait(min(max(wake - now, 0.0), _MAX_IDLE_WAIT_S))
+                self._woken.wait(min(max(wake - now, 0.0), _MAX_IDLE_WAIT_S))
 
     def pause(self, sim_seconds: float, until: Callable[[], bool] | None = None) -> bool:
         """Wait a simulated duration (scaled by time_scale); True when `until` cut it short."""
@@ -254,7 +259,17 @@ class Call:
             self._timers.append(
                 (time.monotonic() + max(sim_delay, 0.0) * self.net.time_scale, action)
             )
-            self.net.cond.notify_all()
+            self.wake()
+
+    def wake(self) -> None:
+        """This call's thread looks again: its state changed, or a bridge it is in did."""
+        with self.net.cond:
+            self._woken.notify_all()
+
+    def _wake_with_peers(self) -> None:
+        self.wake()
+        if self.bridge is not None:
+            self.bridge.wake_both()
 
     def _next_timer(self) -> float | None:
         return min((t for t, _ in self._timers), default=None)
@@ -296,7 +311,7 @@ class Call:
                 self.queue = None
             self.enqueue_waiting = False
             self.log("hangup", _END_TEXT.get(status, status))
-            self.net.cond.notify_all()
+            self.wake()
             return True
 
     def hang_up(self, by: str) -> bool:
@@ -323,7 +338,7 @@ class Call:
             self.answered_by = answered_by
             self._answered_at = time.monotonic()
             self.started_wall = self.updated = datetime.now(UTC)
-            self.net.cond.notify_all()
+            self._wake_with_peers()
 
     def set_ringing(self) -> None:
         with self.net.cond:
@@ -331,7 +346,7 @@ class Call:
                 raise CallOver()
             self.status = "ringing"
             self.updated = datetime.now(UTC)
-            self.net.cond.notify_all()
+            self._wake_with_peers()
 
     def redirect(self, target) -> None:
         """REST update with Url/Twiml: stop the current verb (leaving queue or bridge) and run
@@ -344,7 +359,7 @@ class Call:
             if self.bridge is not None:
                 self.bridge.redirected = self
                 self.bridge.end()
-            self.net.cond.notify_all()
+            self.wake()
 
     def press(self, digits: str) -> None:
         """The person keys digits; they wait in a buffer until a <Gather> reads them."""
@@ -355,7 +370,7 @@ class Call:
                 raise CallStateError(f"cannot press keys on a call that is {self.status}")
             self.digits += digits
             self.log("system", f"toetsen / keys: {digits}")
-            self.net.cond.notify_all()
+            self.wake()
 
     def speak(self, text: str, confidence: float) -> bool:
         """The person says something; only a <Gather> listening for speech hears it (-> True)."""
@@ -372,7 +387,7 @@ class Call:
                 self.speech.append((text, confidence))
             unheard = "" if heard else " (niet gehoord / not heard)"
             self.log("system", f"zegt / says: {text}{unheard}")
-            self.net.cond.notify_all()
+            self.wake()
             return heard
 
     def take_digit(self) -> str | None:

@@ -39,7 +39,7 @@ class Dialer:
 
     def set_rate(self, calls_per_second: float | None) -> None:
         self.calls_per_second = _checked(calls_per_second)
-        self.net.cond.notify_all()
+        self.net.wake_all()
 
     def enqueue(self, call: Call, ready_in_s: float) -> None:
         """A call was created through the REST API: it waits behind every earlier one. It could
@@ -61,20 +61,25 @@ class Dialer:
         """
         now = time.monotonic()
         if not self._waiting or self._waiting[0] is not call:
-            return now + 0.25  # woken earlier by notify_all when the call ahead starts
+            return now + 0.25  # woken earlier when the call ahead starts (see _wake_next)
         due = (self._last_start or 0.0) + self.interval_real_s()
         if self._last_start is not None and now < due:
             return due
         self._waiting.pop(0)
         self._last_start = now
-        self.net.cond.notify_all()
+        self._wake_next()
         return None
 
     def forget(self, call: Call) -> None:
         """A call that ended (canceled) before its turn leaves the line."""
         if call in self._waiting:
             self._waiting.remove(call)
-            self.net.cond.notify_all()
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        """The call now first in line looks at its turn."""
+        if self._waiting:
+            self._waiting[0].wake()
 
 
 def _checked(calls_per_second: float | None) -> float | None:

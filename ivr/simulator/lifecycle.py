@@ -234,7 +234,6 @@ def _finish(call: Call) -> None:
     finally:
         with call.net.cond:
             call.finished = True
-            call.net.cond.notify_all()
 
 
 def _send_in_order(call: Call, url: str, method: str, params: dict) -> None:
@@ -267,7 +266,6 @@ def _status_sender(call: Call) -> None:
         finally:
             with net.cond:
                 call.pending_webhooks -= 1
-                net.cond.notify_all()
 
 
 def send_status(call: Call, event: str, call_status: str | None = None) -> None:
@@ -316,6 +314,5 @@ def send_status(call: Call, event: str, call_status: str | None = None) -> None:
             finally:
                 with net.cond:
                     call.pending_webhooks -= 1
-                    net.cond.notify_all()
 
         net.webhooks.later(delay_real + copy * 0.1 * net.time_scale, deliver)

@@ -46,9 +46,12 @@ class SimulatedNetwork:
         self.auth_token = auth_token
         self.region = region  # the Twilio Region whose REST API this network serves
         self.time_scale = float(time_scale)
-        self.cond = threading.Condition(
-            threading.RLock()
-        )  # one lock for all call state; held only briefly
+        # One lock for all call state, held only briefly. Each call's thread waits on a
+        # condition of its own over this lock and is woken by what concerns it: one condition
+        # for all woke every call's thread at every change, which under a city's load (hundreds
+        # of calls) cost the simulator more than the calls themselves.
+        self.lock = threading.RLock()
+        self.cond = threading.Condition(self.lock)
         self.closing = False
         self.webhooks = Webhooks(
             auth_token, is_closing=lambda: self.closing, timeout_s=webhook_timeout_s
@@ -329,7 +332,7 @@ class SimulatedNetwork:
                 )
             if call.answer_request is None and call.reject_request is None:
                 setattr(call, field, value)
-            self.cond.notify_all()
+            call.wake()
 
     def hangup(self, sid: str) -> None:
         """The person hangs up (either direction, any time; no-op on a finished call)."""
@@ -424,6 +427,12 @@ class SimulatedNetwork:
             queue = self._queues[name] = CallQueue(name, max_size, self.time_scale)
             return queue
 
+    def wake_all(self) -> None:
+        """Every call's thread looks again (for changes that may concern any of them)."""
+        with self.cond:
+            for call in self._calls.values():
+                call.wake()
+
     def queue(self, name: str) -> CallQueue | None:
         with self.cond:
             return self._queues.get(name)
@@ -454,7 +463,7 @@ class SimulatedNetwork:
             queue.join(call)
             call.queue, call.enqueue_waiting = queue, True
             call.log("enqueue", name)
-            self.cond.notify_all()
+            self.wake_all()  # a <Dial><Queue> anywhere may be waiting for this queue
             return queue
 
     def take_from_queue(self, queue: CallQueue, member: Call | None = None) -> Call | None:
@@ -473,7 +482,7 @@ class SimulatedNetwork:
             if call.bridge is not None:
                 call.bridge.end()
                 call.bridge = None
-            self.cond.notify_all()
+            call.wake()
 
     def queue_sizes(self) -> dict[str, int]:
         with self.cond:
@@ -487,7 +496,7 @@ class SimulatedNetwork:
             calls = list(self._calls.values())
             for call in calls:
                 call.hang_up("system")
-            self.cond.notify_all()
+            self.wake_all()
         deadline = time.monotonic() + SHUTDOWN_JOIN_S
         for call in calls:
             if call.thread is not None and call.thread.ident is not None:  # started

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from bhc.db import Database
-from bhc.wakeup import Listener, libpq_conninfo, notify
+from bhc.wakeup import Listener, Notifier, libpq_conninfo, notify
 
 # A NOTIFY arrives in milliseconds; the deadline only bounds a failing test on a loaded machine.
 # Nothing but a notification (or a reconnection, which these tests would see) calls on_wake.
@@ -36,6 +36,49 @@ def test_a_notification_wakes_the_listener_at_once(postgres):
         assert listener.listening.wait(DEADLINE_S)
         notify(postgres)
         assert woken.wait(DEADLINE_S), "the NOTIFY did not reach the listener"
+    finally:
+        listener.stop()
+
+
+def test_a_web_workers_wake_ups_reach_the_listener_from_its_notifier_thread(postgres):
+    woken = threading.Event()
+    calls = []
+
+    def on_wake():
+        calls.append(1)
+        if len(calls) > 1:  # after the catching up on connecting
+            woken.set()
+
+    listener = Listener(postgres.url, on_wake)
+    listener.start()
+    notifier = Notifier(postgres)
+    try:
+        assert listener.listening.wait(DEADLINE_S)
+        for _ in range(20):  # a burst of webhooks: each only raises the flag
+            notifier.request()
+        assert woken.wait(DEADLINE_S), "the notifier's NOTIFY did not reach the listener"
+    finally:
+        notifier.stop()
+        listener.stop()
+
+
+def test_a_stopping_notifier_still_sends_the_wake_up_it_was_asked_for(postgres):
+    woken = threading.Event()
+    calls = []
+
+    def on_wake():
+        calls.append(1)
+        if len(calls) > 1:
+            woken.set()
+
+    listener = Listener(postgres.url, on_wake)
+    listener.start()
+    notifier = Notifier(postgres)
+    try:
+        assert listener.listening.wait(DEADLINE_S)
+        notifier.request()
+        notifier.stop()
+        assert woken.wait(DEADLINE_S), "the last wake-up was lost on stopping"
     finally:
         listener.stop()
 
