@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -21,19 +22,31 @@ def postgres(postgres_schema):
     db.dispose()
 
 
-def test_a_notification_wakes_the_listener_at_once(postgres):
+def woken_after_catching_up() -> tuple[threading.Event, Callable[[], None]]:
+    """An event set by a listener's second wake-up: the first comes on connecting, to catch
+    up on what was missed, so only a later one shows a notification arrived."""
     woken = threading.Event()
     calls = []
 
     def on_wake():
         calls.append(1)
-        if len(calls) > 1:  # the first call comes on connecting: catch up on what was missed
+        if len(calls) > 1:
             woken.set()
 
+    return woken, on_wake
+
+
+def listening(postgres, on_wake) -> Listener:
     listener = Listener(postgres.url, on_wake)
     listener.start()
+    assert listener.listening.wait(DEADLINE_S)
+    return listener
+
+
+def test_a_notification_wakes_the_listener_at_once(postgres):
+    woken, on_wake = woken_after_catching_up()
+    listener = listening(postgres, on_wake)
     try:
-        assert listener.listening.wait(DEADLINE_S)
         notify(postgres)
         assert woken.wait(DEADLINE_S), "the NOTIFY did not reach the listener"
     finally:
@@ -41,19 +54,10 @@ def test_a_notification_wakes_the_listener_at_once(postgres):
 
 
 def test_a_web_workers_wake_ups_reach_the_listener_from_its_notifier_thread(postgres):
-    woken = threading.Event()
-    calls = []
-
-    def on_wake():
-        calls.append(1)
-        if len(calls) > 1:  # after the catching up on connecting
-            woken.set()
-
-    listener = Listener(postgres.url, on_wake)
-    listener.start()
+    woken, on_wake = woken_after_catching_up()
+    listener = listening(postgres, on_wake)
     notifier = Notifier(postgres)
     try:
-        assert listener.listening.wait(DEADLINE_S)
         for _ in range(20):  # a burst of webhooks: each only raises the flag
             notifier.request()
         assert woken.wait(DEADLINE_S), "the notifier's NOTIFY did not reach the listener"
@@ -63,19 +67,10 @@ def test_a_web_workers_wake_ups_reach_the_listener_from_its_notifier_thread(post
 
 
 def test_a_stopping_notifier_still_sends_the_wake_up_it_was_asked_for(postgres):
-    woken = threading.Event()
-    calls = []
-
-    def on_wake():
-        calls.append(1)
-        if len(calls) > 1:
-            woken.set()
-
-    listener = Listener(postgres.url, on_wake)
-    listener.start()
+    woken, on_wake = woken_after_catching_up()
+    listener = listening(postgres, on_wake)
     notifier = Notifier(postgres)
     try:
-        assert listener.listening.wait(DEADLINE_S)
         notifier.request()
         notifier.stop()
         assert woken.wait(DEADLINE_S), "the last wake-up was lost on stopping"
