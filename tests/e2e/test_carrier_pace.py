@@ -1,9 +1,9 @@
 """Outbound calls at the carrier's pace, through the simulated carrier, which (like Twilio)
 creates at most ``calls_per_second`` calls a second and queues the rest in the order they came.
 
-At one call per second: twelve callers at once each have their first volunteer rung within
-about twelve seconds (a newer caller's first volunteer goes before the rest of an older
-caller's wave), and callers on hold go before follow-ups that were due at the same moment. At
+At one call per second: of twelve callers on hold, each has a first volunteer rung before any
+has a second (a newer caller's first volunteer goes before the rest of an older caller's wave),
+and callers on hold go before follow-ups that were due at the same moment. At
 a raised rate with a slow REST API (250 ms, Twilio from Europe), a wave's calls are placed
 together rather than one round trip after another.
 """
@@ -16,7 +16,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bhc.db import utcnow
 from bhc.demo.setup import connect_numbers
@@ -30,8 +30,8 @@ pytestmark = pytest.mark.e2e
 
 CONNECTED = "Er is nu een buur voor u aan de lijn."
 TIME_SCALE = 0.25  # one call per simulated second: four a real second
-# Where the seconds from key to call are the point: two calls a real second, so that on a busy
-# machine the engine's own latency is small beside the pace.
+# Where the order of turns is the point: two calls a real second, so a wave's second turn comes
+# well after the engine's first step has queued every caller's first volunteer.
 TIMED_SCALE = 0.5
 HELPERS = [f"+316200{i:05d}" for i in range(40)]
 ACCEPT = dict(answer="human", answer_delay_s=3, press="1", press_delay_s=1, hangup_after_s=60)
@@ -117,28 +117,34 @@ def request_of_leg(live: Live, call) -> str:
             .join(CallLeg, CallLeg.request_id == HelpRequest.id).where(CallLeg.id == leg_id))
 
 
-def test_twelve_callers_at_one_call_per_second_each_have_a_volunteer_rung_within_twelve_s(
+def test_twelve_callers_on_hold_each_have_a_volunteer_rung_before_any_caller_has_a_second(
         running_city):
     live = running_city(helpers=40, time_scale=TIMED_SCALE)
     for phone in HELPERS:
         live.net.set_behaviour(phone, **ACCEPT)
     numbers = registered_callers(live, 12)
+    # All twelve are on hold before the engine looks (with it running, whether the last
+    # caller's key came before the first caller's second turn would be a matter of timing).
+    live.stop_engine()
     pressed = dial_and_choose_together(live, numbers)
+    live.wait_until(lambda _: searching(live) == len(numbers))
+    live.start_new_engine()
     for sid, _ in pressed.values():
         live.wait_heard(sid, CONNECTED, timeout=DEADLINE_S * 2)
-    first_rung: dict[str, float] = {}
-    for call in leg_calls(live):
-        first_rung.setdefault(request_of_leg(live, call), call.created.timestamp())
-    assert set(first_rung) == set(numbers)
-    # From the key to the first volunteer's call, in simulated seconds; at one call a second
-    # the twelfth caller's comes about twelve seconds on (a real second for the engine on a
-    # busy machine on top).
-    waited = {number: (first_rung[number] - at) / TIMED_SCALE
-              for number, (_, at) in pressed.items()}
-    print("\nkey to first volunteer rung (simulated s):",
-          " ".join(f"{s:.1f}" for s in sorted(waited.values())))
-    assert max(waited.values()) <= len(numbers) + 1 / TIMED_SCALE, sorted(waited.values())
-    assert sorted(waited.values())[len(numbers) // 2] <= len(numbers) / 2 + 1 / TIMED_SCALE
+    first_twelve = leg_calls(live)[:len(numbers)]
+    assert sorted(request_of_leg(live, call) for call in first_twelve) == sorted(numbers)
+    # At the account's pace: eleven turns from the first of them to the last (one of slack for
+    # the REST round trips' jitter); how soon each came on a busy machine is for
+    # benchmarks/load.py to measure.
+    spread_s = (first_twelve[-1].created - first_twelve[0].created).total_seconds()
+    assert spread_s / TIMED_SCALE >= len(numbers) - 2
+
+
+def searching(live: Live) -> int:
+    """How many requests wait for the engine to ring someone."""
+    with live.exchange.db.session() as session:
+        return session.scalar(select(func.count()).select_from(HelpRequest)
+                              .where(HelpRequest.state == "searching"))
 
 
 def seed_follow_ups_due(live: Live, count: int) -> list[str]:

@@ -74,8 +74,11 @@ def test_a_burst_of_six_callers_at_one_call_per_second_is_matched_with_no_leg_ex
     assert states == ["matched"] * 6
     assert not [leg.error for leg in legs(live) if leg.error]
     assert all(leg.first_news_at is not None for leg in legs(live))
-    queued = [c for c in live.net.calls() if c["direction"] == "outbound-api"]
-    assert len(queued) >= 18  # the carrier's CPS queue really was used
+    # The account's pace held calls back past the first six: a seventh could only be withdrawn
+    # (its request matched) fifteen seconds after the first rang, long after its turn. How many
+    # of the 18 went out depends on how soon the first matches came.
+    placed = [call for call in live.net.calls() if call["direction"] == "outbound-api"]
+    assert len(placed) >= 7
 
 
 @SQLITE_ONLY
