@@ -60,15 +60,22 @@ class Dialer:
         monotonic time at which to look again.
         """
         now = time.monotonic()
-        if not self._waiting or self._waiting[0] is not call:
+        if not self.is_first(call):
             return now + 0.25  # woken earlier when the call ahead starts (see _wake_next)
         due = (self._last_start or 0.0) + self.interval_real_s()
         if self._last_start is not None and now < due:
             return due
         self._waiting.pop(0)
-        self._last_start = now
+        # The carrier's pace is kept from the moment the call was due, not from when this
+        # thread got to run: "will execute at the CPS rate" (Call resource) is the carrier's
+        # clock, and a late simulator thread must not push every later call back with it.
+        nominal = call.ready_at if self._last_start is None else max(due, call.ready_at)
+        self._last_start = min(nominal, now)
         self._wake_next()
         return None
+
+    def is_first(self, call: Call) -> bool:
+        return bool(self._waiting) and self._waiting[0] is call
 
     def forget(self, call: Call) -> None:
         """A call that ended (canceled) before its turn leaves the line."""

@@ -87,9 +87,12 @@ def _wait_for_turn(call: Call) -> None:
         while True:
             with net.cond:
                 wake = net.dialer.take_turn(call)
+                first = net.dialer.is_first(call)
             if wake is None:
                 return
-            call.wait(wake)
+            # First in line: wait for the moment. Behind others: until this call moves up
+            # (Call.wait only returns early for `until`; a wake-up alone is not enough).
+            call.wait(wake, until=None if first else (lambda: net.dialer.is_first(call)))
     finally:
         with net.cond:
             net.dialer.forget(call)
