@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import case, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bhc.calls import callbacks, reconnections
 from bhc.calls.models import OPEN_STATES, CallLeg, LegOutcome, LegStatus, RequestOutcome
@@ -38,9 +38,19 @@ class Legs(_Placement):
     """A volunteer's call for a request. Its row is written before the call is queued, so a
     volunteer is never rung twice for one request, whatever crashes."""
 
-    def at_turn(self, session: Session, leg_id: int) -> bool:
-        leg = session.get(CallLeg, leg_id)
-        if leg is None or leg.status != LegStatus.PLACING:
+    def at_turn(self, session: Session, leg_id: int) -> bool | None:
+        # The turn's transaction holds the account's pace, which every engine waits for: the
+        # leg is locked without waiting (queueing behind a webhook or a step that holds it cost
+        # every dispatcher a second and more on PostgreSQL), and its request comes in the same
+        # round trip.
+        leg = session.scalars(select(CallLeg).where(CallLeg.id == leg_id)
+                              .options(joinedload(CallLeg.request, innerjoin=True))
+                              .with_for_update(skip_locked=True, of=CallLeg)
+                              .execution_options(populate_existing=True)).first()
+        if leg is None:
+            exists = session.scalar(select(CallLeg.id).where(CallLeg.id == leg_id))
+            return None if exists is not None else False
+        if leg.status != LegStatus.PLACING:
             return False
         if leg.stop_requested_at is not None or leg.request.state not in OPEN_STATES:
             session.delete(leg)  # never rung: it did not happen (nor counts to their caps)
