@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -53,29 +54,32 @@ def test_a_notification_wakes_the_listener_at_once(postgres):
         listener.stop()
 
 
-def test_a_web_workers_wake_ups_reach_the_listener_from_its_notifier_thread(postgres):
+@contextmanager
+def notifier_heard(postgres) -> Iterator[tuple[threading.Event, Notifier]]:
+    """A web worker's notifier, and the event a listener sets once a notification arrived."""
     woken, on_wake = woken_after_catching_up()
     listener = listening(postgres, on_wake)
     notifier = Notifier(postgres)
     try:
+        yield woken, notifier
+    finally:
+        notifier.stop()
+        listener.stop()
+
+
+def test_a_web_workers_wake_ups_reach_the_listener_from_its_notifier_thread(postgres):
+    with notifier_heard(postgres) as (woken, notifier):
         for _ in range(20):  # a burst of webhooks: each only raises the flag
             notifier.request()
         assert woken.wait(DEADLINE_S), "the notifier's NOTIFY did not reach the listener"
-    finally:
-        notifier.stop()
-        listener.stop()
 
 
 def test_a_stopping_notifier_still_sends_the_wake_up_it_was_asked_for(postgres):
-    woken, on_wake = woken_after_catching_up()
-    listener = listening(postgres, on_wake)
-    notifier = Notifier(postgres)
-    try:
+    with notifier_heard(postgres) as (woken, notifier):
         notifier.request()
         notifier.stop()
         assert woken.wait(DEADLINE_S), "the last wake-up was lost on stopping"
-    finally:
-        listener.stop()
+
 
 
 def test_the_listener_reconnects_after_losing_its_connection(postgres):
