@@ -195,7 +195,8 @@ def test_a_wave_is_placed_at_once_through_a_slow_rest_api(running_city):
     raised = 30  # calls per second, a raised account
     live = running_city(helpers=3, time_scale=0.05, twilio={"calls_per_second": raised / 0.05})
     live.net.set_calls_per_second(raised)
-    live.net.set_rest_latency(0.25)
+    latency_s = 0.25
+    live.net.set_rest_latency(latency_s)
     for phone in HELPERS[:3]:
         live.net.set_behaviour(phone, answer="no-answer")
     (number,) = registered_callers(live, 1)
@@ -203,4 +204,6 @@ def test_a_wave_is_placed_at_once_through_a_slow_rest_api(running_city):
     live.wait_until(lambda _: len(leg_calls(live)) == 3)
     created = [call.created for call in leg_calls(live)]
     spread = (max(created) - min(created)).total_seconds()
-    assert spread < 0.1, f"the wave's last call started {spread:.3f} s after its first"
+    # One after another, the third would come two round trips after the first; together, no
+    # call waits for another's round trip (the rest is a loaded machine's thread scheduling).
+    assert spread < latency_s, f"the wave's last call started {spread:.3f} s after its first"
