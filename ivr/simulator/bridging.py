@@ -116,7 +116,7 @@ def _wait_in_queue(
         call.wait(None)
         return
     while True:
-        with call.net.cond:
+        with call.net.lock:
             params = queue.wait_params(call)
         twiml.run_chain(call, Fetch(wait_url, wait_method, params), WAIT)
         call.wait(time.monotonic() + _MIN_WAIT_REFETCH_S)
@@ -135,7 +135,7 @@ def _be_bridged(call: Call, queue: CallQueue, state: dict) -> str:
             DequeingCallSid=bridge.dialer.sid,
         )
         twiml.run_chain(call, Fetch(bridge.announce.url, bridge.announce.method, extra), ANNOUNCE)
-    with call.net.cond:
+    with call.net.lock:
         connected = bridge.connect()
     if not connected:
         return "error"  # the dequeuing call went away before the bridge (docs silent)
@@ -233,7 +233,7 @@ def _dial_queue(
     deadline = time.monotonic() + timeout * net.time_scale
     waiting_logged = False
     while True:
-        with net.cond:
+        with net.lock:
             member = net.take_from_queue(queue)
             if member is not None:
                 bridge = Bridge(call, member, announce)
@@ -277,7 +277,7 @@ def _stay_bridged(
         call.wait(None, until=lambda: bridge.state == "ended")
         return "completed", other.sid, None if bridge.redirected is other else bridge.duration()
     finally:
-        with call.net.cond:
+        with call.net.lock:
             bridge.end()
             if call.bridge is bridge:
                 call.bridge = None

@@ -188,7 +188,7 @@ class Call:
 
     def snapshot(self) -> dict:
         """A JSON-able copy of the call's state for tests, the control API and the phone page."""
-        with self.net.cond:
+        with self.net.lock:
             return {
                 "sid": self.sid,
                 "parent_call_sid": self.parent_sid,
@@ -209,7 +209,7 @@ class Call:
     # --- transcript ------------------------------------------------------------------------
     def log(self, kind: str, text: str, language: str | None = None, **extra) -> None:
         """Append what the phone shows or the person hears to the call's transcript."""
-        with self.net.cond:
+        with self.net.lock:
             self.transcript.append(
                 {
                     "t": round(time.monotonic() - self._t0, 3),
@@ -227,8 +227,7 @@ class Call:
         Raises CallOver / Redirected / Dequeued as soon as such an interruption arrives, and fires
         due timers.
         """
-        cond = self.net.cond
-        with cond:
+        with self.net.lock:
             while True:
                 self._fire_due_timers()
                 self._raise_interrupts()
@@ -249,13 +248,13 @@ class Call:
 
     def check(self) -> None:
         """Raise any pending interruption now (used after blocking HTTP requests)."""
-        with self.net.cond:
+        with self.net.lock:
             self._fire_due_timers()
             self._raise_interrupts()
 
     def schedule(self, sim_delay: float, action: Callable[[], None]) -> None:
         """Run `action` (under the lock, on this call's thread) after a simulated delay."""
-        with self.net.cond:
+        with self.net.lock:
             self._timers.append(
                 (time.monotonic() + max(sim_delay, 0.0) * self.net.time_scale, action)
             )
@@ -263,7 +262,7 @@ class Call:
 
     def wake(self) -> None:
         """This call's thread looks again: its state changed, or a bridge it is in did."""
-        with self.net.cond:
+        with self.net.lock:
             self._woken.notify_all()
 
     def _wake_with_peers(self) -> None:
@@ -296,7 +295,7 @@ class Call:
         """Make the call terminal with `status` (first call wins) and release its queue place and
         bridge.
         """
-        with self.net.cond:
+        with self.net.lock:
             if self.is_ended:
                 return False
             self.status = status
@@ -318,7 +317,7 @@ class Call:
         """End the call on behalf of `by` ('person', 'api', 'app', 'system') with the status Twilio
         would report.
         """
-        with self.net.cond:
+        with self.net.lock:
             if self.status == "in-progress" or by == "app":
                 status = "completed"
             elif by == "person":
@@ -329,7 +328,7 @@ class Call:
 
     def mark_answered(self, answered_by: str | None = None) -> None:
         """The phone was picked up (outbound) or the app started answering (inbound)."""
-        with self.net.cond:
+        with self.net.lock:
             if self.is_ended:
                 raise CallOver()
             if self.status == "in-progress":
@@ -341,7 +340,7 @@ class Call:
             self._wake_with_peers()
 
     def set_ringing(self) -> None:
-        with self.net.cond:
+        with self.net.lock:
             if self.is_ended:
                 raise CallOver()
             self.status = "ringing"
@@ -352,7 +351,7 @@ class Call:
         """REST update with Url/Twiml: stop the current verb (leaving queue or bridge) and run
         `target` instead.
         """
-        with self.net.cond:
+        with self.net.lock:
             if self.status != "in-progress":
                 raise CallStateError("Call is not in-progress. Cannot redirect.")
             self.pending_redirect = target
@@ -365,7 +364,7 @@ class Call:
         """The person keys digits; they wait in a buffer until a <Gather> reads them."""
         if not digits or any(ch not in DTMF_KEYS for ch in digits):
             raise CallStateError(f"digits must be non-empty and only contain {DTMF_KEYS!r}")
-        with self.net.cond:
+        with self.net.lock:
             if self.status != "in-progress":
                 raise CallStateError(f"cannot press keys on a call that is {self.status}")
             self.digits += digits
@@ -379,7 +378,7 @@ class Call:
             raise CallStateError("say something: the text is empty")
         if not 0.0 <= confidence <= 1.0:
             raise CallStateError("confidence must be between 0 and 1")
-        with self.net.cond:
+        with self.net.lock:
             if self.status != "in-progress":
                 raise CallStateError(f"cannot speak on a call that is {self.status}")
             heard = self.listening_for_speech
@@ -391,7 +390,7 @@ class Call:
             return heard
 
     def take_digit(self) -> str | None:
-        with self.net.cond:
+        with self.net.lock:
             if not self.digits:
                 return None
             digit, self.digits = self.digits[0], self.digits[1:]

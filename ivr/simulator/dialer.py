@@ -69,8 +69,7 @@ class Dialer:
         # The carrier's pace is kept from the moment the call was due, not from when this
         # thread got to run: "will execute at the CPS rate" (Call resource) is the carrier's
         # clock, and a late simulator thread must not push every later call back with it.
-        nominal = call.ready_at if self._last_start is None else max(due, call.ready_at)
-        self._last_start = min(nominal, now)
+        self._last_start = call.ready_at if self._last_start is None else max(due, call.ready_at)
         self._wake_next()
         return None
 

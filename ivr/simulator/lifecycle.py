@@ -63,7 +63,7 @@ def _run_inbound(call: Call) -> None:
         call.log("system", "dit nummer is niet in gebruik / number not in service")
         call.end("failed")
         return
-    with call.net.cond:
+    with call.net.lock:
         first = twiml.Fetch(number.voice_url, number.voice_method)
         fallback = (
             twiml.Fetch(number.voice_fallback_url, number.voice_fallback_method)
@@ -85,7 +85,7 @@ def _wait_for_turn(call: Call) -> None:
     try:
         call.wait(call.ready_at)
         while True:
-            with net.cond:
+            with net.lock:
                 wake = net.dialer.take_turn(call)
                 first = net.dialer.is_first(call)
             if wake is None:
@@ -94,7 +94,7 @@ def _wait_for_turn(call: Call) -> None:
             # (Call.wait only returns early for `until`; a wake-up alone is not enough).
             call.wait(wake, until=None if first else (lambda: net.dialer.is_first(call)))
     finally:
-        with net.cond:
+        with net.lock:
             net.dialer.forget(call)
 
 
@@ -147,7 +147,7 @@ def _parent_gone(call: Call) -> bool:
 
 
 def _answer(call: Call, answerer: str, greeting: str) -> None:
-    with call.net.cond:
+    with call.net.lock:
         call.answerer, call.greeting = answerer, greeting
     call.mark_answered()
     label = {"machine": " (antwoordapparaat / machine)", "fax": " (fax)"}.get(answerer, "")
@@ -163,7 +163,7 @@ def _after_answer(call: Call) -> None:
     """
     if call.bridge is not None:
         bridge = call.bridge
-        with call.net.cond:
+        with call.net.lock:
             connected = bridge.connect()
         try:
             if connected:
@@ -192,7 +192,7 @@ def _machine_detection(call: Call, settings: amd.AmdSettings) -> dict:
     URL gets AnsweredBy. Asynchronous (AsyncAmd=true): the URL is fetched at once and the result
     is POSTed to AsyncAmdStatusCallback later ("Answering Machine Detection" page).
     """
-    with call.net.cond:
+    with call.net.lock:
         result, seconds = amd.detect(
             settings, call.answerer, call.greeting, call.net.behaviour(call.to).machine_end
         )
@@ -201,7 +201,7 @@ def _machine_detection(call: Call, settings: amd.AmdSettings) -> dict:
         return {}
     call.log("pause", f"stilte: detectie / silence: machine detection {seconds:g} s")
     call.pause(seconds)
-    with call.net.cond:
+    with call.net.lock:
         call.answered_by = result
     call.log("system", f"AMD: {result}")
     return {"AnsweredBy": result}
@@ -211,7 +211,7 @@ def _report_async(call: Call, settings: amd.AmdSettings, result: str, seconds: f
     net = call.net
 
     def report() -> None:
-        with net.cond:
+        with net.lock:
             if call.is_ended:
                 return  # the docs are silent; a call that ended first gets no AMD callback
             call.answered_by = result
@@ -235,7 +235,7 @@ def _finish(call: Call) -> None:
     try:
         send_status(call, "completed")
     finally:
-        with call.net.cond:
+        with call.net.lock:
             call.finished = True
 
 
@@ -246,7 +246,7 @@ def _send_in_order(call: Call, url: str, method: str, params: dict) -> None:
     implies; the docs say nothing more. So a slow app delays its news, never the ringing. (One
     sender per call keeps a call's callbacks in the order they were fired, unless the callback
     faults say otherwise.)"""
-    with call.net.cond:
+    with call.net.lock:
         call.pending_webhooks += 1
         call.status_outbox.append((url, method, params))
         if call.status_sender is not None:
@@ -259,7 +259,7 @@ def _send_in_order(call: Call, url: str, method: str, params: dict) -> None:
 def _status_sender(call: Call) -> None:
     net = call.net
     while True:
-        with net.cond:
+        with net.lock:
             if not call.status_outbox:
                 call.status_sender = None
                 return
@@ -267,7 +267,7 @@ def _status_sender(call: Call) -> None:
         try:
             net.webhooks.notify(url, method, params)
         finally:
-            with net.cond:
+            with net.lock:
                 call.pending_webhooks -= 1
 
 
@@ -283,7 +283,7 @@ def send_status(call: Call, event: str, call_status: str | None = None) -> None:
     if not setup.status_callback or event not in setup.status_events:
         return
     net = call.net
-    with net.cond:
+    with net.lock:
         call.callback_sequence += 1
         params = call_params(call, net.account_sid)
         params.update(
@@ -315,7 +315,7 @@ def send_status(call: Call, event: str, call_status: str | None = None) -> None:
             try:
                 net.webhooks.notify(setup.status_callback, setup.status_method, params)
             finally:
-                with net.cond:
+                with net.lock:
                     call.pending_webhooks -= 1
 
         net.webhooks.later(delay_real + copy * 0.1 * net.time_scale, deliver)

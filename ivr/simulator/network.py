@@ -51,7 +51,6 @@ class SimulatedNetwork:
         # for all woke every call's thread at every change, which under a city's load (hundreds
         # of calls) cost the simulator more than the calls themselves.
         self.lock = threading.RLock()
-        self.cond = threading.Condition(self.lock)
         self.closing = False
         self.webhooks = Webhooks(
             auth_token, is_closing=lambda: self.closing, timeout_s=webhook_timeout_s
@@ -74,7 +73,7 @@ class SimulatedNetwork:
     @property
     def wsgi_app(self):
         """Flask app: REST API, control API and phone page (mountable under any prefix)."""
-        with self.cond:
+        with self.lock:
             if self._app is None:
                 from .web import create_app
 
@@ -84,7 +83,7 @@ class SimulatedNetwork:
     # --- the carrier's limits and faults (run-time switches) -----------------------------------
     def set_calls_per_second(self, calls_per_second: float | None) -> None:
         """The account's CPS for REST-created calls (simulated seconds); None for no limit."""
-        with self.cond:
+        with self.lock:
             self.dialer.set_rate(calls_per_second)
 
     @property
@@ -112,12 +111,12 @@ class SimulatedNetwork:
         chosen = tuple(events) if events is not None else STATUS_EVENTS
         if delay_s < 0 or any(e not in STATUS_EVENTS for e in chosen):
             raise ValueError(f"delay_s must be >= 0 and events among {STATUS_EVENTS}")
-        with self.cond:
+        with self.lock:
             self.callback_faults = CallbackFaults(float(delay_s), bool(duplicate), chosen)
 
     def set_default_voice(self, language: str, voice: str | None) -> None:
         """The account's default <Say> voice for a language (its Console TTS setting)."""
-        with self.cond:
+        with self.lock:
             if voice:
                 self.default_voices[language] = voice
             else:
@@ -136,11 +135,11 @@ class SimulatedNetwork:
 
     def inject_system_error(self, queue: str | None = None) -> None:
         """The next <Enqueue> (into `queue`, or any) fails with QueueResult system-error."""
-        with self.cond:
+        with self.lock:
             self.system_errors.append(queue)
 
     def take_system_error(self, queue: str) -> bool:
-        with self.cond:
+        with self.lock:
             for wanted in (queue, None):
                 if wanted in self.system_errors:
                     self.system_errors.remove(wanted)
@@ -161,7 +160,7 @@ class SimulatedNetwork:
     ) -> ExchangeNumber:
         """Register an exchange number (an IncomingPhoneNumber): inbound calls fetch voice_url.
         `region` is its inbound processing region (default: the network's own)."""
-        with self.cond:
+        with self.lock:
             entry = self._numbers[number] = ExchangeNumber(
                 number,
                 voice_url,
@@ -176,16 +175,16 @@ class SimulatedNetwork:
             return entry
 
     def number(self, number: str) -> ExchangeNumber | None:
-        with self.cond:
+        with self.lock:
             return self._numbers.get(number)
 
     def number_by_sid(self, sid: str) -> ExchangeNumber | None:
-        with self.cond:
+        with self.lock:
             return next((n for n in self._numbers.values() if n.sid == sid), None)
 
     def update_number(self, number: str, **changes) -> ExchangeNumber:
         """Change an exchange number's webhooks (voice_url, voice_fallback_url, ...)."""
-        with self.cond:
+        with self.lock:
             entry = self._numbers.get(number)
             if entry is None:
                 raise SimulatorError(f"unknown number {number}")
@@ -196,11 +195,11 @@ class SimulatedNetwork:
             return entry
 
     def all_numbers(self) -> list[ExchangeNumber]:
-        with self.cond:
+        with self.lock:
             return list(self._numbers.values())
 
     def numbers(self) -> list[dict]:
-        with self.cond:
+        with self.lock:
             return [entry.as_dict() for entry in self._numbers.values()]
 
     def set_behaviour(
@@ -231,16 +230,16 @@ class SimulatedNetwork:
             speak or None,
             float(speak_confidence),
         )
-        with self.cond:
+        with self.lock:
             self._behaviours[number] = behaviour
         return behaviour
 
     def behaviour(self, number: str) -> Behaviour:
-        with self.cond:
+        with self.lock:
             return self._behaviours.get(number, MANUAL)
 
     def behaviours(self) -> dict[str, dict]:
-        with self.cond:
+        with self.lock:
             return {number: b.as_dict() for number, b in self._behaviours.items()}
 
     # --- placing calls -------------------------------------------------------------------------
@@ -248,7 +247,7 @@ class SimulatedNetwork:
         """A phone calls an exchange number (from_ may be 'anonymous'); returns the inbound call's
         sid.
         """
-        with self.cond:
+        with self.lock:
             number = self._numbers.get(to)
             setup = CallSetup(
                 status_callback=number.status_callback if number else None,
@@ -262,7 +261,7 @@ class SimulatedNetwork:
 
     def place_call(self, to: str, from_: str, setup: CallSetup) -> Call:
         """Start an outbound-api call (what POST Calls.json does); it waits for its CPS turn."""
-        with self.cond:
+        with self.lock:
             call = self._register(Call(self, "outbound-api", from_, to, setup))
             self.dialer.enqueue(call, lifecycle.dial_out_s(self))
         lifecycle.start(call)
@@ -274,7 +273,7 @@ class SimulatedNetwork:
         """Start the child leg of a <Dial><Number>, already tied to the parent by a connecting
         bridge.
         """
-        with self.cond:
+        with self.lock:
             child = self._register(
                 Call(
                     self,
@@ -325,7 +324,7 @@ class SimulatedNetwork:
 
     def _decide_ringing(self, sid: str, field: str, value) -> None:
         call = self.get(sid)
-        with self.cond:
+        with self.lock:
             if not call.is_outbound or call.status not in ("queued", "ringing"):
                 raise CallStateError(
                     f"call {sid} is {call.direction} and {call.status}, not a ringing phone"
@@ -341,19 +340,19 @@ class SimulatedNetwork:
     # --- inspecting ---------------------------------------------------------------------------
     def get(self, sid: str) -> Call:
         """The live Call object (internal; tests should prefer call()/calls())."""
-        with self.cond:
+        with self.lock:
             try:
                 return self._calls[sid]
             except KeyError:
                 raise UnknownCallError(sid) from None
 
     def all_calls(self) -> list[Call]:
-        with self.cond:
+        with self.lock:
             return list(self._calls.values())
 
     def calls(self) -> list[dict]:
         """Snapshot of every call, oldest first."""
-        with self.cond:
+        with self.lock:
             return [call.snapshot() for call in self._calls.values()]
 
     def call(self, sid: str) -> dict:
@@ -365,7 +364,7 @@ class SimulatedNetwork:
 
     def notify(self, call: Call | None, code: int | None, message: str, level: str) -> None:
         """Record a warning or error as Twilio's debugger would (see notifications())."""
-        with self.cond:
+        with self.lock:
             self._notifications.append(
                 {
                     "call_sid": call.sid if call else None,
@@ -379,7 +378,7 @@ class SimulatedNetwork:
         """Warnings and errors logged for calls (all, or one call's), oldest first: the codes
         Twilio's debugger would show (11200, 11205, 12100, 13511, 13513, 13520, ...).
         """
-        with self.cond:
+        with self.lock:
             return [dict(n) for n in self._notifications if sid is None or n["call_sid"] == sid]
 
     def wait_for(
@@ -421,7 +420,7 @@ class SimulatedNetwork:
     # --- queues --------------------------------------------------------------------------------
     def create_queue(self, name: str, max_size: int = DEFAULT_MAX_SIZE) -> CallQueue:
         """Create a queue explicitly (POST Queues.json); <Enqueue> creates them on demand."""
-        with self.cond:
+        with self.lock:
             if name in self._queues:
                 raise SimulatorError(f"a queue named {name!r} already exists")
             queue = self._queues[name] = CallQueue(name, max_size, self.time_scale)
@@ -429,32 +428,32 @@ class SimulatedNetwork:
 
     def wake_all(self) -> None:
         """Every call's thread looks again (for changes that may concern any of them)."""
-        with self.cond:
+        with self.lock:
             for call in self._calls.values():
                 call.wake()
 
     def queue(self, name: str) -> CallQueue | None:
-        with self.cond:
+        with self.lock:
             return self._queues.get(name)
 
     def queue_by_sid(self, sid: str) -> CallQueue | None:
-        with self.cond:
+        with self.lock:
             return next((q for q in self._queues.values() if q.sid == sid), None)
 
     def all_queues(self) -> list[CallQueue]:
-        with self.cond:
+        with self.lock:
             return list(self._queues.values())
 
     def delete_queue(self, queue: CallQueue) -> None:
         """Remove an empty queue; one with calls in it cannot be deleted."""
-        with self.cond:
+        with self.lock:
             if queue.members:
                 raise CallStateError("only an empty queue can be deleted")
             self._queues.pop(queue.name, None)
 
     def join_queue(self, call: Call, name: str) -> CallQueue:
         """Put the call in the named queue (created on demand); QueueFull when at max size."""
-        with self.cond:
+        with self.lock:
             queue = self._queues.get(name)
             if queue is None:
                 queue = self._queues[name] = CallQueue(name, time_scale=self.time_scale)
@@ -468,7 +467,7 @@ class SimulatedNetwork:
 
     def take_from_queue(self, queue: CallQueue, member: Call | None = None) -> Call | None:
         """Take the longest-waiting free caller (or the given one) out of the queue."""
-        with self.cond:
+        with self.lock:
             member = queue.take(member)
             if member is not None:
                 member.queue = None
@@ -476,7 +475,7 @@ class SimulatedNetwork:
 
     def leave_queue(self, call: Call, queue: CallQueue) -> None:
         """Forget the call's place in the queue and any bridge it was in (end of its <Enqueue>)."""
-        with self.cond:
+        with self.lock:
             queue.remove(call)
             call.queue, call.enqueue_waiting = None, False
             if call.bridge is not None:
@@ -485,13 +484,13 @@ class SimulatedNetwork:
             call.wake()
 
     def queue_sizes(self) -> dict[str, int]:
-        with self.cond:
+        with self.lock:
             return {name: len(q.members) for name, q in self._queues.items()}
 
     # --- teardown ------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Hang up every call and wait (about a second at most) for all call threads to exit."""
-        with self.cond:
+        with self.lock:
             self.closing = True
             calls = list(self._calls.values())
             for call in calls:
@@ -509,7 +508,7 @@ class SimulatedNetwork:
             )
 
     def active_sids(self) -> list[str]:
-        with self.cond:
+        with self.lock:
             return [sid for sid, call in self._calls.items() if call.status not in TERMINAL]
 
 

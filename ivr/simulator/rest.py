@@ -40,7 +40,7 @@ def twilio_error(http_status: int, code: int, message: str):
 
 def call_resource(call: Call, account_sid: str) -> dict:
     """The JSON Twilio returns for a call resource."""
-    with call.net.cond:
+    with call.net.lock:
         uri = f"/2010-04-01/Accounts/{account_sid}/Calls/{call.sid}"
         return {
             "sid": call.sid,
@@ -167,7 +167,7 @@ def create_blueprint(net: SimulatedNetwork) -> Blueprint:
         if status and status not in ("canceled", "completed"):
             return twilio_error(400, 21218, f"Invalid Status: {status}")
         if status == "canceled":
-            with net.cond:
+            with net.lock:
                 if call.status in ("queued", "ringing"):
                     call.hang_up("api")
         elif status == "completed":

@@ -36,7 +36,7 @@ UPDATABLE = {  # form parameter -> ExchangeNumber field
 def number_resource(net: SimulatedNetwork, entry: ExchangeNumber) -> dict:
     from .rest import rfc2822
 
-    with net.cond:
+    with net.lock:
         return {
             "account_sid": net.account_sid,
             "address_requirements": "none",

@@ -28,7 +28,7 @@ API = "/2010-04-01/Accounts/<account_sid>"
 def queue_resource(net: SimulatedNetwork, queue: CallQueue) -> dict:
     from .rest import rfc2822
 
-    with net.cond:
+    with net.lock:
         uri = f"/2010-04-01/Accounts/{net.account_sid}/Queues/{queue.sid}"
         return {
             "account_sid": net.account_sid,
@@ -47,7 +47,7 @@ def queue_resource(net: SimulatedNetwork, queue: CallQueue) -> dict:
 def member_resource(net: SimulatedNetwork, queue: CallQueue, call: Call) -> dict:
     from .rest import rfc2822
 
-    with net.cond:
+    with net.lock:
         return {
             "call_sid": call.sid,
             "date_enqueued": rfc2822(queue.joined_at(call)),
@@ -106,7 +106,7 @@ def register(bp: Blueprint, net: SimulatedNetwork) -> None:
         size = max_size(queue.max_size)
         if size is None:
             return twilio_error(400, 20001, f"MaxSize must be 1 to {LARGEST_MAX_SIZE}")
-        with net.cond:
+        with net.lock:
             queue.max_size = size
         return jsonify(queue_resource(net, queue))
 
@@ -126,7 +126,7 @@ def register(bp: Blueprint, net: SimulatedNetwork) -> None:
         queue, error = found(sid)
         if error:
             return error
-        with net.cond:
+        with net.lock:
             members = [member_resource(net, queue, c) for c in queue.members]
         uri = f"/2010-04-01/Accounts/{net.account_sid}/Queues/{sid}/Members.json"
         return jsonify(page("queue_members", members, uri))
@@ -136,7 +136,7 @@ def register(bp: Blueprint, net: SimulatedNetwork) -> None:
         queue, error = found(sid)
         if error:
             return None, None, error
-        with net.cond:
+        with net.lock:
             if call_sid == "Front":
                 member = queue.members[0] if queue.members else None
             else:

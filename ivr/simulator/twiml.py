@@ -298,7 +298,7 @@ def gather(call: Call, element: ET.Element, doc: Document, mode: str) -> Source 
             call, dtmf, speech, num_digits, timeout, speech_timeout, finish_key
         )
     finally:
-        with call.net.cond:
+        with call.net.lock:
             call.waiting_for_digits = call.listening_for_speech = False
             call.speech.clear()
     if kind == "speech":
@@ -321,7 +321,7 @@ def gather(call: Call, element: ET.Element, doc: Document, mode: str) -> Source 
 
 def _begin_gather(call: Call, dtmf: bool, speech: bool, element: ET.Element) -> None:
     """Mark the call as listening; an automatic phone presses or speaks on its first Gather."""
-    with call.net.cond:
+    with call.net.lock:
         call.waiting_for_digits = dtmf
         call.listening_for_speech = speech
         call.speech.clear()
@@ -377,7 +377,7 @@ def _collect_input(
     scale = call.net.time_scale
     deadline = time.monotonic() + timeout * scale
     while True:
-        with call.net.cond:
+        with call.net.lock:
             if speech and call.speech and not collected:
                 text, confidence = call.speech.pop(0)
                 call.speech.clear()
@@ -419,7 +419,7 @@ def hangup(call: Call, element: ET.Element, doc: Document, mode: str) -> None:
 
 def reject(call: Call, element: ET.Element, doc: Document, mode: str) -> None:
     """Refuse an unanswered inbound call (status busy); after answering it is just a hang-up."""
-    with call.net.cond:
+    with call.net.lock:
         if call.direction == "inbound" and call.status == "ringing":
             call.log("reject", f"geweigerd / rejected ({element.get('reason', 'rejected')})")
             call.end("busy")

@@ -232,7 +232,7 @@ class LiveCallWatcher:
     def _run(self) -> None:
         while not self._stop.wait(0.02):
             live: dict[str, list[str]] = defaultdict(list)
-            with self.net.cond:
+            with self.net.lock:
                 for call in self.net.all_calls():
                     if call.is_outbound and not call.is_ended:
                         live[call.to].append(call.sid)
