@@ -66,9 +66,11 @@ class Dialer:
         if self._last_start is not None and now < due:
             return due
         self._waiting.pop(0)
-        # The carrier's pace is kept from the moment the call was due, not from when this
-        # thread got to run: "will execute at the CPS rate" (Call resource) is the carrier's
-        # clock, and a late simulator thread must not push every later call back with it.
+        # The pace is kept from the moment the call was due, not from when this thread got to
+        # run, so a late thread does not push every later call back: "In aggregate calls are
+        # executed at the rate defined by the CPS. Individual calls may not execute at the
+        # anticipated rate — you may see individual seconds with more or fewer CPS" (CPS
+        # glossary, https://www.twilio.com/docs/glossary/cps).
         self._last_start = call.ready_at if self._last_start is None else max(due, call.ready_at)
         self._wake_next()
         return None
