@@ -140,11 +140,12 @@ class Exchange:
 
 
 def build(config: Config, *, carrier: Carrier | None = None, host_simulator: bool = False,
-          time_scale: float = 1.0) -> Exchange:
-    """Compose an exchange. ``host_simulator`` runs the simulated carrier in this process."""
+          time_scale: float = 1.0, role: str = "serve") -> Exchange:
+    """Compose an exchange. ``host_simulator`` runs the simulated carrier in this process;
+    ``role`` (serve, web, worker, demo) names the process to the database."""
     from ivr.twilio_carrier import TwilioCarrier
 
-    db = Database(config.database.url)
+    db = Database(config.database.url, role=role)
     network = None
     if host_simulator:
         from ivr.simulator import SimulatedNetwork

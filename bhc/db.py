@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,9 +12,13 @@ from typing import Iterator
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# A pooled connection back in use within this long has just proved itself; one idle for longer
+# is pinged first (the database may have restarted or a firewall dropped it meanwhile).
+PING_AFTER_IDLE_S = 5.0
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -46,8 +52,31 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def _ping_after_idle(engine: Engine) -> None:
+    """pool_pre_ping pings on every checkout: one more round trip on every webhook, which under
+    load waits its turn like any statement. A ping only after idleness finds the same stale
+    connections (a restart, a dropped socket) before a request uses them; raising
+    DisconnectionError from a checkout listener makes the pool replace the connection and try
+    again (SQLAlchemy, "Core Events: PoolEvents.checkout")."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure means: not this connection
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+
+
 class Database:
-    def __init__(self, url: str, **engine_options) -> None:
+    def __init__(self, url: str, *, role: str | None = None, **engine_options) -> None:
+        """``role`` names the process in PostgreSQL's pg_stat_activity (application_name)."""
         self.url = url
         if url.startswith("sqlite"):
             engine_options.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -57,10 +86,13 @@ class Database:
             self.engine = create_engine(url, **engine_options)
             _tune_sqlite(self.engine)
         else:
-            engine_options.setdefault("pool_pre_ping", True)
+            if role is not None:
+                engine_options.setdefault("connect_args", {}).setdefault(
+                    "application_name", f"bhc {role} {os.getpid()}")
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("max_overflow", 20)
             self.engine = create_engine(url, **engine_options)
+            _ping_after_idle(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -11,6 +11,6 @@ from bhc.bootstrap import build
 
 _config = config.load()
 logs.configure(_config.server.log_format)
-_exchange = build(_config)
+_exchange = build(_config, role="web")
 _exchange.start_watchdog()  # alerts from the web side too, for when every engine is gone
 app = create_app(_exchange)

@@ -33,7 +33,7 @@ class Context:
         return self._config
 
     def database(self) -> Database:
-        return Database(self.config.database.url)
+        return Database(self.config.database.url, role="cli")
 
 
 def read_text(file: Path) -> str:

@@ -60,7 +60,7 @@ def worker(obj: Context) -> None:
     """Run the engine alone (the web app runs elsewhere, e.g. gunicorn bhc.wsgi:app)."""
     from bhc.bootstrap import build
 
-    exchange = build(obj.config)
+    exchange = build(obj.config, role="worker")
     exchange.start_engine()
     click.echo("bhc engine running; stop with Ctrl-C")
     stop = threading.Event()

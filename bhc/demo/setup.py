@@ -103,7 +103,7 @@ def demo_config(config: Config, host: str | None, port: int | None) -> Config:
 
 def run_demo(config: Config, *, host: str | None, port: int | None, serve) -> None:
     config = demo_config(config, host, port)
-    exchange = build(config, host_simulator=True)
+    exchange = build(config, host_simulator=True, role="demo")
     exchange.db.upgrade()
     seed(exchange)
     connect_numbers(exchange)
