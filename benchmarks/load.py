@@ -176,6 +176,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
             thread.join(120)
         net.wait_for(lambda _n: open_requests(database) == 0, timeout=120, interval=0.1)
         timer.restart(forget=True)
+        cpu_before = cpu_by_role(processes)
         rng = random.Random(11)
 
         threads = [threading.Thread(target=caller, args=(number, rng.uniform(0, args.spread)),
@@ -192,6 +193,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
                                        "/ivr/followup/" in (c.setup.url or "")) >= follow_ups,
                          timeout=args.timeout, interval=0.5)
         time.sleep(2.0)  # the last connecting webhooks
+        cpu_after = cpu_by_role(processes)
+        burst_s = time.perf_counter() - timer.t0
         with database.session() as session:
             leg_request = dict(session.execute(select(CallLeg.id, CallLeg.request_id)).all())
             placed = session.execute(select(CallLeg.request_id, func.min(CallLeg.placed_at))
@@ -227,6 +230,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     result["states"] = states
     result["queued_ms"] = queued_ms
     result["sim_lag_s"] = sim_lag_s
+    result["cpu"] = {role: cpu_after[role] - cpu_before.get(role, 0.0) for role in cpu_after}
+    result["burst_s"] = burst_s
     base, _ = bench.run_baseline(records, args.threads)
     result["webhook_p99_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .99)
     result["webhook_p50_ms"] = bench.percentile([d * 1000 for _, d, *_ in records], .5)
@@ -335,6 +340,33 @@ def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
                      if r in at[start] and r in at[end]]) for label, start, end in steps]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role(processes) -> dict[str, float]:
+    """CPU seconds so far of the web server (with its engine under SQLite), the engines, PostgreSQL's backends (every postgres
+    process on the machine: run nothing else against it) and this process (the carrier)."""
+    web, *engines = processes
+    postgres = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
+                and _comm(d) == "postgres"]
+    return {"web": cpu_seconds(web.pid), "engines": sum(cpu_seconds(e.pid) for e in engines),
+            "PostgreSQL": sum(cpu_seconds(pid) for pid in postgres),
+            "carrier": cpu_seconds(os.getpid())}
+
+
+def _comm(proc_dir: Path) -> str:
+    try:
+        return (proc_dir / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def p(values: list[float], q: float) -> float:
     return bench.percentile(values, q) if values else float("nan")
 
@@ -366,6 +398,8 @@ def report(name: str, args, result: dict) -> None:
     print(f"  {'where the time goes':22} p50 / p99 per caller, key to bridge:")
     for label, values in result["segments"]:
         print(f"    {label:42} {p(values, .5):6.3f} / {p(values, .99):6.3f} s")
+    print(f"  {'CPU during the burst':22} {result['burst_s']:.1f} s: " + ", ".join(
+        f"{role} {seconds:.1f} s" for role, seconds in result["cpu"].items() if seconds))
     queued = result["queued_ms"]
     print(f"  {'carrier CPS queue':22} {sum(1 for q in queued if q)} of {len(queued)} calls "
           f"waited; p50 {p(queued, .5):.0f} ms, p99 {p(queued, .99):.0f} ms, longest "
