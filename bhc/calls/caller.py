@@ -179,7 +179,7 @@ def start_call(
     caller = None if is_withheld(from_) else _recognise(session, from_, neighbourhood.id, now)
     request = HelpRequest(
         call_sid=call_sid,
-        neighbourhood_id=neighbourhood.id,
+        neighbourhood=neighbourhood,  # held, so the menu reads it without another SELECT
         caller=caller,
         language=_language_of(caller, default_language),
         state=RequestState.MENU,

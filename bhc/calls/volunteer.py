@@ -32,7 +32,6 @@ from bhc.calls.models import (
 from bhc.calls.transitions import transition
 from bhc.followups import services as followups
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
-from bhc.people.models import Participant
 from bhc.phones import mask
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ def _leg_to_hear(session: Session, leg_id: int) -> CallLeg | None:
         select(CallLeg).where(CallLeg.id == leg_id)
         .options(joinedload(CallLeg.request, innerjoin=True)
                  .joinedload(HelpRequest.neighbourhood, innerjoin=True),
-                 joinedload(CallLeg.volunteer).lazyload(Participant.categories))
+                 joinedload(CallLeg.volunteer))
     ).first()
 
 

@@ -60,8 +60,10 @@ class Participant(Base):
     source: Mapped[str] = mapped_column(String(20), default="coordinator")
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
+    # Loaded when read: most loads of a participant (a caller recognised, a follow-up's
+    # person, a volunteer's offer) never look at them, and each would cost a SELECT.
     categories: Mapped[list[ParticipantCategory]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+        cascade="all, delete-orphan"
     )
 
     @property

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bhc.db import utcnow
 from bhc.models import AuditLog, Neighbourhood, Participant, SignUp, SignUpState
@@ -56,7 +57,8 @@ def load(exchange, sign_up_id) -> SignUp:
 
 def participant(exchange, phone=PHONE) -> Participant | None:
     with exchange.db.session() as session:
-        return session.scalar(select(Participant).where(Participant.phone == phone))
+        return session.scalar(select(Participant).where(Participant.phone == phone)
+                              .options(selectinload(Participant.categories)))
 
 
 def approve(exchange, sign_up_id, now=None):
