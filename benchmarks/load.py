@@ -225,8 +225,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         if database_url:
             drop_schema(database_url, schema)
     result = measure(args, records, leg_request, request_of_sid, calls, timer.t0)
-    result["segments"] = segments(records, leg_request, request_of_sid, calls, placed,
-                                  rang_after, timer.t0)
+    result["segments"], result["slowest"] = segments(records, leg_request, request_of_sid,
+                                                     calls, placed, rang_after, timer.t0)
     result["states"] = states
     result["queued_ms"] = queued_ms
     result["sim_lag_s"] = sim_lag_s
@@ -292,7 +292,8 @@ def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
 def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
              t0) -> list[tuple]:
     """Where a caller's time goes, step by step from the key to the bridge: (label, seconds
-    per caller). Each caller's first leg and winning leg; clocks as the carrier saw them."""
+    per caller), and the slowest caller's (label, seconds). Each caller's first leg and
+    winning leg; clocks as the carrier saw them."""
     wall_offset = time.time() - time.perf_counter()
     at: dict[str, dict[int, float]] = {name: {} for name in (
         "key", "chosen", "leg", "carrier", "rang", "ringing", "offer", "pressed", "bridge")}
@@ -336,8 +337,15 @@ def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
              ("ringing to offer webhook (answer)", "rang", "offer"),
              ("offer to the 1's webhook", "offer", "pressed"),
              ("the 1's webhook to the bridge", "pressed", "bridge"))
-    return [(label, [at[end][r] - at[start][r] for r in at["key"]
-                     if r in at[start] and r in at[end]]) for label, start, end in steps]
+    per_caller = [(label, [at[end][r] - at[start][r] for r in at["key"]
+                           if r in at[start] and r in at[end]]) for label, start, end in steps]
+    # The slowest caller's own chain: with 50 callers the p99 is about the slowest one.
+    done = [r for r in at["key"] if r in at["bridge"]]
+    slowest = max(done, key=lambda r: at["bridge"][r] - at["key"][r], default=None)
+    chain = [] if slowest is None else [
+        (label, at[end][slowest] - at[start][slowest]) for label, start, end in steps
+        if slowest in at[start] and slowest in at[end]]
+    return per_caller, chain
 
 
 def cpu_seconds(pid: int) -> float:
@@ -398,6 +406,8 @@ def report(name: str, args, result: dict) -> None:
     print(f"  {'where the time goes':22} p50 / p99 per caller, key to bridge:")
     for label, values in result["segments"]:
         print(f"    {label:42} {p(values, .5):6.3f} / {p(values, .99):6.3f} s")
+    print(f"  {'the slowest caller':22} " + "; ".join(
+        f"{label} {seconds:.2f}" for label, seconds in result["slowest"]))
     print(f"  {'CPU during the burst':22} {result['burst_s']:.1f} s: " + ", ".join(
         f"{role} {seconds:.1f} s" for role, seconds in result["cpu"].items() if seconds))
     queued = result["queued_ms"]
