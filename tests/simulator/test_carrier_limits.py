@@ -30,6 +30,7 @@ def initiated(harness, count: int) -> list[tuple[float, str]]:
 def test_calls_beyond_the_rate_are_queued_and_start_in_creation_order(harness):
     harness.net.set_calls_per_second(0.01)  # one call per 100 simulated s: 2 s of wall clock
     interval_ms = 100_000
+    asked = time.monotonic()
     calls, created = [], []
     for number in VOLUNTEERS:
         calls.append(create(harness, number))
@@ -47,15 +48,28 @@ def test_calls_beyond_the_rate_are_queued_and_start_in_creation_order(harness):
     arrived = initiated(harness, 3)
     assert [sid for _, sid in arrived] == sids
     interval = 100 * TIME_SCALE
-    assert arrived[2][0] - arrived[0][0] >= 2 * interval * 0.9
+    assert arrived[2][0] - asked >= 2 * interval  # in aggregate (see the next test)
 
 
 def test_default_is_one_call_per_simulated_second(harness):
     assert harness.net.calls_per_second == 1.0
-    sids = [create(harness, f"+3161234000{n}").sid for n in range(6)]
+    asked = time.monotonic()
+    calls, created = [], []
+    for n in range(6):
+        calls.append(create(harness, f"+3161234000{n}"))
+        created.append(time.monotonic())
+    # Turns a second apart from the first's, less however late each call was created.
+    for k, call in enumerate(calls):
+        late_ms = (created[k] - created[0]) / TIME_SCALE * 1000
+        assert k * 1000 - late_ms - 1000 <= int(call.queue_time) <= k * 1000
     arrived = initiated(harness, 6)
-    assert {sid for _, sid in arrived} == set(sids)
-    assert arrived[-1][0] - arrived[0][0] >= 5 * TIME_SCALE * 0.9
+    assert {sid for _, sid in arrived} == {c.sid for c in calls}
+    # "In aggregate calls are executed at the rate defined by the CPS. Individual calls may not
+    # execute at the anticipated rate" (https://www.twilio.com/docs/glossary/cps): the sixth
+    # starts five turns after the first could have, but a first start that came late (its
+    # thread ran late) shortens the gaps after it, so the gap between the first and the last
+    # callback is no measure; the time since the first was asked for is.
+    assert arrived[-1][0] - asked >= 5 * TIME_SCALE
 
 
 def test_a_canceled_queued_call_never_rings_and_frees_its_turn(harness):
