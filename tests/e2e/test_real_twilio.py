@@ -89,12 +89,16 @@ def test_a_volunteer_who_picks_up_hears_the_offer_at_once(live):
     leg = live.calls_to(VOLUNTEERS[0])[0]
     live.wait_heard(leg["sid"], OFFER)
     call = live.net.call(leg["sid"])
-    answered = entry(call, "system", "opgenomen")
-    offer = next(e for e in call["transcript"] if e["kind"] == "say")
-    # No silent wait for machine detection: the offer follows the pick-up within a second,
-    # and detection reports its verdict while the volunteer already listens.
-    assert offer["t"] - answered["t"] < 1.0
-    assert not [e for e in call["transcript"] if "machine detection" in e["text"]]
+    transcript = call["transcript"]
+    answered = transcript.index(entry(call, "system", "opgenomen"))
+    offer = next(i for i, e in enumerate(transcript) if e["kind"] == "say")
+    # No silent wait for machine detection: nothing is played between the pick-up and the
+    # offer (synchronous detection would put its silence there), and detection reports its
+    # verdict while the volunteer already listens. (Not a bound on the seconds between them:
+    # that is the webhook's time on a loaded machine, which failed a parallel run at 1 s.)
+    assert [e["kind"] for e in transcript[answered + 1:offer]
+            if e["kind"] in ("pause", "say", "play")] == []
+    assert not [e for e in transcript if "machine detection" in e["text"]]
     live.wait_until(lambda net: any(e["text"] == "AMD (async): human"
                                     for e in net.call(leg["sid"])["transcript"]))
 
