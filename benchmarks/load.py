@@ -290,7 +290,7 @@ def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
 
 
 def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
-             t0) -> list[tuple]:
+             t0) -> tuple[list[tuple[str, list[float]]], list[tuple[str, float]]]:
     """Where a caller's time goes, step by step from the key to the bridge: (label, seconds
     per caller), and the slowest caller's (label, seconds). Each caller's first leg and
     winning leg; clocks as the carrier saw them."""
@@ -358,8 +358,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cpu_by_role(processes) -> dict[str, float]:
-    """CPU seconds so far of the web server (with its engine under SQLite), the engines, PostgreSQL's backends (every postgres
-    process on the machine: run nothing else against it) and this process (the carrier)."""
+    """CPU seconds so far of the web server (with its engine under SQLite), the engines,
+    PostgreSQL's backends (every postgres process on the machine: run nothing else against
+    it) and this process (the carrier)."""
     web, *engines = processes
     postgres = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
                 and _comm(d) == "postgres"]

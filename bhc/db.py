@@ -86,9 +86,10 @@ class Database:
             self.engine = create_engine(url, **engine_options)
             _tune_sqlite(self.engine)
         else:
-            if role is not None:
-                engine_options.setdefault("connect_args", {}).setdefault(
-                    "application_name", f"bhc {role} {os.getpid()}")
+            if role is not None:  # a copy: the caller's connect_args stay theirs
+                engine_options["connect_args"] = {
+                    "application_name": f"bhc {role} {os.getpid()}",
+                    **engine_options.get("connect_args", {})}
             engine_options.setdefault("pool_size", 10)
             engine_options.setdefault("max_overflow", 20)
             self.engine = create_engine(url, **engine_options)
