@@ -78,7 +78,8 @@ class Exchange:
         self._add_alerts_job(self.scheduler)
         self.scheduler.start()
         if self.db.is_postgres:
-            self.listener = Listener(self.config.database.url, self.wake)
+            self.listener = Listener(self.config.database.url, self.wake,
+                                     engine_id=self.engine.engine_id)
             self.listener.start()
 
     def start_watchdog(self) -> None:

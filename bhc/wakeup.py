@@ -5,6 +5,11 @@ A city runs webhooks in gunicorn workers and the engine in one ``bhc worker``
 choice only at its next poll; a notification lets it act within milliseconds. Notifications
 carry no data: the database stays the only source of truth, and a lost notification costs at
 most one poll interval.
+
+With several engine processes, each wake-up goes to one of them, in turn, on a channel of its
+own: every engine steps through every open search, so one step per wake-up is enough, and
+waking them all made each do the same step, three times the statements and the row-lock races
+of one engine for the same work (``benchmarks/load.py --engines 3``).
 """
 
 from __future__ import annotations
@@ -12,13 +17,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
+from datetime import timedelta
 from typing import Callable
 
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bhc.db import Database
+from bhc.db import Database, utcnow
+from bhc.engines import heartbeat
 
 log = logging.getLogger(__name__)
 CHANNEL = "bhc_engine"
@@ -26,6 +34,11 @@ CHANNEL = "bhc_engine"
 LISTEN_TIMEOUT_S = 1.0
 # After the connection is lost: wait this long, doubling up to the maximum, before reconnecting.
 RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.5, 30.0
+# Wake-ups go to engines whose heartbeat (written every second) is at most this old: one that
+# died is no longer woken within a few seconds, its wake-ups meanwhile covered by the others'
+# polls. Which engines those are is read again this often.
+AWAKE_WITHIN = timedelta(seconds=2.5)
+ENGINES_EVERY_S = 1.0
 
 
 def channel(url: str) -> str:
@@ -37,11 +50,17 @@ def channel(url: str) -> str:
     return f"{CHANNEL}_{suffix}"[:63] if suffix else CHANNEL
 
 
-def notify(db: Database) -> None:
-    """Tell whichever process runs the engine that something happened (PostgreSQL only)."""
+def engine_channel(url: str, engine_id: str) -> str:
+    """The channel of one engine process of this exchange."""
+    return f"{channel(url)[:50]}_{engine_id[:12]}"
+
+
+def notify(db: Database, to: str | None = None) -> None:
+    """Tell the engine on channel ``to`` (default: every engine of this exchange) that
+    something happened (PostgreSQL only)."""
     try:
         with db.engine.connect() as connection:
-            connection.execute(text(f"NOTIFY {channel(db.url)}"))
+            connection.execute(text(f"NOTIFY {to or channel(db.url)}"))
             connection.commit()
     except Exception as exc:  # the engine's poll still picks the change up
         log.warning("could not notify the engine: %s", exc.__class__.__name__)
@@ -52,10 +71,14 @@ class Notifier:
     its answer to the carrier waits for no connection, NOTIFY and commit of its own (three
     round trips, each a wait for the interpreter's lock in a busy process), and the wake-ups
     of a burst of webhooks go out as one NOTIFY. The flag is raised after the webhook's
-    transaction committed, so the engine that wakes sees its change."""
+    transaction committed, so the engine that wakes sees its change. Each NOTIFY goes to the
+    next engine process in turn (all of them while none has a heartbeat)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._engines: list[str] = []
+        self._engines_read = float("-inf")
+        self._turn = 0
         self._wanted = False
         self._due = threading.Event()
         self._stop = threading.Event()
@@ -86,9 +109,24 @@ class Notifier:
                 # Cleared before sending: a request from now on is covered by this NOTIFY,
                 # which goes out after its transaction committed.
                 self._wanted = False
-                notify(self.db)
+                notify(self.db, self._next_channel())
             if self._stop.is_set():
                 return
+
+    def _next_channel(self) -> str | None:
+        """The channel of the engine whose turn it is to be woken; None: every engine's."""
+        if time.monotonic() - self._engines_read >= ENGINES_EVERY_S:
+            self._engines_read = time.monotonic()
+            try:
+                with self.db.session() as session:
+                    self._engines = heartbeat.awake_ids(session, utcnow(), AWAKE_WITHIN)
+            except Exception as exc:  # the database is away: so is the NOTIFY, which says so
+                log.debug("could not read the engines to wake: %s", exc.__class__.__name__)
+                self._engines = []
+        if not self._engines:
+            return None
+        self._turn += 1
+        return engine_channel(self.db.url, self._engines[self._turn % len(self._engines)])
 
 
 def libpq_conninfo(url: str) -> str:
@@ -98,11 +136,15 @@ def libpq_conninfo(url: str) -> str:
 
 
 class Listener:
-    """A thread that calls ``on_wake`` whenever a NOTIFY arrives on the channel."""
+    """A thread that calls ``on_wake`` whenever a NOTIFY arrives on the exchange's channel, or
+    on the channel of engine ``engine_id``."""
 
-    def __init__(self, url: str, on_wake: Callable[[], None]) -> None:
+    def __init__(self, url: str, on_wake: Callable[[], None],
+                 engine_id: str | None = None) -> None:
         self.conninfo = libpq_conninfo(url)
-        self.channel = channel(url)
+        self.channels = [channel(url)]
+        if engine_id is not None:
+            self.channels.append(engine_channel(url, engine_id))
         self.on_wake = on_wake
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bhc-listen", daemon=True)
@@ -120,7 +162,8 @@ class Listener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as connection:
-                    connection.execute(f"LISTEN {self.channel}")
+                    for name in self.channels:
+                        connection.execute(f"LISTEN {name}")
                     self.listening.set()
                     delay = RECONNECT_FIRST_S
                     # Anything may have happened while we were not listening.

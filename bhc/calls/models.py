@@ -14,7 +14,7 @@ from bhc.db import Base
 from matching.policy import UnmatchedReason
 
 if TYPE_CHECKING:
-    from bhc.neighbourhoods.models import Neighbourhood
+    from bhc.neighbourhoods.models import Category, Neighbourhood
     from bhc.people.models import Participant
 
 
@@ -128,6 +128,12 @@ class HelpRequest(Base):
     neighbourhood: Mapped[Neighbourhood] = relationship()
     caller: Mapped[Participant | None] = relationship()
     legs: Mapped[list[CallLeg]] = relationship(back_populates="request", order_by="CallLeg.id")
+    # The menu entry chosen, for its label; by slug, not a foreign key: a request keeps its
+    # slug when a coordinator removes the entry.
+    category: Mapped[Category | None] = relationship(
+        primaryjoin="and_(foreign(HelpRequest.neighbourhood_id) == Category.neighbourhood_id, "
+                    "foreign(HelpRequest.category_slug) == Category.slug)",
+        viewonly=True, uselist=False)
 
     @property
     def queue_name(self) -> str:

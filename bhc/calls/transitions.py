@@ -66,17 +66,26 @@ def transition(session: Session, request: HelpRequest | int,
     for state in states:
         if (state, new) not in ALLOWED:
             raise ForbiddenTransition(f"a request may not go from {state} to {new}")
-    request_id = request if isinstance(request, int) else request.id
-    moved = session.execute(
-        update(HelpRequest)
-        .where(HelpRequest.id == request_id, HelpRequest.state.in_(states), *where)
-        .values(state=new, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    given_id = isinstance(request, int)
+    request_id = request if given_id else request.id
+    statement = (update(HelpRequest)
+                 .where(HelpRequest.id == request_id, HelpRequest.state.in_(states), *where)
+                 .values(state=new, **values))
+    if given_id:
+        moved = session.execute(
+            statement.execution_options(synchronize_session=False)).rowcount
+    else:
+        # The row as this UPDATE left it comes back with it, refreshing the object in the
+        # same round trip: in a burst the request's row lock is held until commit, and every
+        # other webhook of this request waits that long.
+        moved = session.execute(
+            statement.returning(HelpRequest)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        ).scalars().first() is not None
+        if not moved:
+            session.refresh(request)
     if moved:
         metrics.request_ended(session, new, values.get("outcome"))
         if new == RequestState.UNMATCHED:
             incidents.request_unmatched(session, request_id, values.get("ended_at") or utcnow())
-    if not isinstance(request, int):
-        session.refresh(request)
     return bool(moved)

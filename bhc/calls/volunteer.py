@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, joinedload
 from bhc import metrics
 from bhc.audit import services as audit
 from bhc.calls import caller, machines
-from bhc.calls.caller import category_label
 from bhc.calls.legs import TERMINAL, advance_status, is_machine
 from bhc.calls.models import (
     OPEN_STATES,
@@ -80,11 +79,12 @@ class OfferView:
 def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
     request = leg.request
     language = _volunteer_language(leg)
+    category = request.category  # loaded with the leg (``_leg_to_hear``)
     return OfferView(
         kind=kind,
         language=language,
         neighbourhood=request.neighbourhood.name,
-        category=category_label(session, request, language),
+        category=category.label(language) if category else (request.category_slug or ""),
         queue_name=request.queue_name,
         request_id=request.id,
         more_time=bool(leg.volunteer and leg.volunteer.needs_more_time),
@@ -92,13 +92,14 @@ def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
 
 
 def _leg_to_hear(session: Session, leg_id: int) -> CallLeg | None:
-    """The leg with what a volunteer's webhook tells them (its request and neighbourhood, the
-    volunteer), in one round trip instead of one per object: in a burst every answered
-    volunteer's offer, key and goodbye waits for them."""
+    """The leg with what a volunteer's webhook tells them (its request, neighbourhood and
+    category, the volunteer), in one round trip instead of one per object: in a burst every
+    answered volunteer's offer, key and goodbye waits for them."""
+    request = joinedload(CallLeg.request, innerjoin=True)
     return session.scalars(
         select(CallLeg).where(CallLeg.id == leg_id)
-        .options(joinedload(CallLeg.request, innerjoin=True)
-                 .joinedload(HelpRequest.neighbourhood, innerjoin=True),
+        .options(request.joinedload(HelpRequest.neighbourhood, innerjoin=True),
+                 request.joinedload(HelpRequest.category),
                  joinedload(CallLeg.volunteer))
     ).first()
 
@@ -201,6 +202,9 @@ def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> Of
 
 def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
     request = leg.request
+    # Read before the request's row is locked by the compare-and-set, which holds it (and
+    # every other webhook of this request) until commit.
+    volunteers_rung = len(request.legs)
     leg_is_live = exists().where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
     won = transition(session, request, OPEN_STATES, RequestState.MATCHED, where=[leg_is_live],
                      outcome=RequestOutcome.MATCHED, ended_at=now)
@@ -211,7 +215,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         return _view(session, leg, _closed_kind(leg))
     _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
-    session.add(
+    match = (
         Match(
             request_id=request.id,
             leg_id=leg.id,
@@ -219,23 +223,28 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
             asker_id=request.caller_id,
             matched_at=now,
             time_to_match_s=(now - started).total_seconds(),
-            volunteers_rung=len(request.legs),
+            volunteers_rung=volunteers_rung,
         )
     )
-    metrics.matched(session, len(request.legs))
-    followups.schedule(session, request.id)
+    session.add(match)
+    metrics.matched(session, volunteers_rung)
+    followups.schedule(session, match)
     log.info("request %s matched on leg %s", request.id, leg.id)
     return _view(session, leg, _accepted_kind(leg))
 
 
 def _decide(session: Session, leg: CallLeg, outcome: LegOutcome, key: str, now: datetime) -> None:
-    session.execute(
+    """Record the volunteer's decision unless the leg already has an outcome; the leg shows
+    what the database settled on (the UPDATE's RETURNING refreshes it)."""
+    decided = session.execute(
         update(CallLeg)
         .where(CallLeg.id == leg.id, CallLeg.outcome.is_(None))
         .values(outcome=outcome, key_pressed=key, decided_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.refresh(leg)
+        .returning(CallLeg)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).scalars().first()
+    if decided is None:
+        session.refresh(leg)
 
 
 def no_key(session: Session, leg_id: int, now: datetime) -> None:

@@ -65,6 +65,16 @@ def live_ids(now: datetime):
             .where(EngineProcess.stopped_at.is_(None), last_sign >= now - ENGINE_GONE_AFTER))
 
 
+def awake_ids(session: Session, now: datetime, within: timedelta) -> list[str]:
+    """Ids of engines not stopped that said they are alive (or started) within ``within``,
+    in a stable order: the ones to wake."""
+    last_sign = func.coalesce(EngineProcess.alive_at, EngineProcess.started_at)
+    return list(session.scalars(
+        select(EngineProcess.id)
+        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within)
+        .order_by(EngineProcess.id)))
+
+
 def stopped(session: Session, engine_id: str, now: datetime) -> None:
     """A clean exit: the engine is not merely silent, it is gone."""
     session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)

@@ -75,12 +75,10 @@ class Timing:
 # --- scheduling and placing ----------------------------------------------------------------------
 
 
-def schedule(session: Session, request_id: int) -> None:
-    """A match was just made for this request: one follow-up per side, timed by the engine."""
-    session.flush()
-    match_id = session.scalar(select(Match.id).where(Match.request_id == request_id))
+def schedule(session: Session, match: Match) -> None:
+    """A match was just made: one follow-up per side, timed by the engine."""
     for side in SIDES:
-        session.add(FollowUp(match_id=match_id, side=side, state=FollowUpState.DUE))
+        session.add(FollowUp(match=match, side=side, state=FollowUpState.DUE))
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 
-from bhc.db import Database
+from bhc import wakeup
+from bhc.db import Database, utcnow
+from bhc.engines import heartbeat
 from bhc.wakeup import Listener, Notifier, libpq_conninfo, notify
 
 # A NOTIFY arrives in milliseconds; the deadline only bounds a failing test on a loaded machine.
@@ -80,6 +83,57 @@ def test_a_stopping_notifier_still_sends_the_wake_up_it_was_asked_for(postgres):
         notifier.stop()
         assert woken.wait(DEADLINE_S), "the last wake-up was lost on stopping"
 
+
+
+class Counted:
+    """A listener's wake-ups after its first (catching up on connecting), and a condition to
+    wait on for a given total over several of them."""
+
+    def __init__(self, changed: threading.Condition) -> None:
+        self.changed = changed
+        self.calls = 0
+
+    @property
+    def woken(self) -> int:
+        return max(0, self.calls - 1)
+
+    def __call__(self) -> None:
+        with self.changed:
+            self.calls += 1
+            self.changed.notify_all()
+
+
+def test_each_wake_up_goes_to_one_live_engine_in_turn_and_none_to_a_silent_one(postgres,
+                                                                               monkeypatch):
+    # Generous, so that a slow machine's pauses never make the live engines look silent.
+    monkeypatch.setattr(wakeup, "AWAKE_WITHIN", timedelta(hours=1))
+    now = utcnow()
+    with postgres.session() as session:
+        live = [heartbeat.register(session, now) for _ in range(2)]
+        silent = heartbeat.register(session, now - timedelta(hours=2))
+    changed = threading.Condition()
+    counts = {engine_id: Counted(changed) for engine_id in [*live, silent]}
+    listeners = [Listener(postgres.url, counts[engine_id], engine_id=engine_id)
+                 for engine_id in counts]
+    for listener in listeners:
+        listener.start()
+    notifier = Notifier(postgres)
+    try:
+        for listener in listeners:
+            assert listener.listening.wait(DEADLINE_S)
+        with changed:
+            assert changed.wait_for(lambda: all(c.calls for c in counts.values()), DEADLINE_S)
+        for sent in range(1, 5):
+            notifier.request()
+            with changed:
+                assert changed.wait_for(
+                    lambda: sum(c.woken for c in counts.values()) >= sent, DEADLINE_S)
+        assert [counts[engine_id].woken for engine_id in live] == [2, 2]
+        assert counts[silent].woken == 0
+    finally:
+        notifier.stop()
+        for listener in listeners:
+            listener.stop()
 
 
 def test_the_listener_reconnects_after_losing_its_connection(postgres):

@@ -53,10 +53,11 @@ def a_match(session, neighbourhood_id: int, matched_at, *, conversation_over=Tru
                   outcome="accepted", answered_at=matched_at)
     session.add(leg)
     session.flush()
-    session.add(Match(request_id=request.id, leg_id=leg.id, helper_id=helper.id,
-                      asker_id=request.caller_id, matched_at=matched_at, time_to_match_s=30,
-                      volunteers_rung=1))
-    followups.schedule(session, request.id)
+    match = Match(request_id=request.id, leg_id=leg.id, helper_id=helper.id,
+                  asker_id=request.caller_id, matched_at=matched_at, time_to_match_s=30,
+                  volunteers_rung=1)
+    session.add(match)
+    followups.schedule(session, match)
     session.flush()
 
 
