@@ -191,13 +191,21 @@ class Engine:
         housekeeping = self._housekeeping_due()
         if housekeeping:
             self.recover()
-        rare = self._rare_work()
-        self._stop_legs_of_finished_requests()
+        # What there is to do, read in one transaction: every engine polls every second, and
+        # most steps find little, so their reads are most of an idle step's cost.
+        with self.db.session() as session:
+            rare = self._rare_work(session)
+            to_stop = self._legs_to_stop(session)
+            searches = self._searches_to_advance(session)
+        if to_stop:
+            self._stop_legs(to_stop)
         if rare.machines:
             self._end_calls_machines_took()
         if housekeeping:
             self._expire_lost_legs()
-        for request_id in self._searches_to_advance():
+            with self.db.session() as session:  # expired legs may have freed searches
+                searches = self._searches_to_advance(session)
+        for request_id in searches:
             self._advance(request_id)
         if rare.call_backs:
             self._call_back_residents()
@@ -209,19 +217,18 @@ class Engine:
             self._place_follow_ups()
             self._delete_finished_queues()
 
-    def _rare_work(self):
+    def _rare_work(self, session):
         """Which of the kinds of work most steps find none of are there now, in one statement:
         calls machines took, call-backs and reconnections to place, sign-up code calls. Each
         step of every engine asked for each in a transaction of its own, which under a burst
         of wake-ups was half an idle step's cost. Work that appears later in this step is
         found by the next, which the webhook that made it asks for."""
-        with self.db.session() as session:
-            return session.execute(select(
-                machines.calls_to_end_pending().label("machines"),
-                callbacks.residents_to_call_pending().label("call_backs"),
-                reconnections.pending(self.clock()).label("reconnections"),
-                signups.calls_pending().label("sign_ups"),
-            )).one()
+        return session.execute(select(
+            machines.calls_to_end_pending().label("machines"),
+            callbacks.residents_to_call_pending().label("call_backs"),
+            reconnections.pending(self.clock()).label("reconnections"),
+            signups.calls_pending().label("sign_ups"),
+        )).one()
 
     def _housekeeping_due(self) -> bool:
         """In every step when stepping inline (tests, a one-off run); in a running engine at
@@ -234,7 +241,7 @@ class Engine:
         self._last_housekeeping = now
         return True
 
-    def _searches_to_advance(self) -> list[int]:
+    def _searches_to_advance(self, session) -> list[int]:
         """Searching requests the policy may act on: no call of theirs is live, or they have
         waited too long. The rest can only be told to wait, so they cost no work per step."""
         now = self.clock()
@@ -243,14 +250,13 @@ class Engine:
             seconds=self.limits.max_wait_s)
         callback_round_due = and_(HelpRequest.state == RequestState.CALLBACK_DUE,
                                   HelpRequest.next_round_at <= now, ~live_leg)
-        with self.db.session() as session:
-            return list(session.scalars(
-                select(HelpRequest.id)
-                .where(or_(and_(HelpRequest.state == RequestState.SEARCHING,
-                                or_(~live_leg, waited_too_long)),
-                           callback_round_due))
-                .order_by(HelpRequest.id)
-            ))
+        return list(session.scalars(
+            select(HelpRequest.id)
+            .where(or_(and_(HelpRequest.state == RequestState.SEARCHING,
+                            or_(~live_leg, waited_too_long)),
+                       callback_round_due))
+            .order_by(HelpRequest.id)
+        ))
 
     def _advance(self, request_id: int) -> None:
         now = self.clock()
@@ -439,27 +445,29 @@ class Engine:
             return None
         return self.urls.url(path, **query)
 
-    def _stop_legs_of_finished_requests(self) -> None:
+    @staticmethod
+    def _legs_to_stop(session) -> list[int]:
+        """Live legs of requests that are over: matched, abandoned or unmatched."""
+        return list(session.scalars(
+            select(CallLeg.id)
+            .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
+            .where(
+                HelpRequest.state.not_in(OPEN_STATES),
+                CallLeg.status.in_(LIVE_LEG_STATUSES),
+                or_(CallLeg.outcome.is_(None),
+                    # a volunteer on hold for a call-back that came to nothing
+                    and_(CallLeg.outcome == LegOutcome.ACCEPTED,
+                         HelpRequest.state != RequestState.MATCHED)),
+                CallLeg.stop_requested_at.is_(None),
+            )
+        ))
+
+    def _stop_legs(self, to_stop: list[int]) -> None:
         """Once a request is matched, abandoned or unmatched, its other live legs must stop:
         ringing ones are cancelled, answered ones hear that the request was taken or withdrawn,
         and those still waiting for their turn at the carrier are never placed."""
         now = self.clock()
         with self.db.session() as session:
-            to_stop = session.scalars(
-                select(CallLeg.id)
-                .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
-                .where(
-                    HelpRequest.state.not_in(OPEN_STATES),
-                    CallLeg.status.in_(LIVE_LEG_STATUSES),
-                    or_(CallLeg.outcome.is_(None),
-                        # a volunteer on hold for a call-back that came to nothing
-                        and_(CallLeg.outcome == LegOutcome.ACCEPTED,
-                             HelpRequest.state != RequestState.MATCHED)),
-                    CallLeg.stop_requested_at.is_(None),
-                )
-            ).all()
-            if not to_stop:
-                return
             # Marked in one statement that returns the legs as they are now: of two engines
             # only one stops each, and a placement finishing meanwhile either shows its sid
             # here or sees the mark (and cancels its call itself).
