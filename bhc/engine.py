@@ -192,11 +192,12 @@ class Engine:
         if housekeeping:
             self.recover()
         # What there is to do, read in one transaction: every engine polls every second, and
-        # most steps find little, so their reads are most of an idle step's cost.
+        # most steps find little, so their reads are most of an idle step's cost. (Searches
+        # are read after the lost legs expire in a step that does housekeeping.)
         with self.db.session() as session:
             rare = self._rare_work(session)
             to_stop = self._legs_to_stop(session)
-            searches = self._searches_to_advance(session)
+            searches = [] if housekeeping else self._searches_to_advance(session)
         if to_stop:
             self._stop_legs(to_stop)
         if rare.machines:

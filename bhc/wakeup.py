@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bhc.db import Database, utcnow
 from bhc.engines import heartbeat
+from bhc.engines.models import EngineProcess
 
 log = logging.getLogger(__name__)
 CHANNEL = "bhc_engine"
@@ -119,7 +120,8 @@ class Notifier:
             self._engines_read = time.monotonic()
             try:
                 with self.db.session() as session:
-                    self._engines = heartbeat.awake_ids(session, utcnow(), AWAKE_WITHIN)
+                    self._engines = list(session.scalars(
+                        heartbeat.live_ids(utcnow(), AWAKE_WITHIN).order_by(EngineProcess.id)))
             except Exception as exc:  # the database is away: so is the NOTIFY, which says so
                 log.debug("could not read the engines to wake: %s", exc.__class__.__name__)
                 self._engines = []

@@ -452,7 +452,14 @@ def _abandon(session: Session, request: HelpRequest, now: datetime, outcome: Req
 
 def category_label(session: Session, request: HelpRequest, language: str | None = None) -> str:
     """The request's category as the given language (default: the caller's) calls it."""
-    category = _category(session, request.neighbourhood_id, request.category_slug)
+    return label_of(request, _category(session, request.neighbourhood_id,
+                                       request.category_slug), language)
+
+
+def label_of(request: HelpRequest, category: Category | None,
+             language: str | None = None) -> str:
+    """``category_label`` given the request's menu entry (None: it was removed, or none was
+    chosen yet)."""
     if category is None:
         return request.category_slug or ""
     return category.label(language or request.language)

@@ -79,12 +79,12 @@ class OfferView:
 def _view(session: Session, leg: CallLeg, kind: OfferKind) -> OfferView:
     request = leg.request
     language = _volunteer_language(leg)
-    category = request.category  # loaded with the leg (``_leg_to_hear``)
     return OfferView(
         kind=kind,
         language=language,
         neighbourhood=request.neighbourhood.name,
-        category=category.label(language) if category else (request.category_slug or ""),
+        # the category is loaded with the leg (``_leg_to_hear``)
+        category=caller.label_of(request, request.category, language),
         queue_name=request.queue_name,
         request_id=request.id,
         more_time=bool(leg.volunteer and leg.volunteer.needs_more_time),
@@ -215,16 +215,14 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         return _view(session, leg, _closed_kind(leg))
     _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
-    match = (
-        Match(
-            request_id=request.id,
-            leg_id=leg.id,
-            helper_id=leg.volunteer_id,
-            asker_id=request.caller_id,
-            matched_at=now,
-            time_to_match_s=(now - started).total_seconds(),
-            volunteers_rung=volunteers_rung,
-        )
+    match = Match(
+        request_id=request.id,
+        leg_id=leg.id,
+        helper_id=leg.volunteer_id,
+        asker_id=request.caller_id,
+        matched_at=now,
+        time_to_match_s=(now - started).total_seconds(),
+        volunteers_rung=volunteers_rung,
     )
     session.add(match)
     metrics.matched(session, volunteers_rung)

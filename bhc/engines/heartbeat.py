@@ -56,23 +56,13 @@ def alive(session: Session, engine_id: str, now: datetime) -> None:
                     .values(alive_at=now))
 
 
-def live_ids(now: datetime):
-    """A subquery of the ids of engines that are not gone: not stopped, and alive (or, before
-    their first beat, started) within ``ENGINE_GONE_AFTER``."""
+def live_ids(now: datetime, within: timedelta = ENGINE_GONE_AFTER):
+    """A query of the ids of engines that are not gone: not stopped, and alive (or, before
+    their first beat, started) within ``within``."""
     last_sign = func.coalesce(EngineProcess.alive_at, EngineProcess.last_step_at,
                               EngineProcess.started_at)
     return (select(EngineProcess.id)
-            .where(EngineProcess.stopped_at.is_(None), last_sign >= now - ENGINE_GONE_AFTER))
-
-
-def awake_ids(session: Session, now: datetime, within: timedelta) -> list[str]:
-    """Ids of engines not stopped that said they are alive (or started) within ``within``,
-    in a stable order: the ones to wake."""
-    last_sign = func.coalesce(EngineProcess.alive_at, EngineProcess.started_at)
-    return list(session.scalars(
-        select(EngineProcess.id)
-        .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within)
-        .order_by(EngineProcess.id)))
+            .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within))
 
 
 def stopped(session: Session, engine_id: str, now: datetime) -> None:
