@@ -302,8 +302,9 @@ def to_coordinator(session, help_request: HelpRequest, asked: ToCoordinator,
 
 
 def _hold_in_queue(help_request: HelpRequest, category: str | None,
-                   retried: bool = False) -> VoiceResponse:
-    """Into the request's queue; ``category`` None puts a caller back after a failed wait."""
+                   retried: str | None = None) -> VoiceResponse:
+    """Into the request's queue; ``category`` None puts a caller back after a wait that failed
+    at ``retried`` (caller.failed_wait_tag)."""
     response = VoiceResponse()
     if category is None:
         prompts.say(response, help_request.language,
@@ -316,7 +317,7 @@ def _hold_in_queue(help_request: HelpRequest, category: str | None,
         help_request.queue_name,
         wait_url=url(urls.HOLD),
         wait_url_method="POST",
-        action=url(urls.QUEUE_ENDED, **({"retried": 1} if retried else {})),
+        action=url(urls.QUEUE_ENDED, **({"retried": retried} if retried else {})),
         method="POST",
     )
     return response
@@ -376,12 +377,15 @@ def queue_ended():
                    or (help_request.state == RequestState.MATCHED
                        and help_request.callback_until is None))
         if result in FAILED_WAITS and on_hold:
-            if not request.args.get("retried"):
-                log.warning("request %s: the wait in its queue failed (%s); back on hold",
-                            help_request.id, result)
-                return twiml(_hold_in_queue(help_request, None, retried=True))
+            failed_at = caller.failed_wait_tag(session, help_request)
+            if request.args.get("retried") != failed_at:
+                log.warning("request %s: the wait in its queue failed (%s, %s); back on hold",
+                            help_request.id, result, failed_at)
+                return twiml(_hold_in_queue(help_request, None, retried=failed_at))
             log.error("request %s: the wait in its queue failed twice (%s)", help_request.id,
                       result)
+            # The apology ends the call: a winner who left takes no match along.
+            volunteer.reopen_if_winner_left(session, help_request, utcnow())
         queues.wait_ended(session, request.form.get("QueueSid"), help_request.queue_name,
                           utcnow(), request_id=help_request.id)
         if result == "bridged":

@@ -430,6 +430,17 @@ def _left_waiting(session: Session, request: HelpRequest, now: datetime) -> bool
     return moved
 
 
+def failed_wait_tag(session: Session, request: HelpRequest) -> str:
+    """What a failed wait in the queue failed at, for the queue's action URL: the search ("1")
+    or, once a volunteer pressed 1, the bridge to that volunteer ("leg-<id>"). A wait that
+    fails twice at the same thing ends the call; the bridge to a new winner, after an earlier
+    one left during the announcement, gets its own second chance."""
+    if request.state != RequestState.MATCHED:
+        return "1"
+    leg_id = session.scalar(select(Match.leg_id).where(Match.request_id == request.id))
+    return f"leg-{leg_id}" if leg_id is not None else "1"
+
+
 def hung_up_on_hold(request: HelpRequest) -> bool:
     """The caller hung up on hold (if a volunteer had pressed 1, before the bridge)."""
     return (request.state == RequestState.ABANDONED

@@ -183,6 +183,21 @@ class Processes:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) \
             if path.exists() else ""
 
+    def problems(self, name: str, lines: int = 80) -> str:
+        """The log's warnings, errors and tracebacks (with the lines after them), where the
+        tail alone may be long past the webhook that failed."""
+        path = self.logs / f"{name}.log"
+        if not path.exists():
+            return ""
+        found, after = [], 0
+        for line in path.read_text(errors="replace").splitlines():
+            if any(mark in line for mark in ("WARNING", "ERROR", "Traceback")):
+                after = 12
+            if after:
+                found.append(line)
+                after -= 1
+        return "\n".join(found[:lines])
+
     def stop(self) -> None:
         for _, process in self.running:
             if process.poll() is None:
@@ -383,6 +398,7 @@ def run_city(database: Database, tmp_path: Path, monkeypatch, *, callers: int, e
     except BaseException:
         for name, _ in processes.running:
             print(f"--- {name} log (tail) ---\n{processes.tail(name)}")
+            print(f"--- {name} log (problems) ---\n{processes.problems(name)}")
         raise
     finally:
         processes.stop()

@@ -8,11 +8,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bhc.calls.models import CallToEnd
 from bhc.db import utcnow
-from bhc.models import CallLeg, HelpRequest
+from bhc.models import CallLeg, HelpRequest, Match
 from tests.integration.test_webhooks import CALL, request_of, said, search_started, start
 
 
@@ -119,6 +119,50 @@ def test_a_failed_wait_puts_a_searching_caller_back_on_hold_once(phone, exchange
                         QueueResult="system-error")
     assert "Sorry, er ging bij ons iets mis." in said(failed)
     assert request_of(exchange).state == "abandoned"
+
+
+def test_each_winner_whose_bridge_falls_through_gets_its_own_retry(phone, exchange, carrier):
+    """Found by tests/e2e/test_city_deployment.py on a loaded machine: two winners in turn hung
+    up during the caller's announcement (QueueResult error, the dequeuing call gone), and the
+    second failure counted as the first wait's retry: the caller heard the apology and was
+    hung up on, with the request left matched."""
+    search_started(phone, exchange, carrier)
+    retried = None
+    for n in range(2):
+        leg = leg_of_index(exchange, n)
+        sid = carrier.placed[n]["sid"]
+        phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+        phone.post(f"/ivr/volunteer/status?leg={leg.id}", CallSid=sid, CallStatus="completed")
+        again = phone.post("/ivr/caller/queue-ended" + (f"?retried={retried}" if retried else ""),
+                           CallSid=CALL, QueueResult="error", QueueSid="QU" + "1" * 32)
+        enqueue = ET.fromstring(again.data).find("Enqueue")
+        assert enqueue is not None, said(again)
+        retried = enqueue.get("action").rsplit("retried=", 1)[1]
+        assert retried == f"leg-{leg.id}"
+        hold = phone.post("/ivr/caller/hold", CallSid=CALL, QueueSid="QU" + "1" * 32,
+                          QueueTime="30")
+        assert "We zoeken nog naar een buur" in said(hold)
+        assert request_of(exchange).state == "searching", "the search goes on"
+        exchange.engine.tick()
+    assert len(carrier.placed) == 2, "both groceries volunteers were rung, nobody twice"
+
+
+def test_a_bridge_that_fails_twice_to_one_winner_leaves_no_match(phone, exchange, carrier):
+    leg = search_started(phone, exchange, carrier)
+    sid = carrier.placed[0]["sid"]
+    phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+    phone.post(f"/ivr/volunteer/status?leg={leg.id}", CallSid=sid, CallStatus="completed")
+    failed = phone.post(f"/ivr/caller/queue-ended?retried=leg-{leg.id}", CallSid=CALL,
+                        QueueResult="error")
+    assert "Sorry, er ging bij ons iets mis." in said(failed)
+    assert request_of(exchange).state == "abandoned"
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Match)) == 0
+
+
+def leg_of_index(exchange, n: int) -> CallLeg:
+    with exchange.db.session() as session:
+        return session.scalars(select(CallLeg).order_by(CallLeg.id)).all()[n]
 
 
 def test_only_a_hang_up_abandons_a_search(phone, exchange, carrier):
