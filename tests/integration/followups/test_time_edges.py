@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bhc.followups import services as followups
 from bhc.models import CallLeg, FollowUp, HelpRequest, Match, Neighbourhood, Participant
@@ -38,9 +38,10 @@ def person(session, phone: str) -> Participant:
     return session.scalar(select(Participant).where(Participant.phone == phone))
 
 
-def a_match(session, neighbourhood_id: int, matched_at, *, conversation_over=True) -> None:
+def a_match(session, neighbourhood_id: int, matched_at, *, conversation_over=True,
+            call_sid="CAmatched") -> None:
     """The caller was put through to the helper at ``matched_at``; both follow-ups wait."""
-    request = HelpRequest(call_sid="CAmatched", neighbourhood_id=neighbourhood_id,
+    request = HelpRequest(call_sid=call_sid, neighbourhood_id=neighbourhood_id,
                           caller_id=person(session, CALLER).id, category_slug="groceries",
                           state="matched", outcome="matched", language="nl",
                           created_at=matched_at - timedelta(minutes=1),
@@ -199,3 +200,38 @@ def test_a_conversation_never_reported_over_counts_as_over_after_three_hours(dat
     assert over == utc("2026-10-25 03:30")
     assert called(database, over, timing) == set()
     assert called(database, over + SECOND, timing) == {CALLER, HELPER}
+
+
+def statements_of(database, step) -> int:
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        with database.session() as session:
+            step(session)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_a_burst_of_matches_is_timed_and_claimed_in_statements_per_batch(database, segbroek):
+    """A burst of matches gives the engine a batch of follow-ups while callers wait on hold:
+    timing them reads their people and neighbourhoods once for the batch, and claiming them
+    costs one statement more per call placed, not a handful."""
+    matched_at = utc("2026-01-14 12:00")
+    due = utc("2026-01-15 09:00")
+    counts = {}
+    for n in (1, 6):
+        with database.session() as session:
+            for i in range(n):
+                a_match(session, segbroek, matched_at, call_sid=f"CAburst{n}-{i}")
+        counts[n] = (
+            statements_of(database, lambda s: followups.claim_due(s, matched_at, NEXT_MORNING)),
+            statements_of(database, lambda s: followups.claim_due(s, due, NEXT_MORNING)))
+    assert due_at(database) == {"asker": due, "helper": due}
+    (timing_one, claiming_one), (timing_six, claiming_six) = counts[1], counts[6]
+    assert timing_six == timing_one, counts
+    assert claiming_six - claiming_one == 2 * 6 - 2 * 1, counts
