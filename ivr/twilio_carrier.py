@@ -28,7 +28,12 @@ TWILIO_API = "https://api.twilio.com"
 # The statusCallbackEvent names (Call resource): "answered" is an event, not a CallStatus.
 # Not "initiated": a ring time counts from the first news, and "ringing" follows "initiated"
 # within moments; asking for both cost a webhook per call, a ninth of all of them at a burst.
-STATUS_EVENTS = ["ringing", "answered", "completed"]
+# Not "answered" either: the call's Url is requested when it is answered ("Call resource",
+# https://www.twilio.com/docs/voice/api/call-resource, Url: the TwiML "when the call
+# connects"), and every answer webhook records the answer itself (a volunteer's offer marks
+# the leg in progress). The event repeated it with one more webhook per answered call, which
+# at a burst also queued on the leg's row behind the offer.
+STATUS_EVENTS = ["ringing", "completed"]
 # "Call is not in-progress. Cannot redirect." (error 21220): the call is over.
 CALL_NOT_IN_PROGRESS = 21220
 
