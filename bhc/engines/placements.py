@@ -61,14 +61,15 @@ class Legs(_Placement):
     def placed(self, session: Session, leg_id: int, sid: str) -> bool:
         # One statement: a status callback may already have moved the leg on (even ended it)
         # between the REST answer and here, and must not be undone.
-        session.execute(
+        # The stop mark comes back from the write: a stop asked for meanwhile is seen here or
+        # sees the sid.
+        return session.execute(
             update(CallLeg).where(CallLeg.id == leg_id)
             .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING, LegStatus.QUEUED),
                                          else_=CallLeg.status))
-        )
-        # Read after the write: a stop asked for meanwhile is seen here or sees the sid.
-        return session.scalar(select(CallLeg.stop_requested_at)
-                              .where(CallLeg.id == leg_id)) is not None
+            .returning(CallLeg.stop_requested_at)
+            .execution_options(synchronize_session=False)
+        ).scalar() is not None
 
     def failed(self, session: Session, leg_id: int, error: str) -> None:
         session.execute(
