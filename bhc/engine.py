@@ -82,6 +82,9 @@ class Engine:
         self.engine_id: str | None = None  # set by register(): this process's heartbeat row
         self._last_step: tuple[datetime, float] | None = None  # when it ended, how long it took
         self._last_housekeeping = float("-inf")
+        self._last_step_began = float("-inf")  # time.monotonic() of this engine's latest step
+        # Live engines as the heartbeat last counted them: their polls share the interval.
+        self._engines = 1
         # What makes a step happen soon; the running exchange also pokes its scheduler.
         self.wake: Callable[[], None] = self.request_step
         self.dispatcher = Dispatcher(
@@ -135,6 +138,7 @@ class Engine:
                     heartbeat.alive(session, self.engine_id, utcnow())
                     if last_step is not None and last_step is not written:
                         heartbeat.beat(session, self.engine_id, *last_step)
+                    self._engines = max(1, heartbeat.live_count(session, utcnow()))
                 written = last_step
             except Exception as exc:  # the database is away; the steps say so too
                 log.warning("could not write the engine's heartbeat: %s",
@@ -161,10 +165,12 @@ class Engine:
 
         Wake-ups that arrive while a step runs are not lost: they make it go round once more.
         """
+        if self._poll_can_wait():
+            return
         with self._lock:
             while not self._stopping.is_set():
                 self._again.clear()
-                started = time.monotonic()
+                started = self._last_step_began = time.monotonic()
                 try:
                     self._step()
                     if not self.dispatcher.threaded:  # tests, a one-off run: place them now
@@ -231,13 +237,25 @@ class Engine:
             signups.calls_pending().label("sign_ups"),
         )).one()
 
+    def _poll_can_wait(self) -> bool:
+        """A poll, not a wake-up, while other engines poll too. Any engine's poll finds the
+        work that time brings (a search waiting too long, a follow-up due) for all of them, so
+        with N engines each polls once per N intervals and together they keep the interval:
+        N engines polling each interval cost N times the steps for the same work, and made
+        the steps of a burst mostly polls."""
+        if self._engines <= 1 or self._again.is_set():
+            return False
+        # Half an interval short of N: the scheduler's own ticks come once an interval.
+        every_s = self.config.matching.poll_interval_s * (self._engines - 0.5)
+        return time.monotonic() - self._last_step_began < every_s
+
     def _housekeeping_due(self) -> bool:
         """In every step when stepping inline (tests, a one-off run); in a running engine at
-        most once per ``HOUSEKEEPING_EVERY_S``."""
+        most once per ``HOUSEKEEPING_EVERY_S``, shared like the polls by the live engines."""
         if not self.dispatcher.threaded:
             return True
         now = time.monotonic()
-        if now - self._last_housekeeping < HOUSEKEEPING_EVERY_S:
+        if now - self._last_housekeeping < HOUSEKEEPING_EVERY_S * self._engines:
             return False
         self._last_housekeeping = now
         return True

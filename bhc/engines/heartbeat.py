@@ -65,6 +65,11 @@ def live_ids(now: datetime, within: timedelta = ENGINE_GONE_AFTER):
             .where(EngineProcess.stopped_at.is_(None), last_sign >= now - within))
 
 
+def live_count(session: Session, now: datetime) -> int:
+    """How many engines are not gone (this one included, once it has registered)."""
+    return session.scalar(select(func.count()).select_from(live_ids(now).subquery()))
+
+
 def stopped(session: Session, engine_id: str, now: datetime) -> None:
     """A clean exit: the engine is not merely silent, it is gone."""
     session.execute(update(EngineProcess).where(EngineProcess.id == engine_id)

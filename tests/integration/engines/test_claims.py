@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bhc.engines import claims
+from bhc.db import utcnow
+from bhc.engines import claims, heartbeat
 from bhc.models import CallLeg, HelpRequest, Participant
 from tests.integration.engines.test_dispatcher import ask, legs
 from tests.integration.test_webhooks import request_of
@@ -70,3 +71,30 @@ def test_a_volunteer_rung_by_another_engine_since_the_candidate_query_is_not_res
                             placed_at=request.searching_since))
     with exchange.db.session() as session:
         assert claims.reserve_volunteers(session, [first]) == set()
+
+
+def test_live_engines_share_the_poll_interval(exchange, monkeypatch):
+    """Three live engines each poll once per three intervals: together they keep the
+    interval, instead of three steps an interval for the same work. A wake-up is never put
+    off, and one engine alone polls every interval."""
+    with exchange.db.session() as session:
+        for _ in range(3):
+            heartbeat.register(session, utcnow())
+    with exchange.db.session() as session:
+        assert heartbeat.live_count(session, utcnow()) == 3
+    engine = exchange.engine
+    steps = []
+    monkeypatch.setattr(engine, "_step", lambda: steps.append(engine._engines))
+    engine._engines = 3
+    engine.tick()
+    engine.tick()  # a poll just after a step: another engine's poll comes first
+    assert len(steps) == 1
+    engine.request_step()
+    engine.tick()
+    assert len(steps) == 2, "a wake-up steps at once"
+    engine._last_step_began -= exchange.config.matching.poll_interval_s * 2.5
+    engine.tick()
+    assert len(steps) == 3, "three intervals after its step, less half a tick, it polls"
+    engine._engines = 1
+    engine.tick()
+    assert len(steps) == 4, "alone, it polls at every tick"
