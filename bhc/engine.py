@@ -139,6 +139,9 @@ class Engine:
                     if last_step is not None and last_step is not written:
                         heartbeat.beat(session, self.engine_id, *last_step)
                     self._engines = max(1, heartbeat.live_count(session, utcnow()))
+                # Calls are taken by the dispatcher of the engine that queued them, woken at
+                # once; the others' idle looks are a backstop, shared like the polls.
+                self.dispatcher.idle_poll_s = self.config.matching.poll_interval_s * self._engines
                 written = last_step
             except Exception as exc:  # the database is away; the steps say so too
                 log.warning("could not write the engine's heartbeat: %s",
