@@ -60,9 +60,8 @@ class Legs(_Placement):
 
     def placed(self, session: Session, leg_id: int, sid: str) -> bool:
         # One statement: a status callback may already have moved the leg on (even ended it)
-        # between the REST answer and here, and must not be undone.
-        # The stop mark comes back from the write: a stop asked for meanwhile is seen here or
-        # sees the sid.
+        # between the REST answer and here, and must not be undone; and the stop mark comes
+        # back with the write, so a stop asked for meanwhile is seen here or sees the sid.
         return session.execute(
             update(CallLeg).where(CallLeg.id == leg_id)
             .values(sid=sid, status=case((CallLeg.status == LegStatus.PLACING, LegStatus.QUEUED),

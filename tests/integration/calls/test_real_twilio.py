@@ -16,10 +16,10 @@ from bhc.models import CallLeg, HelpRequest, Match
 from tests.integration.test_webhooks import CALL, request_of, said, search_started, start
 
 
-def leg_of(exchange) -> CallLeg:
-    """The first leg of the search."""
+def leg_of(exchange, n: int = 0) -> CallLeg:
+    """The search's first leg (or its ``n``-th, from 0)."""
     with exchange.db.session() as session:
-        return session.scalars(select(CallLeg).order_by(CallLeg.id)).first()
+        return session.scalars(select(CallLeg).order_by(CallLeg.id)).all()[n]
 
 
 def age(exchange, **column_ages: timedelta) -> None:
@@ -129,7 +129,7 @@ def test_each_winner_whose_bridge_falls_through_gets_its_own_retry(phone, exchan
     search_started(phone, exchange, carrier)
     retried = None
     for n in range(2):
-        leg = leg_of_index(exchange, n)
+        leg = leg_of(exchange, n)
         sid = carrier.placed[n]["sid"]
         phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
         phone.post(f"/ivr/volunteer/status?leg={leg.id}", CallSid=sid, CallStatus="completed")
@@ -158,11 +158,6 @@ def test_a_bridge_that_fails_twice_to_one_winner_leaves_no_match(phone, exchange
     assert request_of(exchange).state == "abandoned"
     with exchange.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Match)) == 0
-
-
-def leg_of_index(exchange, n: int) -> CallLeg:
-    with exchange.db.session() as session:
-        return session.scalars(select(CallLeg).order_by(CallLeg.id)).all()[n]
 
 
 def test_only_a_hang_up_abandons_a_search(phone, exchange, carrier):
