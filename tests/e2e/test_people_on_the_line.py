@@ -44,10 +44,19 @@ def speech_on(live, on: bool = True) -> None:
         session.execute(update(Neighbourhood).values(speech_input=on))
 
 
-def say_when_listening(live, sid: str, phrase: str, confidence: float = 0.9) -> None:
-    listening_before = _listens(live.net.call(sid))
-    live.wait_until(lambda net: net.call(sid)["listening_for_speech"]
-                    and _listens(net.call(sid)) > listening_before)
+def say_when_listening(live, sid: str, phrase: str, confidence: float = 0.9, *,
+                       nth: int = 1) -> None:
+    """Say phrase into the call's nth listening <Gather>, once it is open.
+
+    Counting from a fixed nth, not from "the next one", matters: the menu that follows a
+    "Sorry" may already be listening when this is called, and waiting for a later one would
+    let that gather time out and the caller's phrase land in the one after."""
+    def open_now(net) -> bool:
+        call = net.call(sid)
+        assert _listens(call) <= nth, f"listening gather {nth} already passed"
+        return call["listening_for_speech"] and _listens(call) == nth
+
+    live.wait_until(open_now)
     assert live.net.speak(sid, phrase, confidence=confidence) is True
 
 
@@ -114,7 +123,7 @@ def test_a_low_confidence_or_unknown_phrase_gives_the_menu_again(live):
     sid = live.dial()
     say_when_listening(live, sid, "Boodschappen", confidence=0.2)
     live.wait_heard(sid, "Sorry, dat heb ik niet goed verstaan.")
-    say_when_listening(live, sid, "Iets heel anders graag")
+    say_when_listening(live, sid, "Iets heel anders graag", nth=2)
     live.wait_until(lambda net: net.heard(sid).count("Sorry, dat heb ik niet goed verstaan.")
                     == 2)
     live.wait_until(lambda net: _listens(net.call(sid)) == 3)  # the menu a third time
