@@ -31,8 +31,11 @@ from bhc.engines.models import EngineProcess
 
 log = logging.getLogger(__name__)
 CHANNEL = "bhc_engine"
-# How long one wait for notifications lasts before checking whether to stop.
-LISTEN_TIMEOUT_S = 1.0
+# How long one wait for notifications lasts before checking whether to stop: what stopping an
+# engine waits for its listener (a wait that ends idle costs a poll() and nothing else).
+LISTEN_TIMEOUT_S = 0.2
+# How long stopping waits for a thread finishing a NOTIFY or a LISTEN before going on without it.
+JOIN_TIMEOUT_S = 3.0
 # After the connection is lost: wait this long, doubling up to the maximum, before reconnecting.
 RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.5, 30.0
 # Wake-ups go to engines whose heartbeat (written every second) is at most this old: one that
@@ -100,7 +103,7 @@ class Notifier:
         self._stop.set()
         self._due.set()
         if self._thread is not None:
-            self._thread.join(timeout=LISTEN_TIMEOUT_S * 3)
+            self._thread.join(timeout=JOIN_TIMEOUT_S)
 
     def _run(self) -> None:
         while True:
@@ -157,7 +160,7 @@ class Listener:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=LISTEN_TIMEOUT_S * 3)
+        self._thread.join(timeout=JOIN_TIMEOUT_S)
 
     def _run(self) -> None:
         delay = RECONNECT_FIRST_S

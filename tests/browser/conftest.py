@@ -167,7 +167,7 @@ def served_site(sqlite_template: Path, folder: Path):
                                                        parallelism=1))
         exchange = build(config, carrier=FakeCarrier())
         server = make_server("127.0.0.1", port, create_app(exchange), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         try:
             yield exchange, config.server.public_url
         finally:

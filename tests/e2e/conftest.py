@@ -103,7 +103,8 @@ class Live:
         self.net = self.exchange.network
         self.server = make_server("127.0.0.1", self.port, wsgi_stack(self.exchange),
                                   threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A quick shutdown poll: every test stops its server, and the default waits up to 0.5 s.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.exchange.start_engine()
 
     def restart_engine(self) -> None:

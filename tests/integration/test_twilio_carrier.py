@@ -38,7 +38,8 @@ class FlakyApi:
                     "to": request.form["To"], "from": request.form["From"]}, 201
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A quick shutdown poll: every test stops its server, and the default waits up to 0.5 s.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def close(self) -> None:
