@@ -41,6 +41,8 @@ REQUEST_OUTCOMES = {
     RequestOutcome.CALLBACK_UNREACHABLE: _l("called back, but could not be reached"),
     RequestOutcome.CALLBACK_UNANSWERED: _l("called back, but pressed no key"),
     RequestOutcome.VOLUNTEER_LEFT: _l("the volunteer hung up before the call-back"),
+    RequestOutcome.WAIT_FAILED: _l("the exchange could not put the caller through (a fault "
+                                   "at the carrier)"),
     RequestOutcome.RECONNECTED: _l("put through again to the neighbour of an earlier match"),
 }
 

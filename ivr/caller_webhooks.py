@@ -384,10 +384,14 @@ def queue_ended():
                 return twiml(_hold_in_queue(help_request, None, retried=failed_at))
             log.error("request %s: the wait in its queue failed twice (%s)", help_request.id,
                       result)
-            # The apology ends the call: a winner who left takes no match along.
-            volunteer.reopen_if_winner_left(session, help_request, utcnow())
         queues.wait_ended(session, request.form.get("QueueSid"), help_request.queue_name,
                           utcnow(), request_id=help_request.id)
+        if result in FAILED_WAITS and on_hold:
+            # The apology ends the call: the search, or a match made meanwhile, ends with it.
+            caller.wait_failed(session, help_request, utcnow())
+            wake_engine()
+            return twiml(prompts.spoken(language, "Sorry, something went wrong on our side. "
+                                        "Please call again in a few minutes. Goodbye."))
         if result == "bridged":
             return twiml(prompts.spoken(language, prompts.THANKS_FOR_CALLING))
         hung_up = result in caller.HUNG_UP_WAITING
@@ -396,9 +400,6 @@ def queue_ended():
             wake_engine()
             if hung_up:
                 return twiml(VoiceResponse())
-        if result in FAILED_WAITS and on_hold:
-            return twiml(prompts.spoken(language, "Sorry, something went wrong on our side. "
-                                        "Please call again in a few minutes. Goodbye."))
         return twiml(_unmatched(help_request))
 
 

@@ -410,7 +410,15 @@ def _bridge_failed(session: Session, request: HelpRequest) -> bool:
         .where(Match.request_id == request.id)) is not None
 
 
-def _left_waiting(session: Session, request: HelpRequest, now: datetime) -> bool:
+def wait_failed(session: Session, request: HelpRequest, now: datetime) -> bool:
+    """The caller's wait on hold failed a second time at the carrier and the call ends with an
+    apology: abandoned as ``wait_failed``, not as the caller's hang-up, and a match made
+    meanwhile is none, as when the caller leaves before the bridge."""
+    return _left_waiting(session, request, now, RequestOutcome.WAIT_FAILED)
+
+
+def _left_waiting(session: Session, request: HelpRequest, now: datetime,
+                  outcome: RequestOutcome = RequestOutcome.CALLER_HUNG_UP) -> bool:
     """The caller hung up waiting on hold, searching or just matched (the volunteer's 1 came,
     the bridge did not): abandoned, as any hang-up on hold, and a match is none after all (nor
     its follow-ups). Both states in one guarded UPDATE, so a 1 committing meanwhile does not
@@ -420,13 +428,13 @@ def _left_waiting(session: Session, request: HelpRequest, now: datetime) -> bool
                        RequestState.ABANDONED,
                        where=[or_(HelpRequest.state == RequestState.SEARCHING,
                                   HelpRequest.callback_until.is_(None))],
-                       outcome=RequestOutcome.CALLER_HUNG_UP, ended_at=now)
+                       outcome=outcome, ended_at=now)
     match_id = session.scalar(select(Match.id).where(Match.request_id == request.id))
     if moved and match_id is not None:
         session.execute(delete(FollowUp).where(FollowUp.match_id == match_id))
         session.execute(delete(Match).where(Match.id == match_id))
-        log.info("request %s: the caller hung up before the bridge; abandoned, no match",
-                 request.id)
+        log.info("request %s: the caller left before the bridge (%s); abandoned, no match",
+                 request.id, outcome)
     return moved
 
 

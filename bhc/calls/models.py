@@ -50,6 +50,9 @@ class RequestOutcome(StrEnum):
     CALLBACK_UNREACHABLE = "callback_unreachable"
     CALLBACK_UNANSWERED = "callback_unanswered"
     VOLUNTEER_LEFT = "volunteer_left"
+    # The caller's wait in the queue failed twice at the carrier (QueueResult error or
+    # system-error): the exchange could not put them through and said sorry.
+    WAIT_FAILED = "wait_failed"
     # The call was used to be put through again to the neighbour of an earlier match.
     RECONNECTED = "reconnected"
 

@@ -118,7 +118,8 @@ def test_a_failed_wait_puts_a_searching_caller_back_on_hold_once(phone, exchange
     failed = phone.post("/ivr/caller/queue-ended?retried=1", CallSid=CALL,
                         QueueResult="system-error")
     assert "Sorry, er ging bij ons iets mis." in said(failed)
-    assert request_of(exchange).state == "abandoned"
+    assert (request_of(exchange).state, request_of(exchange).outcome) == (
+        "abandoned", "wait_failed"), "the exchange gave up, not the caller"
 
 
 def test_each_winner_whose_bridge_falls_through_gets_its_own_retry(phone, exchange, carrier):
@@ -155,9 +156,34 @@ def test_a_bridge_that_fails_twice_to_one_winner_leaves_no_match(phone, exchange
     failed = phone.post(f"/ivr/caller/queue-ended?retried=leg-{leg.id}", CallSid=CALL,
                         QueueResult="error")
     assert "Sorry, er ging bij ons iets mis." in said(failed)
-    assert request_of(exchange).state == "abandoned"
+    assert (request_of(exchange).state, request_of(exchange).outcome) == (
+        "abandoned", "wait_failed")
     with exchange.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Match)) == 0
+
+
+def test_a_winner_still_on_the_line_when_the_wait_fails_twice_is_told_and_keeps_no_match(
+        phone, exchange, carrier):
+    """The carrier failed the caller's wait twice while the volunteer who pressed 1 was still
+    there: the caller hears the apology, the request ends as the exchange's failure, and the
+    volunteer's call is moved on (the engine stops accepted legs of requests not matched)."""
+    leg = search_started(phone, exchange, carrier)
+    sid = carrier.placed[0]["sid"]
+    phone.post(f"/ivr/volunteer/status?leg={leg.id}", CallSid=sid, CallStatus="in-progress")
+    phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
+    assert request_of(exchange).state == "matched"
+    again = phone.post("/ivr/caller/queue-ended", CallSid=CALL, QueueResult="system-error")
+    assert ET.fromstring(again.data).find("Enqueue").get("action").endswith(
+        f"retried=leg-{leg.id}")
+    failed = phone.post(f"/ivr/caller/queue-ended?retried=leg-{leg.id}", CallSid=CALL,
+                        QueueResult="system-error")
+    assert "Sorry, er ging bij ons iets mis." in said(failed)
+    assert (request_of(exchange).state, request_of(exchange).outcome) == (
+        "abandoned", "wait_failed")
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Match)) == 0
+    exchange.engine.tick()
+    assert [redirected for redirected, _ in carrier.redirected] == [sid]
 
 
 def test_only_a_hang_up_abandons_a_search(phone, exchange, carrier):
