@@ -584,8 +584,12 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     # No volunteer on two legs at once, by the database: [placed_at, ended_at] never overlap.
     by_volunteer = defaultdict(list)
     for leg in legs:
-        assert leg.ended_at is not None, f"leg {leg.id} never ended ({leg.status})"
-        by_volunteer[leg.volunteer_id].append((leg.placed_at, leg.ended_at, leg.id))
+        unheard_of = (leg.sid is None and leg.status == "placing"
+                      and (leg.error or "").startswith("interrupted"))
+        # A leg never heard of (never_heard_of) is live until the lost-leg rule ends it: its
+        # volunteer may be on no other leg placed meanwhile.
+        assert leg.ended_at is not None or unheard_of, f"leg {leg.id} never ended ({leg.status})"
+        by_volunteer[leg.volunteer_id].append((leg.placed_at, leg.ended_at or utcnow(), leg.id))
     db_overlaps = {volunteer_id: found for volunteer_id, intervals in by_volunteer.items()
                    if (found := overlapping(intervals))}
     reused = sum(1 for intervals in by_volunteer.values() if len(intervals) > 1)
