@@ -153,8 +153,14 @@ def test_a_bridge_that_fails_twice_to_one_winner_leaves_no_match(phone, exchange
     sid = carrier.placed[0]["sid"]
     phone.post(f"/ivr/volunteer/answer?leg={leg.id}&try=1", CallSid=sid, Digits="1")
     phone.post(f"/ivr/volunteer/status?leg={leg.id}", CallSid=sid, CallStatus="completed")
+    wait_fails_again_at(phone, exchange, leg, "error")
+
+
+def wait_fails_again_at(phone, exchange, leg: CallLeg, result: str) -> None:
+    """The caller's wait fails a second time at ``leg``'s bridge: an apology ends the call, the
+    request ends as the exchange's failure (not the caller's hang-up), and no match stays."""
     failed = phone.post(f"/ivr/caller/queue-ended?retried=leg-{leg.id}", CallSid=CALL,
-                        QueueResult="error")
+                        QueueResult=result)
     assert "Sorry, er ging bij ons iets mis." in said(failed)
     assert (request_of(exchange).state, request_of(exchange).outcome) == (
         "abandoned", "wait_failed")
@@ -175,13 +181,7 @@ def test_a_winner_still_on_the_line_when_the_wait_fails_twice_is_told_and_keeps_
     again = phone.post("/ivr/caller/queue-ended", CallSid=CALL, QueueResult="system-error")
     assert ET.fromstring(again.data).find("Enqueue").get("action").endswith(
         f"retried=leg-{leg.id}")
-    failed = phone.post(f"/ivr/caller/queue-ended?retried=leg-{leg.id}", CallSid=CALL,
-                        QueueResult="system-error")
-    assert "Sorry, er ging bij ons iets mis." in said(failed)
-    assert (request_of(exchange).state, request_of(exchange).outcome) == (
-        "abandoned", "wait_failed")
-    with exchange.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Match)) == 0
+    wait_fails_again_at(phone, exchange, leg, "system-error")
     exchange.engine.tick()
     assert [redirected for redirected, _ in carrier.redirected] == [sid]
 
