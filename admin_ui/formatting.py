@@ -81,6 +81,6 @@ def register_filters(app: Flask) -> None:
         audit_actor=texts.audit_actor, audit_action=texts.audit_action,
         audit_object=texts.audit_object, unmatched_label=texts.unmatched_reason,
         attention_kind_label=texts.attention_kind, resolution_label=texts.resolution,
-        attention_advice=lambda code: str(texts.ATTENTION_ADVICE.get(code, "")),
+        attention_advice=texts.attention_advice,
         current_language=lambda: str(get_locale() or "nl"), day_name=day_name,
     )

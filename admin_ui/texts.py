@@ -103,6 +103,12 @@ ATTENTION_ADVICE = {
                                "answered none of the calls. A friendly check-in: are they "
                                "still available, is their number right?"),
 }
+# ... and, where how the request ended tells more than the kind, for that outcome instead.
+OUTCOME_ADVICE = {
+    RequestOutcome.WAIT_FAILED: _l("The resident chose what they needed, but a fault at the "
+                                   "carrier broke off their wait and the exchange could not put "
+                                   "them through. Phone to ask whether they still need help."),
+}
 RESOLUTIONS = {Resolution.HANDLED: _l("handled"), Resolution.NOT_REACHED: _l("could not reach")}
 
 ROLES = {ParticipantRole.HELPER: _l("helper"), ParticipantRole.ASKER: _l("asker"),
@@ -198,6 +204,12 @@ def unmatched_reason(code: str) -> str:
 
 def attention_kind(code: str) -> str:
     return str(ATTENTION_KINDS.get(code, code))
+
+
+def attention_advice(code: str, outcome: str | None = None) -> str:
+    """What to do about an item: for its request's outcome where that says more, else its
+    kind's."""
+    return str(OUTCOME_ADVICE.get(outcome) or ATTENTION_ADVICE.get(code, ""))
 
 
 def resolution(code: str | None) -> str:

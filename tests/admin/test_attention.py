@@ -70,6 +70,28 @@ def test_the_list_shows_the_item_and_opening_it_shows_the_number_once_audited(
     assert "zag het hele telefoonnummer" in coordinator.get(f"/admin/attention/{item_id}").text
 
 
+def test_a_wait_the_carrier_broke_off_says_so_instead_of_a_hang_up(coordinator, exchange,
+                                                                 neighbourhoods):
+    """An abandoned request is on the list as any hang-up on hold; its page tells the
+    coordinator that the exchange, not the resident, broke off (outcome wait_failed)."""
+    now = utcnow()
+    with exchange.db.session() as session:
+        failed = ended_request(session, neighbourhoods["Segbroek"], person_id(session, CALLER),
+                               now - timedelta(minutes=10), "abandoned", "wait_failed")
+        hung_up = ended_request(session, neighbourhoods["Segbroek"],
+                                person_id(session, "+31612349999"),
+                                now - timedelta(minutes=8), "abandoned", "caller_hung_up")
+        attention.sweep(session, now)
+        items = dict(session.execute(select(AttentionItem.ref_id, AttentionItem.id)).all())
+    page = coordinator.get(f"/admin/attention/{items[failed.id]}").text
+    assert "door een storing bij de telefonie brak het wachten af" in page
+    assert "hing op tijdens het wachten op een vrijwilliger" not in page
+    assert "de centrale kon de beller niet doorverbinden" in coordinator.get(
+        f"/admin/requests/{failed.id}").text
+    page = coordinator.get(f"/admin/attention/{items[hung_up.id]}").text
+    assert "hing op tijdens het wachten op een vrijwilliger" in page
+
+
 def test_an_admin_who_does_not_coordinate_the_neighbourhood_sees_it_masked(
         admin, exchange, neighbourhoods):
     item_id = _unmatched(exchange, neighbourhoods["Segbroek"])
