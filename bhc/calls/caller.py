@@ -18,7 +18,7 @@ from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, Reques
 from bhc.calls.transitions import transition
 from bhc.followups.models import FollowUp
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
-from bhc.neighbourhoods.models import Category
+from bhc.neighbourhoods.models import Category, Neighbourhood
 from bhc.neighbourhoods.office import Office
 from bhc.neighbourhoods.services import by_exchange_number, menu
 from bhc.people import self_service
@@ -175,8 +175,7 @@ def start_call(
         neighbourhood = None
     if neighbourhood is None:
         raise UnknownExchange(to)
-    _check_allowed(session, from_, now, max_per_hour)
-    caller = None if is_withheld(from_) else _recognise(session, from_, neighbourhood.id, now)
+    caller = _allowed_caller(session, from_, neighbourhood.id, now, max_per_hour)
     request = HelpRequest(
         call_sid=call_sid,
         neighbourhood=neighbourhood,  # held, so the menu reads it without another SELECT
@@ -190,24 +189,42 @@ def start_call(
     return request
 
 
-def _check_allowed(session: Session, raw_number: str, now: datetime, max_per_hour: int) -> None:
+def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, now: datetime,
+                    max_per_hour: int) -> Participant | None:
+    """Who calls (a new asker for review if the number is unknown, None if withheld or
+    unreadable), unless their number is blocked or made ``max_per_hour`` requests this hour.
+
+    The three questions are one SELECT (the exchange's neighbourhood row, outer-joined to the
+    participant with the number): every inbound call asks them on its first webhook."""
     try:
         phone = to_e164(raw_number)
     except InvalidPhoneNumber:
-        return  # withheld or unreadable: nothing to block or count by
-    if session.scalar(select(BlockedNumber.id).where(BlockedNumber.number == phone)):
+        if not is_withheld(raw_number):
+            log.info("caller number %s could not be parsed", mask(raw_number))
+        return None  # nothing to block, count or recognise by
+    blocked = select(BlockedNumber.id).where(BlockedNumber.number == phone).exists()
+    # Only requests that reached a category count: fumbling the menu is no reason to be refused.
+    recent = (
+        select(func.count()).select_from(HelpRequest)
+        .where(HelpRequest.caller_id == Participant.id,
+               HelpRequest.created_at >= now - timedelta(hours=1),
+               HelpRequest.category_slug.is_not(None))
+        .correlate(Participant).scalar_subquery()
+    )
+    is_blocked, requests, participant = session.execute(
+        select(blocked, recent, Participant).select_from(Neighbourhood)
+        .outerjoin(Participant, Participant.phone == phone)
+        .where(Neighbourhood.id == neighbourhood_id)
+    ).one()
+    if is_blocked:
         log.info("blocked number %s called", mask(phone))
         raise BlockedCaller(phone)
-    # Only requests that reached a category count: fumbling the menu is no reason to be refused.
-    recent = session.scalar(
-        select(func.count()).select_from(HelpRequest).join(Participant,
-                                                           HelpRequest.caller_id == Participant.id)
-        .where(Participant.phone == phone, HelpRequest.created_at >= now - timedelta(hours=1),
-               HelpRequest.category_slug.is_not(None))
-    )
-    if recent >= max_per_hour:
+    if requests >= max_per_hour:
         log.info("number %s reached %s requests this hour", mask(phone), max_per_hour)
         raise TooManyRequests(phone)
+    if is_withheld(raw_number):
+        return None
+    return participant or _new_asker(session, phone, neighbourhood_id, now)
 
 
 def _recognise(
@@ -220,19 +237,23 @@ def _recognise(
         log.info("caller number %s could not be parsed", mask(raw_number))
         return None
     participant = session.scalar(select(Participant).where(Participant.phone == phone))
-    if participant is None:
-        participant = Participant(
-            phone=phone,
-            neighbourhood_id=neighbourhood_id,
-            is_asker=True,
-            is_helper=False,
-            needs_review=True,
-            source="phone",
-            created_at=now,
-        )
-        session.add(participant)
-        session.flush()
-        log.info("unregistered caller %s recorded as a new asker for review", mask(phone))
+    return participant or _new_asker(session, phone, neighbourhood_id, now)
+
+
+def _new_asker(session: Session, phone: str, neighbourhood_id: int,
+               now: datetime) -> Participant:
+    participant = Participant(
+        phone=phone,
+        neighbourhood_id=neighbourhood_id,
+        is_asker=True,
+        is_helper=False,
+        needs_review=True,
+        source="phone",
+        created_at=now,
+    )
+    session.add(participant)
+    session.flush()
+    log.info("unregistered caller %s recorded as a new asker for review", mask(phone))
     return participant
 
 

@@ -13,6 +13,7 @@ from bhc.calls import caller as use_cases
 from bhc.db import utcnow
 from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient
+from tests.integration.followups.test_time_edges import statements_of
 
 CALL = "CA" + "c" * 32
 
@@ -376,6 +377,23 @@ def test_the_hour_rolls_a_request_made_exactly_an_hour_ago_still_counts(exchange
         use_cases.start_call(session, call_sid="CA" + "e" * 32, to=EXCHANGE, from_=caller,
                          now=now + timedelta(microseconds=1), max_per_hour=limit)
     assert request_of(exchange, "CA" + "e" * 32).state == "menu"
+
+
+@BOTH_CALLERS
+def test_an_inbound_call_is_checked_and_recognised_in_one_statement(exchange, caller):
+    """Blocked? Too many requests this hour? Who is it? One SELECT on every call's first
+    webhook; with the look for a retried webhook's request, the exchange number's and the
+    request's INSERT, four statements, and one more for the row of a new asker."""
+    new_asker = caller == STRANGER
+    with exchange.db.session() as session:
+        assert (session.scalar(select(Participant.id).where(Participant.phone == caller))
+                is None) == new_asker
+    opened = statements_of(exchange.db, lambda session: use_cases.start_call(
+        session, call_sid="CA" + "5" * 32, to=EXCHANGE, from_=caller, now=utcnow()))
+    assert opened == 4 + new_asker
+    with exchange.db.session() as session:
+        request = session.scalar(select(HelpRequest))
+        assert request.caller.phone == caller and request.caller.needs_review == new_asker
 
 
 def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, exchange, carrier):
