@@ -215,8 +215,18 @@ class Engine:
             self._expire_lost_legs()
             with self.db.session() as session:  # expired legs may have freed searches
                 searches = self._searches_to_advance(session)
-        for request_id in searches:
-            self._advance(request_id)
+        # While the waves of several searches are queued one by one, the dispatcher takes
+        # only their first calls: on a slow machine queueing twelve takes longer than a turn,
+        # and the rest of an early caller's wave would be rung before a later caller's first
+        # volunteer (issue 11: fair among callers on hold when the rate is the limit).
+        self.dispatcher.first_calls_only = len(searches) > 1
+        try:
+            for request_id in searches:
+                self._advance(request_id)
+        finally:
+            if self.dispatcher.first_calls_only:
+                self.dispatcher.first_calls_only = False
+                self.dispatcher.wake()
         if rare.call_backs:
             self._call_back_residents()
         if rare.reconnections:

@@ -167,6 +167,9 @@ class Dispatcher:
         self._wake = threading.Event()
         self._lock = threading.Lock()
         self._holding: set[int] = set()  # claims of ours whose answer is not written yet
+        # Set by this process's engine while one step queues the waves of several searches:
+        # only first calls of waves are taken meanwhile (see Engine._step).
+        self.first_calls_only = False
         self._unrecorded: list[tuple[_Turn, str | None, str | None]] = []
 
     # --- running ------------------------------------------------------------------------------
@@ -280,8 +283,10 @@ class Dispatcher:
             now = time.time()
             if next_at > now + TURN_HORIZON_S:
                 return [], next_at - now - TURN_HORIZON_S
-            waiting_now = and_(OutboundCall.claimed_by.is_(None),
-                               OutboundCall.not_before <= now + TURN_HORIZON_S)
+            unclaimed = OutboundCall.claimed_by.is_(None)
+            if self.first_calls_only:
+                unclaimed = and_(unclaimed, OutboundCall.position == 0)
+            waiting_now = and_(unclaimed, OutboundCall.not_before <= now + TURN_HORIZON_S)
             rows = session.scalars(
                 select(OutboundCall).where(waiting_now)
                 .order_by(OutboundCall.priority, OutboundCall.position, OutboundCall.id)
@@ -319,7 +324,7 @@ class Dispatcher:
             return [], BUSY_RETRY_S if busy else 0.0
         with self.db.session() as session:
             soonest = session.scalar(select(func.min(OutboundCall.not_before))
-                                     .where(OutboundCall.claimed_by.is_(None)))
+                                     .where(unclaimed))
         return [], None if soonest is None else max(0.0, soonest - now - TURN_HORIZON_S)
 
     def _place(self, turn: _Turn) -> None:
