@@ -219,12 +219,13 @@ class Engine:
         # only their first calls: on a slow machine queueing twelve takes longer than a turn,
         # and the rest of an early caller's wave would be rung before a later caller's first
         # volunteer (issue 11: fair among callers on hold when the rate is the limit).
-        self.dispatcher.first_calls_only = len(searches) > 1
+        several = len(searches) > 1
+        self.dispatcher.first_calls_only = several
         try:
             for request_id in searches:
                 self._advance(request_id)
         finally:
-            if self.dispatcher.first_calls_only:
+            if several:
                 self.dispatcher.first_calls_only = False
                 self.dispatcher.wake()
         if rare.call_backs:

@@ -196,11 +196,8 @@ def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, no
 
     The three questions are one SELECT (the exchange's neighbourhood row, outer-joined to the
     participant with the number): every inbound call asks them on its first webhook."""
-    try:
-        phone = to_e164(raw_number)
-    except InvalidPhoneNumber:
-        if not is_withheld(raw_number):
-            log.info("caller number %s could not be parsed", mask(raw_number))
+    phone = _readable(raw_number)
+    if phone is None:
         return None  # nothing to block, count or recognise by
     blocked = select(BlockedNumber.id).where(BlockedNumber.number == phone).exists()
     # Only requests that reached a category count: fumbling the menu is no reason to be refused.
@@ -231,13 +228,21 @@ def _recognise(
     session: Session, raw_number: str, neighbourhood_id: int, now: datetime
 ) -> Participant | None:
     """The registered participant with this number, or a new asker the coordinator reviews."""
-    try:
-        phone = to_e164(raw_number)
-    except InvalidPhoneNumber:
-        log.info("caller number %s could not be parsed", mask(raw_number))
+    phone = _readable(raw_number)
+    if phone is None:
         return None
     participant = session.scalar(select(Participant).where(Participant.phone == phone))
     return participant or _new_asker(session, phone, neighbourhood_id, now)
+
+
+def _readable(raw_number: str) -> str | None:
+    """The number in E.164, or None (logged, masked, unless the caller withheld it)."""
+    try:
+        return to_e164(raw_number)
+    except InvalidPhoneNumber:
+        if not is_withheld(raw_number):
+            log.info("caller number %s could not be parsed", mask(raw_number))
+        return None
 
 
 def _new_asker(session: Session, phone: str, neighbourhood_id: int,

@@ -542,6 +542,7 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
                    CallLeg.ended_at, CallLeg.error)
         ).all()
         matches = session.execute(select(Match.request_id, Match.leg_id)).all()
+        unheard_of = set(session.scalars(select(CallLeg.id).where(never_heard_of())))
         phone_of = dict(session.execute(select(Participant.id, Participant.phone)).all())
 
     # Every request ended matched or unmatched; none stuck, none abandoned by a caller.
@@ -584,11 +585,10 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
     # No volunteer on two legs at once, by the database: [placed_at, ended_at] never overlap.
     by_volunteer = defaultdict(list)
     for leg in legs:
-        unheard_of = (leg.sid is None and leg.status == "placing"
-                      and (leg.error or "").startswith("interrupted"))
         # A leg never heard of (never_heard_of) is live until the lost-leg rule ends it: its
         # volunteer may be on no other leg placed meanwhile.
-        assert leg.ended_at is not None or unheard_of, f"leg {leg.id} never ended ({leg.status})"
+        assert leg.ended_at is not None or leg.id in unheard_of, (
+            f"leg {leg.id} never ended ({leg.status})")
         by_volunteer[leg.volunteer_id].append((leg.placed_at, leg.ended_at or utcnow(), leg.id))
     db_overlaps = {volunteer_id: found for volunteer_id, intervals in by_volunteer.items()
                    if (found := overlapping(intervals))}
@@ -640,7 +640,7 @@ def check_outcomes(database: Database, net: SimulatedNetwork, caller_sids: dict[
                if leg_by_id[leg_id].sid != sid]
     assert all("interrupted" in (leg.error or "") for leg in unheard), unheard
     still_live = [leg for leg in legs if leg.status in ("placing", "queued")]
-    assert all(leg.id not in placed_leg.values() and "interrupted" in (leg.error or "")
+    assert all(leg.id in unheard_of and leg.id not in placed_leg.values()
                for leg in still_live), still_live
 
     # Every caller heard how it ended: put through, or told nobody could help now.
