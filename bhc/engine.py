@@ -222,8 +222,13 @@ class Engine:
         several = len(searches) > 1
         self.dispatcher.first_calls_only = several
         try:
-            for request_id in searches:
-                self._advance(request_id)
+            # Claimed one by one in id order, skipping what another engine is stepping, rather
+            # than each listed id in turn: engines woken together share a burst's searches
+            # instead of racing for the same ones (each lost race cost a claim and a read of
+            # the legs of a search the winner had just served).
+            after = 0
+            while searches and (advanced := self._advance_next(after)) is not None:
+                after = advanced
         finally:
             if several:
                 self.dispatcher.first_calls_only = False
@@ -274,33 +279,38 @@ class Engine:
         self._last_housekeeping = now
         return True
 
-    def _searches_to_advance(self, session) -> list[int]:
+    def _to_advance(self, now: datetime):
         """Searching requests the policy may act on: no call of theirs is live, or they have
         waited too long. The rest can only be told to wait, so they cost no work per step."""
-        now = self.clock()
         live_leg = exists().where(CallLeg.request_id == HelpRequest.id, CallLeg.outcome.is_(None))
         waited_too_long = HelpRequest.searching_since <= now - timedelta(
             seconds=self.limits.max_wait_s)
         callback_round_due = and_(HelpRequest.state == RequestState.CALLBACK_DUE,
                                   HelpRequest.next_round_at <= now, ~live_leg)
-        return list(session.scalars(
-            select(HelpRequest.id)
-            .where(or_(and_(HelpRequest.state == RequestState.SEARCHING,
-                            or_(~live_leg, waited_too_long)),
-                       callback_round_due))
-            .order_by(HelpRequest.id)
-        ))
+        return or_(and_(HelpRequest.state == RequestState.SEARCHING,
+                        or_(~live_leg, waited_too_long)),
+                   callback_round_due)
 
-    def _advance(self, request_id: int) -> None:
+    def _searches_to_advance(self, session) -> list[int]:
+        return list(session.scalars(select(HelpRequest.id)
+                                    .where(self._to_advance(self.clock()))
+                                    .order_by(HelpRequest.id)))
+
+    def _advance_next(self, after_id: int) -> int | None:
+        """Advance the first search after ``after_id`` that no other engine is stepping; its
+        id, or None when there is none."""
         now = self.clock()
         with self.db.session() as session:
-            request = claims.claim_search(session, request_id)
-            if request is None or request.state not in OPEN_STATES:
-                return  # another engine is stepping it now, or it is over
+            request = claims.claim_next_search(session, self._to_advance(now), after_id)
+            if request is None:
+                return None
+            request_id = request.id
+            if request.state not in OPEN_STATES:
+                return request_id
             callback = request.state == RequestState.CALLBACK_DUE
             if callback and request.callback_until and now >= request.callback_until:
                 self._end_callback_round(session, request, now)  # time is up: ring nobody
-                return
+                return request_id
             limits = self.limits
             started_at = request.searching_since or request.created_at
             if callback:
@@ -350,7 +360,7 @@ class Engine:
                                             position)
             elif isinstance(action, GiveUp) and callback:
                 self._end_callback_round(session, request, now)
-                return
+                return request_id
             elif isinstance(action, GiveUp):
                 ended = transition(session, request.id, RequestState.SEARCHING,
                                    RequestState.UNMATCHED,
@@ -360,7 +370,7 @@ class Engine:
                         "unmatched").observe, len(request.legs))
                 caller_sid = request.call_sid
             else:
-                return  # Wait or Done
+                return request_id  # Wait or Done
         if isinstance(action, Ring):
             self.dispatcher.wake()
             log.info("request %s: ringing %s volunteers", request_id, len(action.volunteer_ids))
@@ -370,6 +380,7 @@ class Engine:
             # this redirect fails.
             self.dispatcher.redirect_call(caller_sid, self.urls.url(urls.UNMATCHED))
             self.request_step()  # its legs still ringing are stopped in the next pass
+        return request_id
 
     def _reserve(self, session, search: Search, candidates, limits: Limits, now: datetime,
                  action: Ring) -> Ring | Wait:

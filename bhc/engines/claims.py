@@ -47,3 +47,15 @@ def reserve_volunteers(session: Session, volunteer_ids: Iterable[int]) -> set[in
                                            CallLeg.status.in_(LIVE_LEG_STATUSES))
     )) if locked else set()
     return locked - busy
+
+
+def claim_next_search(session: Session, to_advance, after_id: int) -> HelpRequest | None:
+    """The first request after ``after_id`` that ``to_advance`` selects and no other engine
+    is stepping, locked for this step as by ``claim_search``; None when there is none. Engines
+    stepping at once thus take different searches, each skipping what another has locked."""
+    return session.scalars(
+        select(HelpRequest).where(HelpRequest.id > after_id, to_advance)
+        .order_by(HelpRequest.id).limit(1)
+        .with_for_update(skip_locked=True, key_share=True, of=HelpRequest)
+        .execution_options(populate_existing=True)
+    ).first()

@@ -4,7 +4,7 @@ time, and a volunteer is reserved by one search at a time."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
 from bhc.db import utcnow
 from bhc.engines import claims, heartbeat
@@ -36,6 +36,52 @@ def test_an_engine_skips_a_search_another_engine_is_stepping(phone, exchange, ca
             assert claims.claim_search(third, request_id) is None
     exchange.engine.tick()
     assert len(carrier.placed) == 1
+
+
+def test_engines_stepping_at_once_take_different_searches(phone, exchange, carrier):
+    """While another engine steps the first caller's search, this engine's step takes the
+    next one instead of losing a race for the first (issue 11: three engines woken by one
+    burst shared nothing and raced for the same searches)."""
+    second = "CA" + "2" * 32
+    ask(phone)
+    ask(phone, second)
+    first_id, second_id = request_of(exchange).id, request_of(exchange, second).id
+    with exchange.db.session() as other_engine:
+        assert claims.claim_search(other_engine, first_id) is not None
+        exchange.engine.tick()
+        assert {leg.request_id for leg in legs(exchange)} == {second_id}
+    exchange.engine.tick()
+    assert {leg.request_id for leg in legs(exchange)} == {first_id, second_id}
+
+
+def test_a_search_another_engine_served_since_the_list_was_read_costs_nothing(
+        phone, exchange, carrier, monkeypatch):
+    """The step's list of searches is read before another engine commits the wave of one of
+    them: claiming skips that search in the claim itself, without reading it or its legs
+    (each such lost race cost two statements per engine woken by a burst)."""
+    with exchange.db.session() as session:  # ids no LIMIT or count in a statement equals
+        session.execute(text("SELECT setval('help_requests_id_seq', 1000)"))
+    ask(phone)
+    exchange.engine.tick()  # the first caller's wave: "another engine" served it
+    second = "CA" + "2" * 32
+    ask(phone, second)
+    first_id, second_id = request_of(exchange).id, request_of(exchange, second).id
+    monkeypatch.setattr(exchange.engine, "_searches_to_advance",
+                        lambda _session: [first_id, second_id])
+    about_first = []
+
+    def watch(_conn, _cursor, statement, parameters, *_rest):
+        values = parameters.values() if isinstance(parameters, dict) else parameters or ()
+        if first_id in values:
+            about_first.append(statement)
+
+    event.listen(exchange.db.engine, "before_cursor_execute", watch)
+    try:
+        exchange.engine.tick()
+    finally:
+        event.remove(exchange.db.engine, "before_cursor_execute", watch)
+    assert about_first == []
+    assert second_id in {leg.request_id for leg in legs(exchange)}
 
 
 def test_a_volunteer_another_engine_is_reserving_is_left_out_of_the_wave(
