@@ -103,7 +103,11 @@ ATTENTION_ADVICE = {
                                "answered none of the calls. A friendly check-in: are they "
                                "still available, is their number right?"),
 }
-# ... and, where how the request ended tells more than the kind, for that outcome instead.
+# ... and, on an item about how its request ended, for that outcome instead where it tells
+# more than the kind (a volunteer's item may point at such a request too: not for theirs).
+OUTCOME_KINDS = {
+    RequestOutcome.WAIT_FAILED: _l("Wait broken off by the carrier"),
+}
 OUTCOME_ADVICE = {
     RequestOutcome.WAIT_FAILED: _l("The resident chose what they needed, but a fault at the "
                                    "carrier broke off their wait and the exchange could not put "
@@ -202,14 +206,21 @@ def unmatched_reason(code: str) -> str:
     return str(UNMATCHED_REASONS.get(code, code))
 
 
-def attention_kind(code: str) -> str:
-    return str(ATTENTION_KINDS.get(code, code))
+def _for_outcome(table: dict, code: str, outcome: str | None):
+    """The outcome's text in ``table``, on items of the request kinds only."""
+    return table.get(outcome) if code in attention.REQUEST_KINDS else None
+
+
+def attention_kind(code: str, outcome: str | None = None) -> str:
+    """Why an item is on the list: for its request's outcome where that says more, else its
+    kind's."""
+    return str(_for_outcome(OUTCOME_KINDS, code, outcome) or ATTENTION_KINDS.get(code, code))
 
 
 def attention_advice(code: str, outcome: str | None = None) -> str:
     """What to do about an item: for its request's outcome where that says more, else its
     kind's."""
-    return str(OUTCOME_ADVICE.get(outcome) or ATTENTION_ADVICE.get(code, ""))
+    return str(_for_outcome(OUTCOME_ADVICE, code, outcome) or ATTENTION_ADVICE.get(code, ""))
 
 
 def resolution(code: str | None) -> str:

@@ -310,4 +310,5 @@ def for_participant(session: Session, participant_id: int) -> list[AttentionItem
     """Every item about a person, newest first (their page, and what the AVG lets them see)."""
     return list(session.scalars(
         select(AttentionItem).where(AttentionItem.participant_id == participant_id)
+        .options(selectinload(AttentionItem.request))  # its outcome can name the item
         .order_by(AttentionItem.raised_at.desc(), AttentionItem.id.desc())))

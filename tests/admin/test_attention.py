@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bhc.attention import services as attention
 from bhc.attention.models import AttentionItem
 from bhc.db import utcnow
-from bhc.models import AuditLog
+from bhc.models import AuditLog, HelpRequest
 from tests.admin.conftest import add_user, sign_in
 from tests.integration.attention.seeding import ended_request, leg, person_id
 from tests.integration.conftest import CALLER
@@ -70,26 +70,77 @@ def test_the_list_shows_the_item_and_opening_it_shows_the_number_once_audited(
     assert "zag het hele telefoonnummer" in coordinator.get(f"/admin/attention/{item_id}").text
 
 
-def test_a_wait_the_carrier_broke_off_says_so_instead_of_a_hang_up(coordinator, exchange,
-                                                                 neighbourhoods):
-    """An abandoned request is on the list as any hang-up on hold; its page tells the
-    coordinator that the exchange, not the resident, broke off (outcome wait_failed)."""
+def _failed_wait_and_hang_up(exchange, neighbourhood_id: int) -> tuple[HelpRequest, int, int]:
+    """Two requests abandoned on hold: one whose wait the carrier broke off (wait_failed), one
+    whose caller hung up; the first, and the two items' ids."""
     now = utcnow()
     with exchange.db.session() as session:
-        failed = ended_request(session, neighbourhoods["Segbroek"], person_id(session, CALLER),
+        failed = ended_request(session, neighbourhood_id, person_id(session, CALLER),
                                now - timedelta(minutes=10), "abandoned", "wait_failed")
-        hung_up = ended_request(session, neighbourhoods["Segbroek"],
-                                person_id(session, "+31612349999"),
+        hung_up = ended_request(session, neighbourhood_id, person_id(session, "+31612349999"),
                                 now - timedelta(minutes=8), "abandoned", "caller_hung_up")
         attention.sweep(session, now)
         items = dict(session.execute(select(AttentionItem.ref_id, AttentionItem.id)).all())
-    page = coordinator.get(f"/admin/attention/{items[failed.id]}").text
+        return failed, items[failed.id], items[hung_up.id]
+
+
+def test_a_wait_the_carrier_broke_off_says_so_instead_of_a_hang_up(coordinator, exchange,
+                                                                 neighbourhoods):
+    """Both are items of the kind "abandoned"; the page of the first tells the coordinator
+    that the exchange, not the resident, broke off."""
+    failed, failed_item, hung_up_item = _failed_wait_and_hang_up(exchange,
+                                                                 neighbourhoods["Segbroek"])
+    page = coordinator.get(f"/admin/attention/{failed_item}").text
+    assert "<h1>Wachten afgebroken door een storing bij de telefonie</h1>" in page
     assert "door een storing bij de telefonie brak het wachten af" in page
     assert "hing op tijdens het wachten op een vrijwilliger" not in page
     assert "de centrale kon de beller niet doorverbinden" in coordinator.get(
         f"/admin/requests/{failed.id}").text
-    page = coordinator.get(f"/admin/attention/{items[hung_up.id]}").text
+    page = coordinator.get(f"/admin/attention/{hung_up_item}").text
+    assert "<h1>Opgehangen tijdens het wachten</h1>" in page
     assert "hing op tijdens het wachten op een vrijwilliger" in page
+
+
+def test_the_list_names_a_wait_the_carrier_broke_off_in_dutch_and_in_english(
+        coordinator, exchange, neighbourhoods):
+    failed, failed_item, hung_up_item = _failed_wait_and_hang_up(exchange,
+                                                                 neighbourhoods["Segbroek"])
+    listing = coordinator.get("/admin/attention").text
+    assert f"melding {failed_item}: Wachten afgebroken door een storing bij de telefonie" \
+        in listing
+    assert "<td>Wachten afgebroken door een storing bij de telefonie</td>" in listing
+    # An ordinary hang-up on hold keeps its label, on its own row only.
+    assert f"melding {hung_up_item}: Opgehangen tijdens het wachten" in listing
+    assert listing.count("<td>Opgehangen tijdens het wachten</td>") == 1
+    coordinator.get("/admin/language/en")
+    listing = coordinator.get("/admin/attention").text
+    assert f"item {failed_item}: Wait broken off by the carrier" in listing
+    assert "<td>Wait broken off by the carrier</td>" in listing
+    assert f"item {hung_up_item}: Hung up while waiting" in listing
+    assert listing.count("<td>Hung up while waiting</td>") == 1
+    caller = coordinator.get(f"/admin/participants/{failed.caller_id}").text
+    assert "Wait broken off by the carrier, " in caller and "Hung up while waiting" not in caller
+
+
+def test_a_volunteers_item_on_a_failed_wait_keeps_its_own_label_and_advice(
+        coordinator, exchange, neighbourhoods):
+    """The outcome names only items about how the request ended, not a volunteer's item
+    that points at the same request."""
+    now = utcnow()
+    with exchange.db.session() as session:
+        failed = ended_request(session, neighbourhoods["Segbroek"], person_id(session, CALLER),
+                               now - timedelta(minutes=10), "abandoned", "wait_failed")
+        stopped = leg(session, failed, person_id(session, "+31612340001"),
+                      now - timedelta(minutes=9), "opted_out", answered=True)
+        attention.sweep(session, now)
+        item_id = session.scalar(select(AttentionItem.id).where(
+            AttentionItem.kind == "stopped_by_phone", AttentionItem.ref_id == stopped.id))
+    assert f"melding {item_id}: Vrijwilliger telefonisch gestopt" in coordinator.get(
+        "/admin/attention").text
+    page = coordinator.get(f"/admin/attention/{item_id}").text
+    assert "<h1>Vrijwilliger telefonisch gestopt</h1>" in page
+    assert "Deze vrijwilliger drukte 0 tijdens een hulpvraag" in page
+    assert "door een storing bij de telefonie brak het wachten af" not in page
 
 
 def test_an_admin_who_does_not_coordinate_the_neighbourhood_sees_it_masked(
