@@ -7,7 +7,7 @@ volunteer's own call to be live, so of two volunteers pressing 1 at once exactly
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -169,17 +169,22 @@ def press(session: Session, leg_id: int, digits: str, now: datetime) -> OfferVie
         return _view(session, leg, OfferKind.CALLER_LEFT)
     if leg.outcome is not None or leg.request.state not in OPEN_STATES:
         return _view(session, leg, _closed_kind(leg))
+    # What the volunteer hears about, read now: the writes below refresh the leg and its
+    # request from their RETURNING, which resets the objects this comes from (reading it
+    # after them cost the 1 of every match three SELECTs more).
+    heard = _view(session, leg, OfferKind.INVALID)
     if digits == "1":
-        return _accept(session, leg, now)
+        return _accept(session, leg, now, heard)
     if digits == "2":
         _decide(session, leg, LegOutcome.DECLINED, digits, now)
-        return _view(session, leg, OfferKind.DECLINED)
+        return replace(heard, kind=OfferKind.DECLINED)
     if digits in (PAUSE_KEY, STOP_KEY) and leg.volunteer is not None:
-        return _step_back(session, leg, digits, now)
-    return _view(session, leg, OfferKind.INVALID)
+        return _step_back(session, leg, digits, now, heard)
+    return heard
 
 
-def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> OfferView:
+def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime,
+               heard: OfferView) -> OfferView:
     """9 pauses calls for a week, 0 stops them; either also declines this request.
 
     The coordinator sees it on the participant and in the audit log.
@@ -197,10 +202,10 @@ def _step_back(session: Session, leg: CallLeg, digits: str, now: datetime) -> Of
                  object_id=volunteer.id, summary=f"{volunteer.name} ({mask(volunteer.phone)})",
                  now=now)
     log.info("volunteer %s %s", mask(volunteer.phone), action)
-    return _view(session, leg, kind)
+    return replace(heard, kind=kind)
 
 
-def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
+def _accept(session: Session, leg: CallLeg, now: datetime, heard: OfferView) -> OfferView:
     request = leg.request
     # Read before the request's row is locked by the compare-and-set, which holds it (and
     # every other webhook of this request) until commit.
@@ -212,7 +217,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
         session.refresh(leg)
         if leg.outcome is None:
             _decide(session, leg, LegOutcome.TAKEN, "1", now)
-        return _view(session, leg, _closed_kind(leg))
+        return replace(heard, kind=_closed_kind(leg))
     _decide(session, leg, LegOutcome.ACCEPTED, "1", now)
     started = request.searching_since or request.created_at
     match = Match(
@@ -228,7 +233,7 @@ def _accept(session: Session, leg: CallLeg, now: datetime) -> OfferView:
     metrics.matched(session, volunteers_rung)
     followups.schedule(session, match)
     log.info("request %s matched on leg %s", request.id, leg.id)
-    return _view(session, leg, _accepted_kind(leg))
+    return replace(heard, kind=_accepted_kind(leg))
 
 
 def _decide(session: Session, leg: CallLeg, outcome: LegOutcome, key: str, now: datetime) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bhc.calls import caller as use_cases
+from bhc.calls import volunteer
 from bhc.db import utcnow
 from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient
@@ -394,6 +395,25 @@ def test_an_inbound_call_is_checked_and_recognised_in_one_statement(exchange, ca
     with exchange.db.session() as session:
         request = session.scalar(select(HelpRequest))
         assert request.caller.phone == caller and request.caller.needs_review == new_asker
+
+
+def test_a_volunteers_1_is_a_match_in_six_statements(phone, exchange, carrier):
+    """The 1 is on the way to the bridge of every match, and at a burst three volunteers of a
+    wave press it at once: the leg with what they hear (one SELECT), the legs rung so far, the
+    request's compare-and-set, the leg's decision, the match and its follow-ups. What the
+    volunteer hears is read before those writes refresh the objects it comes from (reading it
+    after cost three SELECTs more)."""
+    leg = search_started(phone, exchange, carrier)
+    phone.post(f"/ivr/volunteer/offer?leg={leg.id}", CallSid=carrier.placed[0]["sid"],
+               AnsweredBy="human")
+    views = []
+    pressed = statements_of(exchange.db, lambda session: views.append(
+        volunteer.press(session, leg.id, "1", utcnow())))
+    assert views[0].kind == volunteer.OfferKind.ACCEPTED
+    assert (views[0].neighbourhood, views[0].category) == ("Segbroek", "boodschappen doen")
+    # The follow-ups of both sides are one INSERT on PostgreSQL, two on SQLite.
+    assert pressed == 6 + (exchange.db.engine.dialect.name == "sqlite")
+    assert request_of(exchange).state == "matched"
 
 
 def test_a_volunteer_whose_caller_left_just_before_the_bridge_hears_so(phone, exchange, carrier):
