@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Callable
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from bhc import metrics
 from bhc.calls import callbacks, lost_legs, machines, queues, reconnections, urls
@@ -200,16 +200,16 @@ class Engine:
         housekeeping = self._housekeeping_due()
         if housekeeping:
             self.recover()
-        # What there is to do, read in one transaction: every engine polls every second, and
+        # What there is to do, read in one statement: every engine polls every second, and
         # most steps find little, so their reads are most of an idle step's cost. (Searches
-        # are read after the lost legs expire in a step that does housekeeping.)
+        # are counted after the lost legs expire in a step that does housekeeping.)
         with self.db.session() as session:
-            rare = self._rare_work(session)
-            to_stop = self._legs_to_stop(session)
-            searches = [] if housekeeping else self._searches_to_advance(session)
+            work = self._work(session)
+            to_stop = self._legs_to_stop(session) if work.legs_to_stop else []
+        searches = 0 if housekeeping else work.searches
         if to_stop:
             self._stop_legs(to_stop)
-        if rare.machines:
+        if work.machines:
             self._end_calls_machines_took()
         if housekeeping:
             self._expire_lost_legs()
@@ -219,7 +219,7 @@ class Engine:
         # only their first calls: on a slow machine queueing twelve takes longer than a turn,
         # and the rest of an early caller's wave would be rung before a later caller's first
         # volunteer (issue 11: fair among callers on hold when the rate is the limit).
-        several = len(searches) > 1
+        several = searches > 1
         self.dispatcher.first_calls_only = several
         try:
             # Claimed one by one in id order, skipping what another engine is stepping, rather
@@ -233,26 +233,31 @@ class Engine:
             if several:
                 self.dispatcher.first_calls_only = False
                 self.dispatcher.wake()
-        if rare.call_backs:
+        if work.call_backs:
             self._call_back_residents()
-        if rare.reconnections:
+        if work.reconnections:
             self._place_reconnections()
-        if rare.sign_ups:
+        if work.sign_ups:
             self._place_verification_calls()
         if housekeeping:
             self._place_follow_ups()
             self._delete_finished_queues()
 
-    def _rare_work(self, session):
-        """Which of the kinds of work most steps find none of are there now, in one statement:
-        calls machines took, call-backs and reconnections to place, sign-up code calls. Each
-        step of every engine asked for each in a transaction of its own, which under a burst
-        of wake-ups was half an idle step's cost. Work that appears later in this step is
-        found by the next, which the webhook that made it asks for."""
+    def _work(self, session):
+        """What there is to do now, in one statement: whether there are legs to stop, how many
+        searches to advance, and which of the kinds of work most steps find none of are there
+        (calls machines took, call-backs and reconnections to place, sign-up code calls). Each
+        step of every engine asked for each in a transaction of its own, and then for the
+        legs and the searches in statements of their own, most of an idle step's cost under a
+        burst of wake-ups. Work that appears later in this step is found by the next, which
+        the webhook that made it asks for."""
+        now = self.clock()
         return session.execute(select(
+            self._legs_to_stop_query().exists().label("legs_to_stop"),
+            self._searches_query(now).scalar_subquery().label("searches"),
             machines.calls_to_end_pending().label("machines"),
             callbacks.residents_to_call_pending().label("call_backs"),
-            reconnections.pending(self.clock()).label("reconnections"),
+            reconnections.pending(now).label("reconnections"),
             signups.calls_pending().label("sign_ups"),
         )).one()
 
@@ -291,10 +296,12 @@ class Engine:
                         or_(~live_leg, waited_too_long)),
                    callback_round_due)
 
-    def _searches_to_advance(self, session) -> list[int]:
-        return list(session.scalars(select(HelpRequest.id)
-                                    .where(self._to_advance(self.clock()))
-                                    .order_by(HelpRequest.id)))
+    def _searches_query(self, now: datetime):
+        return select(func.count()).select_from(HelpRequest).where(self._to_advance(now))
+
+    def _searches_to_advance(self, session) -> int:
+        """How many searches there are to advance."""
+        return session.scalar(self._searches_query(self.clock()))
 
     def _advance_next(self, after_id: int) -> int | None:
         """Advance the first search after ``after_id`` that no other engine is stepping; its
@@ -490,9 +497,9 @@ class Engine:
         return self.urls.url(path, **query)
 
     @staticmethod
-    def _legs_to_stop(session) -> list[int]:
+    def _legs_to_stop_query():
         """Live legs of requests that are over: matched, abandoned or unmatched."""
-        return list(session.scalars(
+        return (
             select(CallLeg.id)
             .join(HelpRequest, CallLeg.request_id == HelpRequest.id)
             .where(
@@ -504,7 +511,10 @@ class Engine:
                          HelpRequest.state != RequestState.MATCHED)),
                 CallLeg.stop_requested_at.is_(None),
             )
-        ))
+        )
+
+    def _legs_to_stop(self, session) -> list[int]:
+        return list(session.scalars(self._legs_to_stop_query()))
 
     def _stop_legs(self, to_stop: list[int]) -> None:
         """Once a request is matched, abandoned or unmatched, its other live legs must stop:
