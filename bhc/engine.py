@@ -42,6 +42,7 @@ from bhc.engines import claims, heartbeat, placements
 from bhc.engines.dispatcher import Dial, Dispatcher, Priority, withdraw
 from bhc.engines.models import OutboundCall
 from bhc.followups import services as followups
+from bhc.neighbourhoods.services import exchange_number_of
 from bhc.phones import mask
 from bhc.signups import services as signups
 from matching.policy import GiveUp, Limits, Ring, Search, Wait, next_action, open_slots
@@ -356,7 +357,7 @@ class Engine:
                         for volunteer_id in action.volunteer_ids]
                 session.add_all(legs)
                 session.flush()
-                from_number = request.neighbourhood.exchange_number
+                from_number = exchange_number_of(session, request.neighbourhood_id)
                 priority = Priority.CALL_BACK_ROUND if callback else Priority.CALLER_ON_HOLD
                 for position, leg in enumerate(legs):
                     dial = Dial(phones[leg.volunteer_id], from_number,

@@ -28,7 +28,8 @@ class Neighbourhood(Base):
     menu_by_demand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    numbers: Mapped[list[ExchangeNumber]] = relationship(back_populates="neighbourhood")
+    numbers: Mapped[list[ExchangeNumber]] = relationship(back_populates="neighbourhood",
+                                                         order_by="ExchangeNumber.id")
     categories: Mapped[list[Category]] = relationship(
         back_populates="neighbourhood", order_by="Category.key"
     )

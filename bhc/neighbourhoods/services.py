@@ -71,6 +71,16 @@ def by_exchange_number(session: Session, number: str) -> Neighbourhood | None:
     )
 
 
+def exchange_number_of(session: Session, neighbourhood_id: int) -> str:
+    """The number the exchange phones out from for a neighbourhood, as
+    ``Neighbourhood.exchange_number`` (its first), in one statement without loading the
+    neighbourhood: every wave of calls asks it."""
+    return session.scalar(
+        select(ExchangeNumber.number).where(ExchangeNumber.neighbourhood_id == neighbourhood_id)
+        .order_by(ExchangeNumber.id).limit(1)
+    ) or ""
+
+
 # A menu in the order of demand counts the requests of this many days before the call's day.
 DEMAND_DAYS = 90
 

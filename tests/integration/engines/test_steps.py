@@ -7,8 +7,8 @@ from tests.integration.engines.test_dispatcher import ask, legs
 from tests.integration.followups.test_time_edges import statements_of
 
 
-def a_running_step(exchange, monkeypatch):
-    """A step as a running engine takes it between housekeeping rounds."""
+def a_running_step(exchange, monkeypatch) -> int:
+    """The statements of a step as a running engine takes it between housekeeping rounds."""
     monkeypatch.setattr(exchange.engine, "_housekeeping_due", lambda: False)
     return statements_of(exchange.db, lambda _session: exchange.engine._step())
 
@@ -20,8 +20,13 @@ def test_a_step_that_finds_nothing_to_do_is_one_statement(exchange, monkeypatch)
     assert legs(exchange) == []
 
 
-def test_a_step_that_finds_a_search_rings_for_it(phone, exchange, carrier, monkeypatch):
+def test_a_step_that_finds_a_search_queues_its_call_in_ten_statements(
+        phone, exchange, carrier, monkeypatch):
+    """What there is to do; the search claimed, its legs so far; the candidates, reserved
+    (locked, then checked for live calls); the number to phone from (one SELECT, not the
+    neighbourhood and then its numbers); the leg and its queued call; and the claim that
+    finds no further search."""
     ask(phone)
-    assert a_running_step(exchange, monkeypatch) > 1
+    assert a_running_step(exchange, monkeypatch) == 10
     exchange.engine.dispatcher.run_inline()
     assert len(legs(exchange)) == 1 and len(carrier.placed) == 1
