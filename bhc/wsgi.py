@@ -5,7 +5,7 @@ on PostgreSQL, wake the worker with a NOTIFY (``bhc.wakeup``); otherwise it sees
 next poll.
 """
 
-from bhc import config, logs
+from bhc import collector, config, logs
 from bhc.app import create_app
 from bhc.bootstrap import build
 
@@ -14,3 +14,4 @@ logs.configure(_config.server.log_format)
 _exchange = build(_config, role="web")
 _exchange.start_watchdog()  # alerts from the web side too, for when every engine is gone
 app = create_app(_exchange)
+collector.freeze_startup()

@@ -7,6 +7,7 @@ import threading
 
 import click
 
+from bhc import collector
 from bhc.cli.main import Context, main
 from bhc.config import ConfigError, languages_without_voice
 
@@ -24,6 +25,7 @@ def _serve_until_stopped(exchange, host: str, port: int, threads: int) -> None:
         server.close()
 
     signal.signal(signal.SIGTERM, _shutdown)
+    collector.freeze_startup()
     try:
         server.run()
     except (KeyboardInterrupt, OSError):
@@ -62,6 +64,7 @@ def worker(obj: Context) -> None:
 
     exchange = build(obj.config, role="worker")
     exchange.start_engine()
+    collector.freeze_startup()
     click.echo("bhc engine running; stop with Ctrl-C")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
