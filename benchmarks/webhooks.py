@@ -263,14 +263,17 @@ class ServerTimer:
 
 def serve_bhc(port: int, threads: int) -> None:
     """What `bhc serve` runs (config from BHC_* variables), with the server-side timer."""
+    from bhc import collector
     from bhc.app import wsgi_stack
     from bhc.bootstrap import build
 
     exchange = build(config_module.load())
     exchange.db.upgrade()
     exchange.start_engine()
-    create_server(ServerTimer(wsgi_stack(exchange)), host="127.0.0.1", port=port,
-                  threads=threads).run()
+    server = create_server(ServerTimer(wsgi_stack(exchange)), host="127.0.0.1", port=port,
+                           threads=threads)
+    collector.freeze_startup()  # as bhc serve does: no full collection of startup's objects
+    server.run()
 
 
 def server_timings(base_url: str) -> list[float]:
