@@ -49,7 +49,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
-from bhc.models import CallLeg, EngineProcess, HelpRequest  # noqa: E402
+from bhc.models import CallLeg, HelpRequest  # noqa: E402
 from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
 from bhc.people.participants import ParticipantData, save  # noqa: E402
 from ivr.simulator import SimulatedNetwork, lifecycle  # noqa: E402
@@ -99,13 +99,6 @@ def seed(database: Database, callers: int, follow_ups: int,
     return volunteers, numbers
 
 
-def engines_stepping(database: Database) -> int:
-    """Engine processes that have finished a step."""
-    with database.session() as session:
-        return session.scalar(select(func.count()).select_from(EngineProcess).where(
-            EngineProcess.stopped_at.is_(None), EngineProcess.last_step_at.is_not(None)))
-
-
 def open_requests(database: Database) -> int:
     with database.session() as session:
         return session.scalar(select(func.count()).select_from(HelpRequest)
@@ -150,7 +143,8 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     if database_url:
         processes = [bench.spawn(["-m", "waitress", f"--port={app_port}",
                                   f"--threads={args.threads}", "bhc.wsgi:app"], env)]
-        processes += [bench.spawn(["-m", "bhc.cli", "worker"], env) for _ in range(engines)]
+        processes += [bench.spawn(["-m", "bhc.cli", "worker"], env, bench.WORKER_NICENESS)
+                      for _ in range(engines)]
     else:
         processes = [bench.spawn(["-m", "bhc.cli", "serve"], env)]
     try:
@@ -165,7 +159,7 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
 
         # Every engine up and stepping before the first call: a burst must not meet
         # processes still importing.
-        net.wait_for(lambda _n: engines_stepping(database) >= engines, timeout=120,
+        net.wait_for(lambda _n: bench.engines_stepping(database) >= engines, timeout=120,
                      interval=0.2)
         # Calls first, not measured, at once so that each engine has a search to take.
         warm_threads = [threading.Thread(target=caller, args=(number,), daemon=True)
