@@ -34,8 +34,8 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bhc import config as config_module  # noqa: E402
 from bhc.calls.models import HelpRequest  # noqa: E402
-from bhc.models import EngineProcess  # noqa: E402
 from bhc.db import Database, drop_schema, fresh_schema, utcnow  # noqa: E402
+from bhc.models import EngineProcess  # noqa: E402
 from bhc.neighbourhoods.services import add_neighbourhood  # noqa: E402
 from bhc.people.participants import ParticipantData, save  # noqa: E402
 from ivr.simulator import SimulatedNetwork  # noqa: E402
@@ -458,7 +458,8 @@ def main() -> None:
         with open(args.dump, "w", encoding="utf-8") as out:
             out.write("start_s,ms,path\n")
             for start, duration, url, _, _ in sorted(records, key=lambda r: r[0]):
-                out.write(f"{start:.3f},{duration * 1000:.2f},/{url.split('?')[0].split('/', 3)[3]}\n")
+                path = url.split("?")[0].split("/", 3)[3]
+                out.write(f"{start:.3f},{duration * 1000:.2f},/{path}\n")
     print("last round by webhook:")
     for path, values in sorted(by_path.items()):
         print(f"  /{path:36}{len(values):>6}{statistics.median(values):>9.2f}"
