@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bhc.calls import spoken_choice
@@ -152,10 +153,21 @@ class Closed:
 
 
 def request_for_call(session: Session, call_sid: str) -> HelpRequest:
-    request = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    request = _request_of_call(session, call_sid)
     if request is None:
         raise UnknownCall(call_sid)
     return request
+
+
+def _request_of_call(session: Session, call_sid: str) -> HelpRequest | None:
+    return session.scalar(_request_of_call_statement(), {"call_sid": call_sid})
+
+
+# Statements that every caller's webhooks run are built once, with their values bound at each
+# execution: building one and its cache key costs more CPU than PostgreSQL takes to answer it.
+@cache
+def _request_of_call_statement():
+    return select(HelpRequest).where(HelpRequest.call_sid == bindparam("call_sid"))
 
 
 def start_call(
@@ -166,7 +178,7 @@ def start_call(
 
     Raises UnknownExchange, BlockedCaller or TooManyRequests; none of them opens a request.
     """
-    existing = session.scalar(select(HelpRequest).where(HelpRequest.call_sid == call_sid))
+    existing = _request_of_call(session, call_sid)
     if existing is not None:
         return existing
     try:
@@ -199,19 +211,9 @@ def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, no
     phone = _readable(raw_number)
     if phone is None:
         return None  # nothing to block, count or recognise by
-    blocked = select(BlockedNumber.id).where(BlockedNumber.number == phone).exists()
-    # Only requests that reached a category count: fumbling the menu is no reason to be refused.
-    recent = (
-        select(func.count()).select_from(HelpRequest)
-        .where(HelpRequest.caller_id == Participant.id,
-               HelpRequest.created_at >= now - timedelta(hours=1),
-               HelpRequest.category_slug.is_not(None))
-        .correlate(Participant).scalar_subquery()
-    )
     is_blocked, requests, participant = session.execute(
-        select(blocked, recent, Participant).select_from(Neighbourhood)
-        .outerjoin(Participant, Participant.phone == phone)
-        .where(Neighbourhood.id == neighbourhood_id)
+        _caller_check_statement(),
+        {"phone": phone, "since": now - timedelta(hours=1), "neighbourhood_id": neighbourhood_id},
     ).one()
     if is_blocked:
         log.info("blocked number %s called", mask(phone))
@@ -222,6 +224,24 @@ def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, no
     if is_withheld(raw_number):
         return None
     return participant or _new_asker(session, phone, neighbourhood_id, now)
+
+
+@cache
+def _caller_check_statement():
+    """Blocked? Requests this hour? Who? (bound: phone, since, neighbourhood_id)."""
+    phone = bindparam("phone")
+    blocked = select(BlockedNumber.id).where(BlockedNumber.number == phone).exists()
+    # Only requests that reached a category count: fumbling the menu is no reason to be refused.
+    recent = (
+        select(func.count()).select_from(HelpRequest)
+        .where(HelpRequest.caller_id == Participant.id,
+               HelpRequest.created_at >= bindparam("since"),
+               HelpRequest.category_slug.is_not(None))
+        .correlate(Participant).scalar_subquery()
+    )
+    return (select(blocked, recent, Participant).select_from(Neighbourhood)
+            .outerjoin(Participant, Participant.phone == phone)
+            .where(Neighbourhood.id == bindparam("neighbourhood_id")))
 
 
 def _recognise(

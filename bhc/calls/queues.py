@@ -13,8 +13,9 @@ carrier refused (a queue with someone in it, an outage) is asked again ``RETRY_A
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,13 +39,19 @@ def seen(session: Session, queue_sid: str | None, name: str, now: datetime, *,
     (once, however many webhooks bring it, and whichever process is first)."""
     if not queue_sid or len(queue_sid) > SID_LENGTH:
         return  # none, or not a sid (a queue's sid is 34 characters)
-    if session.scalar(select(CarrierQueue.id).where(CarrierQueue.sid == queue_sid)) is not None:
+    if session.scalar(_queue_known_statement(), {"sid": queue_sid}) is not None:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     session.execute(insert(CarrierQueue).values(
         sid=queue_sid, name=name, request_id=request_id, reconnection_id=reconnection_id,
         seen_at=now).on_conflict_do_nothing(index_elements=["sid"]))
+
+
+@cache
+def _queue_known_statement():
+    """Built once: every hold webhook of every caller on hold asks it."""
+    return select(CarrierQueue.id).where(CarrierQueue.sid == bindparam("sid"))
 
 
 def wait_ended(session: Session, queue_sid: str | None, name: str, now: datetime, *,

@@ -18,8 +18,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import distinct, exists, func, or_, select, update
+from sqlalchemy import bindparam, distinct, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bhc.calls.caller import category_label
@@ -56,16 +57,8 @@ def offer_for(session: Session, request: HelpRequest, now: datetime,
     if not hours or request.caller_id is None or request.state != RequestState.MENU:
         return None
     me = request.caller_id
-    match = session.scalar(
-        select(Match).join(HelpRequest, Match.request_id == HelpRequest.id)
-        .where(or_(Match.asker_id == me, Match.helper_id == me),
-               Match.asker_id.is_not(None), Match.helper_id.is_not(None),
-               Match.asker_id != Match.helper_id,
-               Match.matched_at >= now - timedelta(hours=hours),
-               HelpRequest.state == RequestState.MATCHED,
-               or_(HelpRequest.callback_until.is_(None),
-                   HelpRequest.outcome == RequestOutcome.CALLED_BACK))
-        .order_by(Match.matched_at.desc(), Match.id.desc()).limit(1))
+    match = session.scalar(_latest_match_statement(),
+                           {"me": me, "since": now - timedelta(hours=hours)})
     if match is None:
         return None
     refused = session.scalar(select(Reconnection.id).where(
@@ -73,6 +66,23 @@ def offer_for(session: Session, request: HelpRequest, now: datetime,
     if refused is not None or _not_callable(_other(session, match, me), match, me) is not None:
         return None
     return match
+
+
+@cache
+def _latest_match_statement():
+    """Built once (bound: me, since): every known caller's first webhook asks it, and building
+    it cost more CPU than its answer."""
+    me = bindparam("me")
+    return (
+        select(Match).join(HelpRequest, Match.request_id == HelpRequest.id)
+        .where(or_(Match.asker_id == me, Match.helper_id == me),
+               Match.asker_id.is_not(None), Match.helper_id.is_not(None),
+               Match.asker_id != Match.helper_id,
+               Match.matched_at >= bindparam("since"),
+               HelpRequest.state == RequestState.MATCHED,
+               or_(HelpRequest.callback_until.is_(None),
+                   HelpRequest.outcome == RequestOutcome.CALLED_BACK))
+        .order_by(Match.matched_at.desc(), Match.id.desc()).limit(1))
 
 
 def _other(session: Session, match: Match, me: int) -> Participant | None:

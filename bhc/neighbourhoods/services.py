@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bhc.calls.models import HelpRequest
@@ -66,9 +67,15 @@ def add_neighbourhood(
 
 
 def by_exchange_number(session: Session, number: str) -> Neighbourhood | None:
-    return session.scalar(
-        select(Neighbourhood).join(ExchangeNumber).where(ExchangeNumber.number == number)
-    )
+    return session.scalar(_by_exchange_number_statement(), {"number": number})
+
+
+# The statements of every inbound call's menu are built once, their values bound at each
+# execution: building a statement and its cache key costs more CPU than the database's answer.
+@cache
+def _by_exchange_number_statement():
+    return (select(Neighbourhood).join(ExchangeNumber)
+            .where(ExchangeNumber.number == bindparam("number")))
 
 
 def exchange_number_of(session: Session, neighbourhood_id: int) -> str:
@@ -92,17 +99,23 @@ def menu(session: Session, neighbourhood_id: int,
     With the neighbourhood's ``menu_by_demand`` on, its keys go to the most asked categories
     first (see ``_by_demand``); ``as_of`` is when the call began (default now).
     """
-    categories = list(
-        session.scalars(
-            select(Category)
-            .where(Category.neighbourhood_id == neighbourhood_id, Category.enabled.is_(True))
-            .order_by(Category.key)
-        )
-    )
-    neighbourhood = session.get(Neighbourhood, neighbourhood_id)
-    if neighbourhood is None or not neighbourhood.menu_by_demand or len(categories) < 2:
+    rows = session.execute(_menu_statement(), {"neighbourhood_id": neighbourhood_id}).all()
+    categories = [category for category, _ in rows]
+    by_demand = bool(rows) and rows[0].menu_by_demand
+    if not by_demand or len(categories) < 2:
         return categories
     return _by_demand(session, neighbourhood_id, categories, as_of or utcnow())
+
+
+@cache
+def _menu_statement():
+    """The enabled categories with their neighbourhood's menu_by_demand: one round trip where
+    a webhook has not loaded the neighbourhood (the key pressed in the menu)."""
+    return (select(Category, Neighbourhood.menu_by_demand)
+            .join(Neighbourhood, Category.neighbourhood_id == Neighbourhood.id)
+            .where(Category.neighbourhood_id == bindparam("neighbourhood_id"),
+                   Category.enabled.is_(True))
+            .order_by(Category.key))
 
 
 def _by_demand(session: Session, neighbourhood_id: int, categories: list[Category],

@@ -397,6 +397,20 @@ def test_an_inbound_call_is_checked_and_recognised_in_one_statement(exchange, ca
         assert request.caller.phone == caller and request.caller.needs_review == new_asker
 
 
+def test_a_key_in_the_menu_starts_the_search_in_three_statements(exchange):
+    """At a burst every caller presses a key within seconds of the others: the request, the
+    menu with its neighbourhood's menu_by_demand (its row is not loaded in this webhook), and
+    the request's compare-and-set."""
+    with exchange.db.session() as session:
+        use_cases.start_call(session, call_sid=CALL, to=EXCHANGE, from_=CALLER, now=utcnow())
+    chosen = []
+    pressed = statements_of(exchange.db, lambda session: chosen.append(use_cases.choose(
+        session, use_cases.request_for_call(session, CALL), "1", utcnow(), "9")))
+    assert isinstance(chosen[0], use_cases.Chosen) and chosen[0].category.slug == "groceries"
+    assert pressed == 3
+    assert request_of(exchange).state == "searching"
+
+
 def test_a_volunteers_1_is_a_match_in_six_statements(phone, exchange, carrier):
     """The 1 is on the way to the bridge of every match, and at a burst three volunteers of a
     wave press it at once: the leg with what they hear (one SELECT), the legs rung so far, the
