@@ -28,8 +28,9 @@ matched         matched         the called-back resident pressed 1 (outcome ``ca
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from bhc import metrics
@@ -68,20 +69,17 @@ def transition(session: Session, request: HelpRequest | int,
             raise ForbiddenTransition(f"a request may not go from {state} to {new}")
     given_id = isinstance(request, int)
     request_id = request if given_id else request.id
-    statement = (update(HelpRequest)
-                 .where(HelpRequest.id == request_id, HelpRequest.state.in_(states), *where)
-                 .values(state=new, **values))
+    statement = _guarded_update(states, new, tuple(sorted(values)), returning=not given_id)
+    if where:
+        statement = statement.where(*where)
+    parameters = {"request_id": request_id, **{f"new_{name}": v for name, v in values.items()}}
     if given_id:
-        moved = session.execute(
-            statement.execution_options(synchronize_session=False)).rowcount
+        moved = session.execute(statement, parameters).rowcount
     else:
         # The row as this UPDATE left it comes back with it, refreshing the object in the
         # same round trip: in a burst the request's row lock is held until commit, and every
         # other webhook of this request waits that long.
-        moved = session.execute(
-            statement.returning(HelpRequest)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        ).scalars().first() is not None
+        moved = session.execute(statement, parameters).scalars().first() is not None
         if not moved:
             session.refresh(request)
     if moved:
@@ -89,3 +87,20 @@ def transition(session: Session, request: HelpRequest | int,
         if new == RequestState.UNMATCHED:
             incidents.request_unmatched(session, request_id, values.get("ended_at") or utcnow())
     return bool(moved)
+
+
+@lru_cache(maxsize=256)
+def _guarded_update(states: tuple[RequestState, ...], new: RequestState,
+                    names: tuple[str, ...], *, returning: bool):
+    """The compare-and-set of one kind of move, built once (the request's id and the values
+    are bound at each execution): building it and its cache key took more CPU than the
+    database's answer, and a caller's key in the menu waits for it. There are a few dozen kinds."""
+    columns = HelpRequest.__table__.c
+    statement = (update(HelpRequest)
+                 .where(HelpRequest.id == bindparam("request_id"), HelpRequest.state.in_(states))
+                 .values(state=new, **{name: bindparam(f"new_{name}", type_=columns[name].type)
+                                       for name in names}))
+    if returning:
+        return (statement.returning(HelpRequest)
+                .execution_options(synchronize_session=False, populate_existing=True))
+    return statement.execution_options(synchronize_session=False)

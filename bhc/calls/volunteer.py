@@ -324,11 +324,16 @@ def machine_verdict(session: Session, leg_id: int, answered_by: str, now: dateti
 def first_news(session: Session, leg_id: int, now: datetime) -> None:
     """The carrier's first status callback of the call (initiated or ringing): from now on its
     ring time counts. One statement, writing only the first time."""
-    session.execute(
-        update(CallLeg).where(CallLeg.id == leg_id, CallLeg.first_news_at.is_(None))
-        .values(first_news_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_first_news_statement(), {"leg_id": leg_id, "now": now})
+
+
+@cache
+def _first_news_statement():
+    """Built once: every volunteer's call brings its ringing status callback."""
+    return (update(CallLeg)
+            .where(CallLeg.id == bindparam("leg_id"), CallLeg.first_news_at.is_(None))
+            .values(first_news_at=bindparam("now", type_=CallLeg.__table__.c.first_news_at.type))
+            .execution_options(synchronize_session=False))
 
 
 def status_changed(session: Session, leg_id: int, status: str, answered_by: str,
