@@ -256,6 +256,9 @@ def run_flow(args) -> tuple[list[tuple[float, float, str, dict, str]], dict, lis
                 process.wait(10)
         sim_server.close()
         database.dispose()
+    for offset, path, error, closing in timer.failures:
+        print(f"  webhook /{path} at {offset:.2f} s failed ({error}), "
+              f"{'at teardown' if closing else 'DURING THE CALLS'}")
     return records, states, inside
 
 
@@ -322,12 +325,16 @@ def baseline_app() -> Flask:
 
 class WebhookTimer:
     """Times every webhook the simulated carrier sends, from its side: (offset from the start,
-    duration, url, params, method), in ``records``."""
+    duration, url, params, method), in ``records``. A webhook that could not reach the exchange
+    is also kept in ``failures`` (offset, path, error, whether the carrier was shutting down):
+    one lost during the calls is the exchange's loss, one at teardown only the benchmark's."""
 
     def __init__(self, net) -> None:
         self.records: list[tuple[float, float, str, dict, str]] = []
+        self.failures: list[tuple[float, str, str, bool]] = []
         self.lock = threading.Lock()
         self.t0 = time.perf_counter()
+        self._net = net
         self._send = net.webhooks.send
         net.webhooks.send = self._timed_send
 
@@ -342,6 +349,11 @@ class WebhookTimer:
         start = time.perf_counter()
         try:
             return self._send(url, method, params)
+        except requests.RequestException as exc:
+            with self.lock:
+                self.failures.append((start - self.t0, url.split("?")[0].split("/", 3)[3],
+                                      exc.__class__.__name__, self._net.closing))
+            raise
         finally:
             end = time.perf_counter()
             with self.lock:

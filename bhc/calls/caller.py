@@ -163,8 +163,7 @@ def _request_of_call(session: Session, call_sid: str) -> HelpRequest | None:
     return session.scalar(_request_of_call_statement(), {"call_sid": call_sid})
 
 
-# Statements that every caller's webhooks run are built once, with their values bound at each
-# execution: building one and its cache key costs more CPU than PostgreSQL takes to answer it.
+# Built once, values bound at each execution (docs/architecture.md, section 6).
 @cache
 def _request_of_call_statement():
     return select(HelpRequest).where(HelpRequest.call_sid == bindparam("call_sid"))

@@ -92,9 +92,9 @@ def transition(session: Session, request: HelpRequest | int,
 @lru_cache(maxsize=256)
 def _guarded_update(states: tuple[RequestState, ...], new: RequestState,
                     names: tuple[str, ...], *, returning: bool):
-    """The compare-and-set of one kind of move, built once (the request's id and the values
-    are bound at each execution): building it and its cache key took more CPU than the
-    database's answer, and a caller's key in the menu waits for it. There are a few dozen kinds."""
+    """The compare-and-set of one kind of move, built once with the request's id and the
+    values bound at each execution (docs/architecture.md, section 6). There are a few dozen
+    kinds."""
     columns = HelpRequest.__table__.c
     statement = (update(HelpRequest)
                  .where(HelpRequest.id == bindparam("request_id"), HelpRequest.state.in_(states))

@@ -70,8 +70,7 @@ def by_exchange_number(session: Session, number: str) -> Neighbourhood | None:
     return session.scalar(_by_exchange_number_statement(), {"number": number})
 
 
-# The statements of every inbound call's menu are built once, their values bound at each
-# execution: building a statement and its cache key costs more CPU than the database's answer.
+# Built once, values bound at each execution (docs/architecture.md, section 6).
 @cache
 def _by_exchange_number_statement():
     return (select(Neighbourhood).join(ExchangeNumber)
