@@ -19,9 +19,9 @@ from bhc.calls.models import CallLeg, HelpRequest, Match, RequestOutcome, Reques
 from bhc.calls.transitions import transition
 from bhc.followups.models import FollowUp
 from bhc.i18n import DEFAULT_LANGUAGE, available_languages
-from bhc.neighbourhoods.models import Category, Neighbourhood
+from bhc.neighbourhoods.models import Category, ExchangeNumber, Neighbourhood
 from bhc.neighbourhoods.office import Office
-from bhc.neighbourhoods.services import by_exchange_number, menu
+from bhc.neighbourhoods.services import menu
 from bhc.people import self_service
 from bhc.people.models import BlockedNumber, Participant
 from bhc.phones import InvalidPhoneNumber, is_withheld, mask, to_e164
@@ -177,16 +177,22 @@ def start_call(
 
     Raises UnknownExchange, BlockedCaller or TooManyRequests; none of them opens a request.
     """
-    existing = _request_of_call(session, call_sid)
+    phone = _e164_or_none(from_)
+    first_ring = _first_ring(session, to, phone, call_sid, now)
+    if first_ring is None:  # no exchange number (or no longer: a retry after it was removed)
+        existing = _request_of_call(session, call_sid)
+        if existing is not None:
+            return existing
+        raise UnknownExchange(to)
+    neighbourhood, existing, is_blocked, requests, known = first_ring
     if existing is not None:
         return existing
-    try:
-        neighbourhood = by_exchange_number(session, to_e164(to))
-    except InvalidPhoneNumber:
-        neighbourhood = None
-    if neighbourhood is None:
-        raise UnknownExchange(to)
-    caller = _allowed_caller(session, from_, neighbourhood.id, now, max_per_hour)
+    caller = None
+    if phone is None:
+        _readable(from_)  # logs a number that could not be read (masked)
+    else:
+        caller = _allowed_caller(session, from_, phone, neighbourhood.id, now, max_per_hour,
+                                 is_blocked=is_blocked, requests=requests, known=known)
     request = HelpRequest(
         call_sid=call_sid,
         neighbourhood=neighbourhood,  # held, so the menu reads it without another SELECT
@@ -200,20 +206,24 @@ def start_call(
     return request
 
 
-def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, now: datetime,
-                    max_per_hour: int) -> Participant | None:
-    """Who calls (a new asker for review if the number is unknown, None if withheld or
-    unreadable), unless their number is blocked or made ``max_per_hour`` requests this hour.
+def _first_ring(session: Session, to: str, phone: str | None, call_sid: str, now: datetime):
+    """(neighbourhood, request already opened for this call, is the caller's number blocked,
+    their requests this hour, the participant with the number), or None when ``to`` is no
+    exchange number: every inbound call asks it on its first webhook, in one SELECT."""
+    try:
+        number = to_e164(to)
+    except InvalidPhoneNumber:
+        return None
+    return session.execute(_first_ring_statement(), {
+        "number": number, "phone": phone, "call_sid": call_sid,
+        "since": now - timedelta(hours=1)}).one_or_none()
 
-    The three questions are one SELECT (the exchange's neighbourhood row, outer-joined to the
-    participant with the number): every inbound call asks them on its first webhook."""
-    phone = _readable(raw_number)
-    if phone is None:
-        return None  # nothing to block, count or recognise by
-    is_blocked, requests, participant = session.execute(
-        _caller_check_statement(),
-        {"phone": phone, "since": now - timedelta(hours=1), "neighbourhood_id": neighbourhood_id},
-    ).one()
+
+def _allowed_caller(session: Session, raw_number: str, phone: str, neighbourhood_id: int,
+                    now: datetime, max_per_hour: int, *, is_blocked: bool, requests: int,
+                    known: Participant | None) -> Participant | None:
+    """Who calls (a new asker for review if the number is unknown, None if withheld), unless
+    their number is blocked or made ``max_per_hour`` requests this hour."""
     if is_blocked:
         log.info("blocked number %s called", mask(phone))
         raise BlockedCaller(phone)
@@ -222,12 +232,15 @@ def _allowed_caller(session: Session, raw_number: str, neighbourhood_id: int, no
         raise TooManyRequests(phone)
     if is_withheld(raw_number):
         return None
-    return participant or _new_asker(session, phone, neighbourhood_id, now)
+    return known or _new_asker(session, phone, neighbourhood_id, now)
 
 
+# Built once, values bound at each execution (docs/architecture.md, section 6).
 @cache
-def _caller_check_statement():
-    """Blocked? Requests this hour? Who? (bound: phone, since, neighbourhood_id)."""
+def _first_ring_statement():
+    """The exchange number's neighbourhood, outer-joined to the request of the call and to
+    the participant with the caller's number (bound: number, call_sid, phone, since; a phone
+    of NULL matches nobody and is blocked nowhere)."""
     phone = bindparam("phone")
     blocked = select(BlockedNumber.id).where(BlockedNumber.number == phone).exists()
     # Only requests that reached a category count: fumbling the menu is no reason to be refused.
@@ -238,9 +251,11 @@ def _caller_check_statement():
                HelpRequest.category_slug.is_not(None))
         .correlate(Participant).scalar_subquery()
     )
-    return (select(blocked, recent, Participant).select_from(Neighbourhood)
+    return (select(Neighbourhood, HelpRequest, blocked, recent, Participant)
+            .join(ExchangeNumber, ExchangeNumber.neighbourhood_id == Neighbourhood.id)
+            .outerjoin(HelpRequest, HelpRequest.call_sid == bindparam("call_sid"))
             .outerjoin(Participant, Participant.phone == phone)
-            .where(Neighbourhood.id == bindparam("neighbourhood_id")))
+            .where(ExchangeNumber.number == bindparam("number")))
 
 
 def _recognise(
@@ -256,11 +271,16 @@ def _recognise(
 
 def _readable(raw_number: str) -> str | None:
     """The number in E.164, or None (logged, masked, unless the caller withheld it)."""
+    phone = _e164_or_none(raw_number)
+    if phone is None and not is_withheld(raw_number):
+        log.info("caller number %s could not be parsed", mask(raw_number))
+    return phone
+
+
+def _e164_or_none(raw_number: str) -> str | None:
     try:
         return to_e164(raw_number)
     except InvalidPhoneNumber:
-        if not is_withheld(raw_number):
-            log.info("caller number %s could not be parsed", mask(raw_number))
         return None
 
 

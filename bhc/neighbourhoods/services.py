@@ -66,17 +66,6 @@ def add_neighbourhood(
     return neighbourhood
 
 
-def by_exchange_number(session: Session, number: str) -> Neighbourhood | None:
-    return session.scalar(_by_exchange_number_statement(), {"number": number})
-
-
-# Built once, values bound at each execution (docs/architecture.md, section 6).
-@cache
-def _by_exchange_number_statement():
-    return (select(Neighbourhood).join(ExchangeNumber)
-            .where(ExchangeNumber.number == bindparam("number")))
-
-
 def exchange_number_of(session: Session, neighbourhood_id: int) -> str:
     """The number the exchange phones out from for a neighbourhood, as
     ``Neighbourhood.exchange_number`` (its first), in one statement without loading the

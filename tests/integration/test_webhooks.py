@@ -6,13 +6,21 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from bhc.calls import caller as use_cases
 from bhc.calls import volunteer
 from bhc.db import utcnow
-from bhc.models import AuditLog, BlockedNumber, CallLeg, HelpRequest, Match, Participant
+from bhc.models import (
+    AuditLog,
+    BlockedNumber,
+    CallLeg,
+    ExchangeNumber,
+    HelpRequest,
+    Match,
+    Participant,
+)
 from tests.integration.conftest import CALLER, EXCHANGE, SignedClient
 from tests.integration.followups.test_time_edges import statements_of
 
@@ -99,6 +107,26 @@ def test_a_mistyped_callback_number_is_asked_again_then_the_call_goes_on(phone, 
 def test_retried_voice_webhook_opens_one_request(phone, exchange):
     first, second = start(phone), start(phone)
     assert first.data == second.data
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(HelpRequest)) == 1
+
+
+def test_a_call_to_a_number_that_is_no_exchange_is_told_so_and_opens_nothing(phone, exchange):
+    for to in ("+31702999999", "not a number"):
+        answer = phone.post("/ivr/voice", CallSid=CALL, To=to, From=CALLER)
+        assert said(answer) == "Dit nummer wordt niet gebruikt voor burenhulp. Tot ziens."
+    with exchange.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(HelpRequest)) == 0
+
+
+def test_a_retried_first_webhook_keeps_its_request_after_the_exchange_number_went(phone,
+                                                                                  exchange):
+    """The coordinator moved the neighbourhood to another number between the carrier's first
+    try and its retry: the call already opened its request, and hears its menu again."""
+    first = start(phone)
+    with exchange.db.session() as session:
+        session.execute(update(ExchangeNumber).values(number="+31702999999"))
+    assert start(phone).data == first.data
     with exchange.db.session() as session:
         assert session.scalar(select(func.count()).select_from(HelpRequest)) == 1
 
@@ -382,16 +410,16 @@ def test_the_hour_rolls_a_request_made_exactly_an_hour_ago_still_counts(exchange
 
 @BOTH_CALLERS
 def test_an_inbound_call_is_checked_and_recognised_in_one_statement(exchange, caller):
-    """Blocked? Too many requests this hour? Who is it? One SELECT on every call's first
-    webhook; with the look for a retried webhook's request, the exchange number's and the
-    request's INSERT, four statements, and one more for the row of a new asker."""
+    """Which neighbourhood? A retried webhook's request? Blocked? Too many requests this hour?
+    Who is it? One SELECT on every call's first webhook; with the request's INSERT, two
+    statements, and one more for the row of a new asker."""
     new_asker = caller == STRANGER
     with exchange.db.session() as session:
         assert (session.scalar(select(Participant.id).where(Participant.phone == caller))
                 is None) == new_asker
     opened = statements_of(exchange.db, lambda session: use_cases.start_call(
         session, call_sid="CA" + "5" * 32, to=EXCHANGE, from_=caller, now=utcnow()))
-    assert opened == 4 + new_asker
+    assert opened == 2 + new_asker
     with exchange.db.session() as session:
         request = session.scalar(select(HelpRequest))
         assert request.caller.phone == caller and request.caller.needs_review == new_asker
