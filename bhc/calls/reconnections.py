@@ -56,6 +56,8 @@ def offer_for(session: Session, request: HelpRequest, now: datetime,
     side said no to an earlier reconnection of it or can no longer be phoned at all."""
     if not hours or request.caller_id is None or request.state != RequestState.MENU:
         return None
+    if request.caller.created_at >= request.created_at:
+        return None  # recorded by this very call (a new asker): no match of theirs to ask for
     me = request.caller_id
     match = session.scalar(_latest_match_statement(),
                            {"me": me, "since": now - timedelta(hours=hours)})

@@ -9,12 +9,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bhc.calls import caller, reconnections
 from bhc.db import utcnow
 from bhc.localtime import to_local
 from bhc.models import CallLeg, HelpRequest, Match, Neighbourhood, Participant, Reconnection
 from bhc.reports.monthly import monthly_report
 from tests.integration.conftest import CALLER, EXCHANGE
-from tests.integration.test_webhooks import said, start
+from tests.integration.followups.test_time_edges import statements_of
+from tests.integration.test_webhooks import STRANGER, said, start
 
 HELPER = "+31612340001"
 
@@ -179,6 +181,25 @@ def test_2_or_silence_after_the_offer_is_the_menu_with_its_greeting(phone, excha
 def test_after_the_window_there_is_no_offer(phone, exchange):
     a_match(exchange, hours_ago=25)
     assert OFFER not in said(start(phone, sid=AGAIN))
+
+
+@pytest.mark.parametrize("number", [CALLER, STRANGER], ids=["registered", "unregistered"])
+def test_only_a_caller_known_before_the_call_is_looked_up_for_a_match(exchange, number):
+    """Whom the first webhook asks for a match to be put through to again: a registered caller
+    (the latest match, and here none), not a new asker this very call recorded."""
+    asked = []
+
+    def first_webhook(session):
+        request = caller.start_call(session, call_sid=AGAIN, to=EXCHANGE, from_=number,
+                                    now=utcnow())
+        asked.append(statements_of(exchange.db, lambda _: reconnections.offer_for(
+            session, request, utcnow(), hours=24)))
+
+    statements_of(exchange.db, first_webhook)
+    assert asked == [1 if number == CALLER else 0]
+    with exchange.db.session() as session:
+        new_asker = session.scalar(select(Participant).where(Participant.phone == STRANGER))
+        assert (new_asker is not None) == (number == STRANGER)
 
 
 def test_reconnections_count_in_the_report_per_match(phone, exchange, carrier):
