@@ -39,6 +39,7 @@ import threading
 import time
 from datetime import UTC
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -218,8 +219,9 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
         database.dispose()
         if database_url:
             drop_schema(database_url, schema)
-    result = measure(args, records, leg_request, request_of_sid, calls, timer.t0)
-    result["segments"], result["slowest"] = segments(records, leg_request, request_of_sid,
+    hooks = parsed(records)
+    result = measure(args, hooks, leg_request, request_of_sid, calls, timer.t0)
+    result["segments"], result["slowest"] = segments(hooks, leg_request, request_of_sid,
                                                      calls, placed, rang_after, timer.t0)
     result["states"] = states
     result["queued_ms"] = queued_ms
@@ -232,27 +234,47 @@ def run(args, engines: int, database_url: str | None, follow_ups: int) -> dict:
     result["baseline_p99_ms"] = bench.percentile([d * 1000 for d in base], .99)
     result["baseline_p50_ms"] = bench.percentile([d * 1000 for d in base], .5)
     by_path: dict[str, list[float]] = {}
-    for _, duration, url_, _, _ in records:
-        by_path.setdefault(urlsplit(url_).path, []).append(duration * 1000)
+    for hook in hooks:
+        by_path.setdefault(hook.path, []).append(hook.duration * 1000)
     result["by_path"] = {path: (len(v), bench.percentile(v, .5), bench.percentile(v, .99))
                          for path, v in sorted(by_path.items())}
     return result
 
 
-def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
+class Hook(NamedTuple):
+    """A webhook the carrier sent, its url taken apart: when (s after the timer's start), how
+    long the exchange took to answer, the path, the url's query and the form."""
+    offset: float
+    duration: float
+    path: str
+    query: dict[str, str]
+    params: dict[str, str]
+
+    def number(self, name: str) -> int | None:
+        return int(self.query[name]) if name in self.query else None
+
+
+def parsed(records) -> list[Hook]:
+    """The timer's records in the order they were sent, each url parsed once."""
+    return [Hook(offset, duration, urlsplit(url_).path, query_of(url_), params)
+            for offset, duration, url_, params, _ in sorted(records, key=lambda r: r[0])]
+
+
+def query_of(url_: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url_).query).items()}
+
+
+def measure(args, hooks: list[Hook], leg_request, request_of_sid, calls, t0) -> dict:
     """From the webhooks the carrier sent: each caller's key, first ringing, bridge."""
     key, ringing, bridged = {}, {}, {}
     wall_offset = time.time() - time.perf_counter()  # perf_counter -> wall clock
-    for offset, _, url_, params, _ in sorted(records, key=lambda r: r[0]):
-        parts = urlsplit(url_)
-        query = parse_qs(parts.query)
-        if parts.path == "/ivr/menu" and params.get("Digits") == "1":
-            key.setdefault(request_of_sid.get(params["CallSid"]), offset)
-        elif parts.path == "/ivr/volunteer/status" and params.get("CallStatus") == "ringing":
-            request_id = leg_request.get(int(query["leg"][0]))
-            ringing.setdefault(request_id, offset)
-        elif parts.path == "/ivr/caller/connecting":
-            bridged.setdefault(int(query["request"][0]), offset)
+    for hook in hooks:
+        if hook.path == "/ivr/menu" and hook.params.get("Digits") == "1":
+            key.setdefault(request_of_sid.get(hook.params["CallSid"]), hook.offset)
+        elif hook.path == "/ivr/volunteer/status" and hook.params.get("CallStatus") == "ringing":
+            ringing.setdefault(leg_request.get(hook.number("leg")), hook.offset)
+        elif hook.path == "/ivr/caller/connecting":
+            bridged.setdefault(hook.number("request"), hook.offset)
     order = sorted((at, request_id) for request_id, at in key.items() if request_id)
     first_key = order[0][0]
     # The carrier takes a moment from the REST request to dialing out (the simulator's
@@ -274,7 +296,7 @@ def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
     chose_at = {request_id: at + t0 + wall_offset for request_id, at in key.items()}
     waiting = []
     for at, url_ in legs_at:
-        request_id = leg_request.get(int(parse_qs(urlsplit(url_).query)["leg"][0]))
+        request_id = leg_request.get(int(query_of(url_)["leg"]))
         if request_id in chose_at:
             waiting.append((chose_at[request_id] + 0.3, at))  # 0.3 s for the engine's step
     ahead = sum(1 for f in follow_ups_at if any(start < f < end for start, end in waiting))
@@ -283,7 +305,7 @@ def measure(args, records, leg_request, request_of_sid, calls, t0) -> dict:
                 follow_ups_ahead=ahead, dial_out_s=dial_out_s, callers=len(order))
 
 
-def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
+def segments(hooks: list[Hook], leg_request, request_of_sid, calls, placed, rang_after,
              t0) -> tuple[list[tuple[str, list[float]]], list[tuple[str, float]]]:
     """Where a caller's time goes, step by step from the key to the bridge: (label, seconds
     per caller), and the slowest caller's (label, seconds). Each caller's first leg and
@@ -292,33 +314,31 @@ def segments(records, leg_request, request_of_sid, calls, placed, rang_after,
     at: dict[str, dict[int, float]] = {name: {} for name in (
         "key", "chosen", "leg", "carrier", "rang", "ringing", "offer", "pressed", "bridge")}
     winner: dict[int, int] = {}
-    for offset, duration, url_, params, _ in sorted(records, key=lambda r: r[0]):
-        parts = urlsplit(url_)
-        query = parse_qs(parts.query)
-        leg = int(query["leg"][0]) if "leg" in query else None
-        if parts.path == "/ivr/menu" and params.get("Digits") == "1":
-            request_id = request_of_sid.get(params["CallSid"])
-            at["key"].setdefault(request_id, offset)
-            at["chosen"].setdefault(request_id, offset + duration)
-        elif parts.path == "/ivr/volunteer/status" and params.get("CallStatus") == "ringing":
-            at["ringing"].setdefault(leg_request.get(leg), offset)
-        elif parts.path == "/ivr/volunteer/answer" and params.get("Digits") == "1":
+    offers: dict[int | None, float] = {}
+    for hook in hooks:
+        leg = hook.number("leg")
+        if hook.path == "/ivr/menu" and hook.params.get("Digits") == "1":
+            request_id = request_of_sid.get(hook.params["CallSid"])
+            at["key"].setdefault(request_id, hook.offset)
+            at["chosen"].setdefault(request_id, hook.offset + hook.duration)
+        elif hook.path == "/ivr/volunteer/status" and hook.params.get("CallStatus") == "ringing":
+            at["ringing"].setdefault(leg_request.get(leg), hook.offset)
+        elif hook.path == "/ivr/volunteer/answer" and hook.params.get("Digits") == "1":
             request_id = leg_request.get(leg)
             if request_id not in at["pressed"]:
-                at["pressed"][request_id], winner[request_id] = offset, leg
-        elif parts.path == "/ivr/caller/connecting":
-            at["bridge"].setdefault(int(query["request"][0]), offset)
-    offers = {int(parse_qs(urlsplit(url_).query)["leg"][0]): offset
-              for offset, _, url_, _, _ in records if urlsplit(url_).path == "/ivr/volunteer/offer"}
+                at["pressed"][request_id], winner[request_id] = hook.offset, leg
+        elif hook.path == "/ivr/caller/connecting":
+            at["bridge"].setdefault(hook.number("request"), hook.offset)
+        elif hook.path == "/ivr/volunteer/offer":
+            offers[leg] = hook.offset  # the latest: an offer asked again replaces it
     for request_id, leg in winner.items():
         if leg in offers:
             at["offer"][request_id] = offers[leg]
     for request_id, placed_at in placed:
         at["leg"][request_id] = placed_at.replace(tzinfo=UTC).timestamp() - wall_offset - t0
     for created, url_, _ in sorted(calls):
-        query = parse_qs(urlsplit(url_).query)
         if "/ivr/volunteer/offer" in url_:
-            request_id = leg_request.get(int(query["leg"][0]))
+            request_id = leg_request.get(int(query_of(url_)["leg"]))
             if request_id not in at["carrier"] and rang_after.get(url_) is not None:
                 at["carrier"][request_id] = created - wall_offset - t0
                 at["rang"][request_id] = at["carrier"][request_id] + rang_after[url_]
